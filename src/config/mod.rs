@@ -1,0 +1,137 @@
+//! The configuration layer: `*.snap.hcl` sources → a validated `Config` model, and the pure
+//! evaluator of its expressions.
+//!
+//! Architecture Invariant: no I/O here. The CLI reads files into `Sources`; this layer only parses,
+//! checks and evaluates. Loading never fails: it returns what it could build *and* the diagnostics.
+
+pub mod diag;
+pub mod eval;
+pub mod funcs;
+mod parse;
+pub mod refs;
+pub mod schema;
+pub mod vars;
+
+pub use diag::{Diagnostic, Diags, Severity, SourceFile, Sources, Span};
+pub use refs::Reference;
+
+use std::collections::BTreeMap;
+
+/// An expression from the configuration, with its location and the references it makes.
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub expr: hcl::Expression,
+    pub span: Span,
+    pub refs: Vec<Reference>,
+}
+
+/// `name = expr` inside a block.
+#[derive(Clone, Debug)]
+pub struct AttrDef {
+    pub name: String,
+    pub name_span: Span,
+    pub value: Expr,
+}
+
+pub type Attrs = BTreeMap<String, AttrDef>;
+
+#[derive(Clone, Debug)]
+pub struct ProviderBlock {
+    /// `rackspace` or `openstack`.
+    pub kind: String,
+    pub alias: Option<String>,
+    pub attrs: Attrs,
+    pub span: Span,
+}
+
+impl ProviderBlock {
+    /// `rackspace` or `rackspace.lon`.
+    pub fn key(&self) -> String {
+        match &self.alias {
+            Some(a) => format!("{}.{}", self.kind, a),
+            None => self.kind.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct VariableBlock {
+    pub name: String,
+    pub default: Option<Expr>,
+    /// Type constraint as written (`string`, `number`, `bool`, `map(string)`, ...).
+    pub ty: Option<String>,
+    pub description: Option<String>,
+    pub sensitive: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct OutputBlock {
+    pub name: String,
+    pub value: Expr,
+    pub sensitive: bool,
+    pub description: Option<String>,
+    pub span: Span,
+}
+
+/// A `data` or `resource` block.
+#[derive(Clone, Debug)]
+pub struct ObjectBlock {
+    /// Graph address: `image.golden` or `data.server.web`.
+    pub addr: String,
+    pub kind: String,
+    pub name: String,
+    pub attrs: Attrs,
+    /// Nested blocks such as `timeouts { create = "30m" }`.
+    pub blocks: BTreeMap<String, Attrs>,
+    pub depends_on: Vec<Reference>,
+    /// Provider key (`rackspace`, `rackspace.lon`); `None` = the default provider.
+    pub provider: Option<String>,
+    pub lifecycle: Lifecycle,
+    pub span: Span,
+    /// Span of the type label, for "unknown type" style messages.
+    pub label_span: Span,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Lifecycle {
+    pub prevent_destroy: bool,
+    pub create_before_destroy: bool,
+    pub ignore_changes: Vec<String>,
+}
+
+/// The whole configuration of a working directory.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub sources: Sources,
+    pub providers: Vec<ProviderBlock>,
+    pub variables: BTreeMap<String, VariableBlock>,
+    pub locals: BTreeMap<String, AttrDef>,
+    pub data: BTreeMap<String, ObjectBlock>,
+    pub resources: BTreeMap<String, ObjectBlock>,
+    pub outputs: BTreeMap<String, OutputBlock>,
+}
+
+impl Config {
+    /// Looks up a `data.*` or managed resource block by address.
+    pub fn object(&self, addr: &str) -> Option<&ObjectBlock> {
+        self.resources.get(addr).or_else(|| self.data.get(addr))
+    }
+
+    pub fn provider(&self, key: Option<&str>) -> Option<&ProviderBlock> {
+        match key {
+            Some(k) => self.providers.iter().find(|p| p.key() == k),
+            None => self
+                .providers
+                .iter()
+                .find(|p| p.alias.is_none())
+                .or(self.providers.first()),
+        }
+    }
+}
+
+/// Parses and checks the structure of every source file. Returns the model built so far and
+/// every problem found (all of them, not only the first).
+pub fn load(sources: Sources) -> (Config, Vec<Diagnostic>) {
+    parse::load(sources)
+}

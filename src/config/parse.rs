@@ -1,0 +1,521 @@
+//! Parsing `*.snap.hcl` text into the `Config` model, checking block structure and schemas.
+//!
+//! Every problem becomes a `Diagnostic` with a span; parsing continues past errors so `validate`
+//! can report them all at once.
+
+use super::schema::{self, Schema, Ty};
+use super::{
+    AttrDef, Attrs, Config, Diagnostic, Expr, Lifecycle, ObjectBlock, OutputBlock, ProviderBlock,
+    Sources, Span, VariableBlock, refs,
+};
+use hcl::edit::Span as _;
+use hcl::edit::expr::Expression as EditExpr;
+use hcl::edit::structure::{Attribute, Block, BlockLabel, Body, Structure};
+use std::collections::BTreeMap;
+
+pub(super) fn load(sources: Sources) -> (Config, Vec<Diagnostic>) {
+    let mut cfg = Config {
+        sources: sources.clone(),
+        ..Config::default()
+    };
+    let mut diags = Vec::new();
+    for (file, src) in sources.files.iter().enumerate() {
+        match hcl::edit::parser::parse_body(&src.text) {
+            Ok(body) => {
+                let mut l = Loader {
+                    file,
+                    cfg: &mut cfg,
+                    diags: &mut diags,
+                };
+                l.body(&body);
+            }
+            Err(e) => {
+                let off = e.location().offset();
+                let msg = e.message().lines().next().unwrap_or("syntax error").trim();
+                diags.push(Diagnostic::at(
+                    file,
+                    off..off + 1,
+                    format!("syntax error: {msg}"),
+                ));
+            }
+        }
+    }
+    (cfg, diags)
+}
+
+struct Loader<'a> {
+    file: usize,
+    cfg: &'a mut Config,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+fn range(s: Option<std::ops::Range<usize>>) -> std::ops::Range<usize> {
+    s.unwrap_or(0..0)
+}
+
+fn label(l: &BlockLabel) -> &str {
+    match l {
+        BlockLabel::Ident(i) => i.as_str(),
+        BlockLabel::String(s) => s.value().as_str(),
+    }
+}
+
+impl Loader<'_> {
+    fn span(&self, r: Option<std::ops::Range<usize>>) -> Span {
+        Span {
+            file: self.file,
+            range: range(r),
+        }
+    }
+
+    fn err(&mut self, r: Option<std::ops::Range<usize>>, msg: impl Into<String>) {
+        self.diags.push(Diagnostic::error(msg, Some(self.span(r))));
+    }
+
+    fn expr(&self, e: &EditExpr) -> Expr {
+        Expr {
+            expr: hcl::Expression::from(e.clone()),
+            span: self.span(e.span()),
+            refs: refs::collect(e, self.file),
+        }
+    }
+
+    fn attr_def(&self, a: &Attribute) -> AttrDef {
+        AttrDef {
+            name: a.key.as_str().to_string(),
+            name_span: self.span(a.key.span()),
+            value: self.expr(&a.value),
+        }
+    }
+
+    fn body(&mut self, body: &Body) {
+        for s in body.iter() {
+            match s {
+                Structure::Attribute(a) => self.err(
+                    a.key.span(),
+                    format!(
+                        "unexpected attribute \"{}\" at top level; expected a block such as resource, data, variable, locals, output or provider",
+                        a.key.as_str()
+                    ),
+                ),
+                Structure::Block(b) => self.block(b),
+            }
+        }
+    }
+
+    fn labels(&mut self, b: &Block, want: usize, what: &str) -> Option<Vec<String>> {
+        if b.labels.len() != want {
+            self.err(
+                b.ident.span(),
+                format!(
+                    "{} block needs {want} label{} ({what}), found {}",
+                    b.ident.as_str(),
+                    if want == 1 { "" } else { "s" },
+                    b.labels.len()
+                ),
+            );
+            return None;
+        }
+        Some(b.labels.iter().map(|l| label(l).to_string()).collect())
+    }
+
+    fn block(&mut self, b: &Block) {
+        match b.ident.as_str() {
+            "snapform" => self.settings(b),
+            "provider" => self.provider(b),
+            "variable" => self.variable(b),
+            "locals" => {
+                for a in b.body.attributes() {
+                    let def = self.attr_def(a);
+                    if self.cfg.locals.contains_key(&def.name) {
+                        self.err(
+                            a.key.span(),
+                            format!("local value \"{}\" is defined twice", def.name),
+                        );
+                    }
+                    self.cfg.locals.insert(def.name.clone(), def);
+                }
+                for inner in b.body.blocks() {
+                    self.err(inner.ident.span(), "locals may hold only attributes");
+                }
+            }
+            "data" => self.object(b, true),
+            "resource" => self.object(b, false),
+            "output" => self.output(b),
+            other => self.err(
+                b.ident.span(),
+                format!(
+                    "unknown block type \"{other}\"; expected one of snapform, provider, variable, locals, data, resource, output"
+                ),
+            ),
+        }
+    }
+
+    fn settings(&mut self, b: &Block) {
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) if a.key.as_str() == "required_version" => {}
+                Structure::Block(inner) if inner.ident.as_str() == "backend" => {
+                    let kind = inner.labels.first().map(label).unwrap_or("");
+                    if kind != "local" {
+                        self.err(
+                            inner.ident.span(),
+                            format!("backend \"{kind}\" is not supported yet; expected \"local\""),
+                        );
+                    }
+                }
+                Structure::Attribute(a) => self.err(
+                    a.key.span(),
+                    format!(
+                        "unknown attribute \"{}\" in snapform block; expected required_version or a backend block",
+                        a.key.as_str()
+                    ),
+                ),
+                Structure::Block(inner) => self.err(
+                    inner.ident.span(),
+                    format!("unknown block \"{}\" in snapform block", inner.ident.as_str()),
+                ),
+            }
+        }
+    }
+
+    fn provider(&mut self, b: &Block) {
+        let Some(labels) = self.labels(b, 1, "the provider name") else {
+            return;
+        };
+        let kind = labels[0].clone();
+        let Some(schema) = schema::provider(&kind) else {
+            self.err(
+                b.labels[0].span(),
+                format!("unknown provider \"{kind}\"; expected \"rackspace\" or \"openstack\""),
+            );
+            return;
+        };
+        let attrs = self.attrs_against(&b.body, schema, &format!("provider \"{kind}\""));
+        let alias = attrs.get("alias").and_then(|a| match &a.value.expr {
+            hcl::Expression::String(s) => Some(s.clone()),
+            _ => None,
+        });
+        let p = ProviderBlock {
+            kind,
+            alias,
+            attrs,
+            span: self.span(b.span()),
+        };
+        if self.cfg.providers.iter().any(|q| q.key() == p.key()) {
+            self.err(
+                b.ident.span(),
+                format!(
+                    "provider \"{}\" is configured twice; give one an alias",
+                    p.key()
+                ),
+            );
+        }
+        self.cfg.providers.push(p);
+    }
+
+    fn variable(&mut self, b: &Block) {
+        let Some(labels) = self.labels(b, 1, "the variable name") else {
+            return;
+        };
+        let name = labels[0].clone();
+        let mut v = VariableBlock {
+            name: name.clone(),
+            default: None,
+            ty: None,
+            description: None,
+            sensitive: false,
+            span: self.span(b.span()),
+        };
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) => match a.key.as_str() {
+                    "default" => v.default = Some(self.expr(&a.value)),
+                    "type" => v.ty = Some(a.value.to_string().trim().to_string()),
+                    "description" => v.description = literal_string(&a.value),
+                    "sensitive" => v.sensitive = matches!(&a.value, EditExpr::Bool(b) if *b.value()),
+                    "nullable" => {}
+                    other => self.err(
+                        a.key.span(),
+                        format!(
+                            "unknown attribute \"{other}\" in variable \"{name}\"; expected default, type, description or sensitive"
+                        ),
+                    ),
+                },
+                Structure::Block(inner) if inner.ident.as_str() == "validation" => {}
+                Structure::Block(inner) => self.err(
+                    inner.ident.span(),
+                    format!("unknown block \"{}\" in variable \"{name}\"", inner.ident.as_str()),
+                ),
+            }
+        }
+        if let Some(ty) = &v.ty
+            && !matches!(
+                ty.as_str(),
+                "string" | "number" | "bool" | "any" | "map(string)" | "list(string)" | "set(string)"
+            )
+            && !ty.starts_with("map(")
+            && !ty.starts_with("list(")
+            && !ty.starts_with("object(")
+        {
+            let r = b
+                .body
+                .get_attribute("type")
+                .and_then(|a| a.value.span());
+            self.err(
+                r,
+                format!("unknown type constraint \"{ty}\"; expected string, number, bool, map(...) or list(...)"),
+            );
+        }
+        if self.cfg.variables.contains_key(&name) {
+            self.err(b.ident.span(), format!("variable \"{name}\" is declared twice"));
+        }
+        self.cfg.variables.insert(name, v);
+    }
+
+    fn output(&mut self, b: &Block) {
+        let Some(labels) = self.labels(b, 1, "the output name") else {
+            return;
+        };
+        let name = labels[0].clone();
+        let mut value = None;
+        let mut sensitive = false;
+        let mut description = None;
+        for a in b.body.attributes() {
+            match a.key.as_str() {
+                "value" => value = Some(self.expr(&a.value)),
+                "sensitive" => sensitive = matches!(&a.value, EditExpr::Bool(b) if *b.value()),
+                "description" => description = literal_string(&a.value),
+                "depends_on" => {}
+                other => self.err(
+                    a.key.span(),
+                    format!(
+                        "unknown attribute \"{other}\" in output \"{name}\"; expected value, sensitive or description"
+                    ),
+                ),
+            }
+        }
+        let Some(value) = value else {
+            self.err(
+                b.ident.span(),
+                format!("output \"{name}\" is missing the required attribute \"value\""),
+            );
+            return;
+        };
+        if self.cfg.outputs.contains_key(&name) {
+            self.err(b.ident.span(), format!("output \"{name}\" is declared twice"));
+        }
+        self.cfg.outputs.insert(
+            name.clone(),
+            OutputBlock {
+                name,
+                value,
+                sensitive,
+                description,
+                span: self.span(b.span()),
+            },
+        );
+    }
+
+    fn object(&mut self, b: &Block, is_data: bool) {
+        let what = if is_data { "data" } else { "resource" };
+        let Some(labels) = self.labels(b, 2, "the type and the name") else {
+            return;
+        };
+        let (kind, name) = (labels[0].clone(), labels[1].clone());
+        let schema = if is_data {
+            schema::data(&kind)
+        } else {
+            schema::resource(&kind)
+        };
+        let Some(schema) = schema else {
+            let known = if is_data {
+                schema::DATA_TYPES
+            } else {
+                schema::RESOURCE_TYPES
+            };
+            self.err(
+                b.labels[0].span(),
+                format!(
+                    "unknown {what} type \"{kind}\"; expected one of {}",
+                    known.join(", ")
+                ),
+            );
+            return;
+        };
+        let addr = if is_data {
+            format!("data.{kind}.{name}")
+        } else {
+            format!("{kind}.{name}")
+        };
+        let mut depends_on = Vec::new();
+        let mut provider = None;
+        let mut lifecycle = Lifecycle::default();
+        let mut meta = Body::builder();
+        // Meta-arguments first, then the schema attributes.
+        for s in b.body.iter() {
+            match s {
+                Structure::Attribute(a) if a.key.as_str() == "depends_on" => {
+                    depends_on = refs::collect(&a.value, self.file);
+                }
+                Structure::Attribute(a) if a.key.as_str() == "provider" => {
+                    provider = Some(a.value.to_string().trim().to_string());
+                }
+                Structure::Block(l) if l.ident.as_str() == "lifecycle" && !is_data => {
+                    for a in l.body.attributes() {
+                        match a.key.as_str() {
+                            "prevent_destroy" => {
+                                lifecycle.prevent_destroy =
+                                    matches!(&a.value, EditExpr::Bool(b) if *b.value())
+                            }
+                            "create_before_destroy" => {
+                                lifecycle.create_before_destroy =
+                                    matches!(&a.value, EditExpr::Bool(b) if *b.value())
+                            }
+                            "ignore_changes" => {
+                                lifecycle.ignore_changes = refs::collect(&a.value, self.file)
+                                    .into_iter()
+                                    .map(|r| r.display())
+                                    .collect()
+                            }
+                            other => self.err(
+                                a.key.span(),
+                                format!("unknown lifecycle argument \"{other}\"; expected prevent_destroy, create_before_destroy or ignore_changes"),
+                            ),
+                        }
+                    }
+                }
+                other => meta = meta.structure(other.clone()),
+            }
+        }
+        let rest = meta.build();
+        let attrs = self.attrs_against(&rest, schema, &format!("{what} \"{kind}\" \"{name}\""));
+        let mut blocks = BTreeMap::new();
+        for inner in rest.blocks() {
+            if let Some(nb) = schema.block(inner.ident.as_str()) {
+                let nested = Schema {
+                    name: nb.name,
+                    attrs: nb.attrs,
+                    blocks: &[],
+                };
+                let a = self.attrs_against(&inner.body, &nested, &format!("{} block", nb.name));
+                blocks.insert(nb.name.to_string(), a);
+            }
+        }
+        let obj = ObjectBlock {
+            addr: addr.clone(),
+            kind,
+            name,
+            attrs,
+            blocks,
+            depends_on,
+            provider,
+            lifecycle,
+            span: self.span(b.span()),
+            label_span: self.span(b.labels[0].span()),
+        };
+        let dup = if is_data {
+            self.cfg.data.insert(addr.clone(), obj).is_some()
+        } else {
+            self.cfg.resources.insert(addr.clone(), obj).is_some()
+        };
+        if dup {
+            self.err(b.labels[1].span(), format!("{addr} is declared twice"));
+        }
+    }
+
+    /// Checks a body's attributes and blocks against a schema; returns the attributes.
+    fn attrs_against(&mut self, body: &Body, schema: &Schema, ctx: &str) -> Attrs {
+        let mut out = Attrs::new();
+        for s in body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let key = a.key.as_str();
+                    match schema.attr(key) {
+                        Some(attr) if attr.computed => self.err(
+                            a.key.span(),
+                            format!("\"{key}\" in {ctx} is computed by the cloud and cannot be set"),
+                        ),
+                        Some(attr) => {
+                            if let Some(msg) = literal_type_error(&a.value, attr.ty) {
+                                self.err(
+                                    a.value.span(),
+                                    format!("{ctx}: \"{key}\" must be {}, {msg}", attr.ty.name()),
+                                );
+                            }
+                            out.insert(key.to_string(), self.attr_def(a));
+                        }
+                        None => self.err(
+                            a.key.span(),
+                            format!(
+                                "unknown attribute \"{key}\" in {ctx}; expected one of {}",
+                                schema.writable_names().join(", ")
+                            ),
+                        ),
+                    }
+                }
+                Structure::Block(inner) => {
+                    if schema.block(inner.ident.as_str()).is_none() {
+                        self.err(
+                            inner.ident.span(),
+                            format!("unknown block \"{}\" in {ctx}", inner.ident.as_str()),
+                        );
+                    }
+                }
+            }
+        }
+        for attr in schema.attrs.iter().filter(|a| a.required) {
+            if !out.contains_key(attr.name) {
+                // Point at the block header: the end of the body's first line is not known here.
+                let r = body
+                    .iter()
+                    .next()
+                    .and_then(|s| match s {
+                        Structure::Attribute(a) => a.key.span(),
+                        Structure::Block(b) => b.ident.span(),
+                    });
+                self.err(
+                    r,
+                    format!(
+                        "{ctx} is missing the required attribute \"{}\" ({})",
+                        attr.name,
+                        attr.ty.name()
+                    ),
+                );
+            }
+        }
+        out
+    }
+}
+
+fn literal_string(e: &EditExpr) -> Option<String> {
+    match e {
+        EditExpr::String(s) => Some(s.value().to_string()),
+        _ => None,
+    }
+}
+
+/// For literal expressions, an early type check ("found number"); non-literals are checked
+/// after evaluation.
+fn literal_type_error(e: &EditExpr, ty: Ty) -> Option<String> {
+    let found = match e {
+        EditExpr::Null(_) => return None,
+        EditExpr::Bool(_) => "bool",
+        EditExpr::Number(_) => "number",
+        EditExpr::String(_) | EditExpr::StringTemplate(_) | EditExpr::HeredocTemplate(_) => {
+            "string"
+        }
+        EditExpr::Array(_) => "list",
+        EditExpr::Object(_) => "map",
+        _ => return None,
+    };
+    let ok = match ty {
+        Ty::String => matches!(found, "string" | "number" | "bool"),
+        Ty::Number => found == "number",
+        Ty::Bool => found == "bool",
+        Ty::StringMap => found == "map",
+        Ty::StringList => found == "list",
+        Ty::Any => true,
+    };
+    (!ok).then(|| format!("found {found}"))
+}

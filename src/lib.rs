@@ -1,0 +1,10 @@
+//! snapform: declarative provisioning of cloud images, image metadata and scheduled images.
+//!
+//! Layers (see ARCHITECTURE.md): config → graph → plan → apply, with state, refresh, provider
+//! (the only cloud HTTP client), sandbox (the emulator) and cli (the only code that prints).
+
+pub mod cli;
+pub mod config;
+pub mod graph;
+pub mod state;
+pub mod value;

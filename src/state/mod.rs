@@ -1,0 +1,130 @@
+//! State: what snapform manages — one entry per resource instance, outputs, refresh cursors and
+//! the intent journal of in-flight mutations. Versioned JSON with `serial` and `lineage`.
+
+mod local;
+
+pub use local::LocalBackend;
+
+use crate::value::{Map, Value};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The state file format version this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct State {
+    pub format_version: u32,
+    /// Incremented on every write that changes content.
+    pub serial: u64,
+    /// Fixed when the state is first created; a plan for another lineage is refused.
+    pub lineage: String,
+    pub snapform_version: String,
+    #[serde(default)]
+    pub resources: BTreeMap<String, ResourceState>,
+    #[serde(default)]
+    pub outputs: BTreeMap<String, OutputState>,
+    /// Mutations that were started but whose outcome was not recorded yet.
+    #[serde(default)]
+    pub journal: Vec<Intent>,
+    /// Refresh cursors (e.g. the last `changes-since` time per provider).
+    #[serde(default)]
+    pub cursors: BTreeMap<String, String>,
+}
+
+impl State {
+    pub fn new() -> State {
+        State {
+            format_version: FORMAT_VERSION,
+            serial: 0,
+            lineage: uuid::Uuid::new_v4().to_string(),
+            snapform_version: env!("CARGO_PKG_VERSION").to_string(),
+            resources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+            journal: Vec::new(),
+            cursors: BTreeMap::new(),
+        }
+    }
+
+    /// Same content, ignoring serial (used to decide whether a write is needed).
+    pub fn same_content(&self, other: &State) -> bool {
+        self.resources == other.resources
+            && self.outputs == other.outputs
+            && self.journal == other.journal
+            && self.cursors == other.cursors
+            && self.lineage == other.lineage
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}
+
+/// One managed resource instance.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ResourceState {
+    pub address: String,
+    pub kind: String,
+    pub name: String,
+    /// Provider key, e.g. `rackspace` or `rackspace.lon`.
+    pub provider: String,
+    /// The cloud's id for the object (image id, server id for schedules).
+    pub id: String,
+    /// Every attribute after the last apply or refresh (all known).
+    pub attributes: Map,
+    /// Metadata keys this resource manages (DESIGN §4 ownership rule).
+    #[serde(default)]
+    pub managed_keys: Vec<String>,
+    /// The object failed while being created; the next plan replaces it.
+    #[serde(default)]
+    pub tainted: bool,
+    /// Addresses this instance depended on when applied (destroy order).
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+}
+
+impl ResourceState {
+    pub fn attr(&self, name: &str) -> Option<&Value> {
+        self.attributes.get(name)
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct OutputState {
+    pub value: Value,
+    #[serde(default)]
+    pub sensitive: bool,
+}
+
+/// A mutation journaled before it is sent, so an interrupted run can be reconciled.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Intent {
+    pub id: String,
+    pub address: String,
+    /// e.g. `create_image`.
+    pub operation: String,
+    /// What is needed to find the object later (server id, image name, ...).
+    pub detail: BTreeMap<String, String>,
+    /// RFC 3339 time the intent was written.
+    pub started: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("state is locked by another run ({0}); wait for it, or use force-unlock if it died")]
+    Locked(String),
+    #[error("cannot {op} state file {path}: {source}")]
+    Io {
+        op: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("state file {path} is not valid: {message}")]
+    Corrupt { path: String, message: String },
+    #[error(
+        "state file {path} has format version {found}; this snapform reads version {FORMAT_VERSION}"
+    )]
+    Version { path: String, found: u32 },
+}

@@ -1,0 +1,320 @@
+//! `Value`: the dynamic value of configuration, plans and state, with `Unknown` for values known only after apply.
+//!
+//! HCL's own `hcl::Value` cannot say "unknown", so evaluation works on this type and converts at
+//! the edges. An unknown is never a placeholder string: it is its own variant, rendered as
+//! `(known after apply)` by the CLI and serialized as `{"$unknown": true}` in plan files.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A configuration or state value.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Value {
+    #[default]
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    List(Vec<Value>),
+    Map(BTreeMap<String, Value>),
+    /// Known only after apply.
+    Unknown,
+}
+
+pub type Map = BTreeMap<String, Value>;
+
+impl Value {
+    pub fn str(s: impl Into<String>) -> Value {
+        Value::String(s.into())
+    }
+
+    pub fn int(n: i64) -> Value {
+        Value::Number(n.into())
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Value::Unknown)
+    }
+
+    /// True when this value or anything inside it is unknown.
+    pub fn contains_unknown(&self) -> bool {
+        match self {
+            Value::Unknown => true,
+            Value::List(l) => l.iter().any(Value::contains_unknown),
+            Value::Map(m) => m.values().any(Value::contains_unknown),
+            _ => false,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Number(n) => n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&Map> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_list(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// Follows a path of attribute names / indexes; `None` when a step does not exist.
+    /// Stepping into an unknown yields an unknown.
+    pub fn get_path(&self, path: &[PathStep]) -> Option<&Value> {
+        let mut cur = self;
+        for step in path {
+            cur = match (cur, step) {
+                (Value::Unknown, _) => return Some(&Value::Unknown),
+                (Value::Map(m), PathStep::Attr(k)) => m.get(k)?,
+                (Value::Map(m), PathStep::Index(i)) => m.get(&i.to_string())?,
+                (Value::List(l), PathStep::Index(i)) => l.get(*i as usize)?,
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
+
+    /// A short human name of the value's type, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::List(_) => "list",
+            Value::Map(_) => "map",
+            Value::Unknown => "unknown",
+        }
+    }
+
+    /// Converts a fully known value into `hcl::Value` for evaluation.
+    pub fn to_hcl(&self) -> hcl::Value {
+        match self {
+            Value::Null | Value::Unknown => hcl::Value::Null,
+            Value::Bool(b) => hcl::Value::Bool(*b),
+            Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    hcl::Value::Number(i.into())
+                } else if let Some(u) = n.as_u64() {
+                    hcl::Value::Number(u.into())
+                } else {
+                    hcl::Number::from_f64(n.as_f64().unwrap_or(0.0))
+                        .map(hcl::Value::Number)
+                        .unwrap_or(hcl::Value::Null)
+                }
+            }
+            Value::String(s) => hcl::Value::String(s.clone()),
+            Value::List(l) => hcl::Value::Array(l.iter().map(Value::to_hcl).collect()),
+            Value::Map(m) => {
+                hcl::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_hcl())).collect())
+            }
+        }
+    }
+
+    pub fn from_hcl(v: &hcl::Value) -> Value {
+        match v {
+            hcl::Value::Null => Value::Null,
+            hcl::Value::Bool(b) => Value::Bool(*b),
+            hcl::Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    Value::int(i)
+                } else if let Some(u) = n.as_u64() {
+                    Value::Number(u.into())
+                } else {
+                    serde_json::Number::from_f64(n.as_f64().unwrap_or(0.0))
+                        .map(Value::Number)
+                        .unwrap_or(Value::Null)
+                }
+            }
+            hcl::Value::String(s) => Value::String(s.clone()),
+            hcl::Value::Array(a) => Value::List(a.iter().map(Value::from_hcl).collect()),
+            hcl::Value::Object(o) => Value::Map(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_hcl(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Number(n) => serde_json::Value::Number(n.clone()),
+            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
+            Value::Map(m) => serde_json::Value::Object(
+                m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+            ),
+            Value::Unknown => serde_json::json!({ UNKNOWN_KEY: true }),
+        }
+    }
+
+    pub fn from_json(v: &serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Number(n.clone()),
+            serde_json::Value::String(s) => Value::String(s.clone()),
+            serde_json::Value::Array(a) => Value::List(a.iter().map(Value::from_json).collect()),
+            serde_json::Value::Object(o) => {
+                if o.len() == 1 && o.get(UNKNOWN_KEY) == Some(&serde_json::Value::Bool(true)) {
+                    Value::Unknown
+                } else {
+                    Value::Map(
+                        o.iter()
+                            .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                            .collect(),
+                    )
+                }
+            }
+        }
+    }
+
+    /// A string map from a map value whose entries are all strings (or numbers/bools, converted).
+    pub fn to_string_map(&self) -> Option<BTreeMap<String, String>> {
+        let m = self.as_map()?;
+        m.iter()
+            .map(|(k, v)| Some((k.clone(), v.to_plain_string()?)))
+            .collect()
+    }
+
+    /// The string form of a primitive, as HCL converts primitives to strings.
+    pub fn to_plain_string(&self) -> Option<String> {
+        match self {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+}
+
+const UNKNOWN_KEY: &str = "$unknown";
+
+/// One step of a reference path: `.name` or `[index]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PathStep {
+    Attr(String),
+    Index(u64),
+}
+
+impl fmt::Display for Value {
+    /// HCL-like rendering used by plan output: strings quoted, unknown as `(known after apply)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Number(n) => write!(f, "{n}"),
+            Value::String(s) => write!(f, "{}", serde_json::Value::String(s.clone())),
+            Value::Unknown => f.write_str("(known after apply)"),
+            Value::List(l) => {
+                f.write_str("[")?;
+                for (i, v) in l.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Map(m) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in m.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{} = {v}", serde_json::Value::String(k.clone()))?;
+                }
+                f.write_str("}")
+            }
+        }
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let j = serde_json::Value::deserialize(d)?;
+        Ok(Value::from_json(&j))
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(s)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+impl From<BTreeMap<String, String>> for Value {
+    fn from(m: BTreeMap<String, String>) -> Self {
+        Value::Map(m.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_round_trips_through_json() {
+        let v = Value::Map([("id".to_string(), Value::Unknown)].into());
+        let j = serde_json::to_string(&v).unwrap();
+        let back: Value = serde_json::from_str(&j).unwrap();
+        assert_eq!(back, v);
+        assert!(back.contains_unknown());
+    }
+
+    #[test]
+    fn path_into_unknown_is_unknown() {
+        let v = Value::Map([("a".to_string(), Value::Unknown)].into());
+        let p = [PathStep::Attr("a".into()), PathStep::Attr("b".into())];
+        assert_eq!(v.get_path(&p), Some(&Value::Unknown));
+        assert_eq!(v.get_path(&[PathStep::Attr("x".into())]), None);
+    }
+}
