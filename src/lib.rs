@@ -6,5 +6,6 @@
 pub mod cli;
 pub mod config;
 pub mod graph;
+pub mod provider;
 pub mod state;
 pub mod value;

@@ -1,0 +1,138 @@
+//! The cloud client: the only code in snapform that speaks HTTP to a cloud.
+//!
+//! Layout (one file per API, like gophercloud): `auth` (Identity v2.0 and Keystone v3),
+//! `catalog` (endpoint selection), `http` (token, retries, 401 re-auth, faults),
+//! `servers`, `compute_images`, `metadata`, `schedule` (RAX-SI), `glance` (Image API v2),
+//! `paging` (next-link loops), `types`, `secret`, `error`.
+//!
+//! Architecture invariant: credentials and tokens never reach `Debug`, `Display`, errors or logs.
+
+mod auth;
+mod catalog;
+mod compute_images;
+mod error;
+mod glance;
+mod http;
+mod metadata;
+mod paging;
+mod schedule;
+mod secret;
+mod servers;
+mod types;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use auth::{ClientOptions, Credential, Preset};
+pub use error::ProviderError;
+pub use secret::Secret;
+pub use types::{Image, ImageQuery, ImageV2, Schedule, Server};
+
+/// Knobs that are not part of a provider block: page sizes and retry timing. The defaults
+/// suit real clouds; tests shrink them.
+#[derive(Clone, Debug)]
+pub struct Tuning {
+    /// `limit` of each page of a compute or image listing (the servers cap it at 1000).
+    pub page_size: u32,
+    /// The longest single wait a Retry-After may impose.
+    pub max_retry_wait: Duration,
+    /// The first backoff delay (it doubles, with jitter, up to `max_backoff`).
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning {
+            page_size: 1000,
+            max_retry_wait: Duration::from_secs(60),
+            min_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(20),
+        }
+    }
+}
+
+/// A connected client. Cheap to clone; clones share the token, the connection pool and the
+/// request counter, and may be used from many tasks at once.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<http::Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let session = self.inner.current();
+        f.debug_struct("Client")
+            .field("compute", &session.endpoints.compute.as_str())
+            .field(
+                "image",
+                &session.endpoints.image.as_ref().map(|u| u.as_str()),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Authenticates and picks the compute and image endpoints of `opts.region` from the catalog.
+    pub async fn connect(opts: ClientOptions) -> Result<Client, ProviderError> {
+        Client::connect_with(opts, Tuning::default()).await
+    }
+
+    /// [`Client::connect`] with non-default page sizes or retry timing.
+    pub async fn connect_with(
+        opts: ClientOptions,
+        tuning: Tuning,
+    ) -> Result<Client, ProviderError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("snapform/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(opts.timeout.min(Duration::from_secs(30)))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .redirect(same_host_redirects())
+            .build()
+            .map_err(|e| ProviderError::transport("build the HTTP client", e.to_string()))?;
+        let inner = http::Inner::connect(http, opts, tuning).await?;
+        Ok(Client {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// True when the catalog offers the Image API v2 (rename, deactivate, reactivate).
+    pub fn has_image_api(&self) -> bool {
+        self.inner.current().endpoints.image.is_some()
+    }
+
+    /// HTTP requests sent by this client and its clones, authentication and retries included.
+    pub fn request_count(&self) -> u64 {
+        self.inner.request_count()
+    }
+
+    /// The compute endpoint in use (from the catalog).
+    pub fn compute_url(&self) -> String {
+        self.inner.current().endpoints.compute.to_string()
+    }
+}
+
+/// Follows redirects only within one host: a token must never be sent to another host.
+fn same_host_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same = attempt.previous().last().is_some_and(|prev| {
+            prev.host_str() == attempt.url().host_str()
+                && prev.port_or_known_default() == attempt.url().port_or_known_default()
+        });
+        if attempt.previous().len() > 5 || !same {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// Maps a 404 to `None`.
+pub(crate) fn found<T>(result: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
