@@ -3,9 +3,13 @@
 //! Layers (see ARCHITECTURE.md): config → graph → plan → apply, with state, refresh, provider
 //! (the only cloud HTTP client), sandbox (the emulator) and cli (the only code that prints).
 
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod graph;
+pub mod plan;
 pub mod provider;
+pub mod refresh;
 pub mod state;
 pub mod value;
+pub mod sandbox;

@@ -1,0 +1,89 @@
+//! Apply: walks the plan's execution graph and carries out each change through the provider.
+//!
+//! The main task coordinates everything (like cargo's job queue): it owns the state, starts the
+//! changes whose dependencies are done, persists state after every completed operation and
+//! journals an intent before every `createImage`. Worker tasks only talk to the cloud; API calls
+//! are bounded by a semaphore, and waiting for a snapshot holds no slot.
+//!
+//! Architecture Invariant: apply decides nothing the plan did not. It evaluates arguments that
+//! were unknown at plan time, checks them against the plan, and performs exactly the planned action.
+
+mod ops;
+mod walk;
+
+pub use walk::apply;
+
+use crate::plan::Action;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Cloud API calls in flight at once.
+    pub parallelism: usize,
+    /// How often a snapshot still saving is polled.
+    pub poll_interval: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            parallelism: 10,
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Progress of an apply, for the CLI to display.
+#[derive(Clone, Debug)]
+pub enum Event {
+    Started {
+        address: String,
+        action: Action,
+    },
+    /// A snapshot is saving: percent from the API's `progress`.
+    Progress {
+        address: String,
+        percent: u32,
+    },
+    Finished {
+        address: String,
+        action: Action,
+        id: Option<String>,
+        elapsed: Duration,
+    },
+    Failed {
+        address: String,
+        error: String,
+    },
+    Skipped {
+        address: String,
+        because: String,
+    },
+}
+
+/// Receives apply events (implemented by the CLI).
+pub trait Reporter: Send + Sync {
+    fn report(&self, event: Event);
+}
+
+/// What an apply did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub done: Vec<(String, Action)>,
+    pub failed: Vec<(String, String)>,
+    pub skipped: Vec<String>,
+}
+
+impl Outcome {
+    pub fn success(&self) -> bool {
+        self.failed.is_empty() && self.skipped.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+    #[error("the configuration no longer matches the plan: {0}")]
+    Inconsistent(String),
+}

@@ -1,0 +1,331 @@
+//! The coordinator loop: readiness, evaluation of late-known arguments, state persistence.
+
+use super::ops::{self, Msg, Task};
+use super::{ApplyError, Event, Options, Outcome, Reporter};
+use crate::config::eval::{self, Scope};
+use crate::config::{Config, Diagnostic, schema};
+use crate::graph::Graph;
+use crate::plan::{Action, Change, Plan, kinds_eval_args};
+use crate::refresh::Clients;
+use crate::state::{LocalBackend, OutputState, State};
+use crate::value::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+/// Carries out `plan`. State is written after every completed operation; the returned outcome
+/// says what was done, what failed and what was skipped.
+#[allow(clippy::too_many_arguments)]
+pub async fn apply(
+    plan: &Plan,
+    cfg: &Config,
+    graph: &Graph,
+    state: &mut State,
+    backend: &mut LocalBackend,
+    clients: &Clients,
+    opts: &Options,
+    reporter: Arc<dyn Reporter>,
+) -> Result<Outcome, ApplyError> {
+    let mut outcome = Outcome::default();
+    let mut scope = Scope::new();
+    for (k, v) in &plan.variables {
+        scope.set(&format!("var.{k}"), v.clone());
+    }
+    for (addr, v) in &plan.data {
+        scope.set(addr, Value::Map(v.clone()));
+    }
+    let by_addr: BTreeMap<&str, &Change> =
+        plan.changes.iter().map(|c| (c.address.as_str(), c)).collect();
+    // Known values of unchanged objects; forget objects already gone.
+    for c in &plan.changes {
+        if c.action == Action::NoOp {
+            match &c.after {
+                Some(after) => {
+                    scope.set(&c.address, Value::Map(after.clone()));
+                    if let Some(rs) = state.resources.get_mut(&c.address) {
+                        rs.attributes = ops::state_attrs(after);
+                        rs.managed_keys = c.managed_keys.clone();
+                    }
+                }
+                None => {
+                    state.resources.remove(&c.address);
+                }
+            }
+        }
+    }
+    backend.write(state)?;
+
+    let sem = Arc::new(Semaphore::new(opts.parallelism.max(1)));
+    let (tx, mut rx) = mpsc::channel::<Msg>(64);
+    let mut pending: BTreeSet<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| c.address.clone())
+        .collect();
+    let mut finished: BTreeSet<String> = BTreeSet::new();
+    let mut failed: BTreeSet<String> = BTreeSet::new();
+    let mut running: JoinSet<(String, Result<Option<crate::state::ResourceState>, String>)> =
+        JoinSet::new();
+    let mut started_at: BTreeMap<String, Instant> = BTreeMap::new();
+
+    loop {
+        // Start everything whose dependencies are done; skip what depends on a failure.
+        let mut progressed = true;
+        while progressed {
+            progressed = false;
+            let ready: Vec<String> = pending
+                .iter()
+                .filter(|a| {
+                    plan.edges
+                        .get(*a)
+                        .is_none_or(|deps| deps.iter().all(|d| finished.contains(d) || failed.contains(d)))
+                })
+                .cloned()
+                .collect();
+            for addr in ready {
+                pending.remove(&addr);
+                progressed = true;
+                let blocked: Vec<&String> = plan
+                    .edges
+                    .get(&addr)
+                    .map(|d| d.iter().filter(|x| failed.contains(*x)).collect())
+                    .unwrap_or_default();
+                if let Some(b) = blocked.first() {
+                    failed.insert(addr.clone());
+                    outcome.skipped.push(addr.clone());
+                    reporter.report(Event::Skipped {
+                        address: addr.clone(),
+                        because: format!("{b} failed"),
+                    });
+                    continue;
+                }
+                let change = by_addr[addr.as_str()];
+                let args = match late_args(cfg, graph, &mut scope, change) {
+                    Ok(a) => a,
+                    Err(msg) => {
+                        failed.insert(addr.clone());
+                        outcome.failed.push((addr.clone(), msg.clone()));
+                        reporter.report(Event::Failed {
+                            address: addr.clone(),
+                            error: msg,
+                        });
+                        continue;
+                    }
+                };
+                let client = match clients.get(&change.provider) {
+                    Ok(c) => c.clone(),
+                    Err(e) => {
+                        failed.insert(addr.clone());
+                        outcome.failed.push((addr.clone(), e.to_string()));
+                        reporter.report(Event::Failed {
+                            address: addr.clone(),
+                            error: e.to_string(),
+                        });
+                        continue;
+                    }
+                };
+                reporter.report(Event::Started {
+                    address: addr.clone(),
+                    action: change.action,
+                });
+                started_at.insert(addr.clone(), Instant::now());
+                let task = Task {
+                    change: change.clone(),
+                    args,
+                    prior: state.resources.get(&addr).cloned(),
+                    client,
+                    sem: sem.clone(),
+                    tx: tx.clone(),
+                    reporter: reporter.clone(),
+                    poll: opts.poll_interval,
+                };
+                running.spawn(async move {
+                    let addr = task.change.address.clone();
+                    (addr, ops::run(task).await)
+                });
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
+        tokio::select! {
+            Some(msg) = rx.recv() => handle_msg(msg, state, backend)?,
+            Some(joined) = running.join_next() => {
+                let (addr, result) = match joined {
+                    Ok(r) => r,
+                    Err(e) => (String::from("?"), Err(format!("task failed: {e}"))),
+                };
+                // Drain messages sent before the task ended so state is in order.
+                while let Ok(msg) = rx.try_recv() {
+                    handle_msg(msg, state, backend)?;
+                }
+                let change = by_addr.get(addr.as_str()).copied();
+                let elapsed = started_at.get(&addr).map(|t| t.elapsed()).unwrap_or_default();
+                match result {
+                    Ok(rs) => {
+                        match &rs {
+                            Some(rs) => {
+                                scope.set(&addr, Value::Map(rs.attributes.clone()));
+                                state.resources.insert(addr.clone(), rs.clone());
+                            }
+                            None => {
+                                state.resources.remove(&addr);
+                            }
+                        }
+                        backend.write(state)?;
+                        finished.insert(addr.clone());
+                        let action = change.map(|c| c.action).unwrap_or(Action::NoOp);
+                        outcome.done.push((addr.clone(), action));
+                        reporter.report(Event::Finished {
+                            address: addr.clone(),
+                            action,
+                            id: rs.map(|r| r.id),
+                            elapsed,
+                        });
+                    }
+                    Err(e) => {
+                        failed.insert(addr.clone());
+                        outcome.failed.push((addr.clone(), e.clone()));
+                        reporter.report(Event::Failed { address: addr, error: e });
+                    }
+                }
+            }
+        }
+    }
+    drop(tx);
+    while let Ok(msg) = rx.try_recv() {
+        handle_msg(msg, state, backend)?;
+    }
+
+    // Outputs, with everything now known.
+    if plan.destroy {
+        state.outputs.clear();
+    } else {
+        for (name, o) in &cfg.outputs {
+            let v = eval_with_locals(cfg, graph, &mut scope, &format!("output.{name}"))
+                .and_then(|_| eval::eval(&o.value, &scope).map_err(|d| d.message));
+            if let Ok(v) = v
+                && !v.contains_unknown()
+            {
+                state.outputs.insert(
+                    name.clone(),
+                    OutputState {
+                        value: v,
+                        sensitive: o.sensitive,
+                    },
+                );
+            }
+        }
+        state.outputs.retain(|k, _| cfg.outputs.contains_key(k));
+    }
+    backend.write(state)?;
+    Ok(outcome)
+}
+
+fn handle_msg(msg: Msg, state: &mut State, backend: &mut LocalBackend) -> Result<(), ApplyError> {
+    match msg {
+        Msg::Journal { intent, ack } => {
+            state.journal.push(intent);
+            backend.write(state)?;
+            let _ = ack.send(());
+        }
+        Msg::Record { rs, clear_intent, ack } => {
+            if let Some(id) = clear_intent {
+                state.journal.retain(|i| i.id != id);
+            }
+            state.resources.insert(rs.address.clone(), rs);
+            backend.write(state)?;
+            let _ = ack.send(());
+        }
+        Msg::ClearIntent { id } => {
+            state.journal.retain(|i| i.id != id);
+            backend.write(state)?;
+        }
+    }
+    Ok(())
+}
+
+/// Evaluates the locals an object depends on, in order, into the scope.
+fn eval_with_locals(
+    cfg: &Config,
+    graph: &Graph,
+    scope: &mut Scope,
+    addr: &str,
+) -> Result<(), String> {
+    let mut needed = BTreeSet::new();
+    let mut stack = graph.deps(addr);
+    while let Some(d) = stack.pop() {
+        if d.starts_with("local.") && needed.insert(d.clone()) {
+            stack.extend(graph.deps(&d));
+        }
+    }
+    for a in graph.order().iter().filter(|a| needed.contains(*a)) {
+        if let Some(def) = cfg.locals.get(a.trim_start_matches("local.")) {
+            let v = eval::eval(&def.value, scope).map_err(|d: Diagnostic| d.message)?;
+            scope.set(a, v);
+        }
+    }
+    Ok(())
+}
+
+/// The arguments of a change, evaluated now that its dependencies are applied; known values must
+/// match the plan.
+fn late_args(
+    cfg: &Config,
+    graph: &Graph,
+    scope: &mut Scope,
+    change: &Change,
+) -> Result<Map, String> {
+    if change.action == Action::Delete {
+        return Ok(Map::new());
+    }
+    let Some(block) = cfg.object(&change.address) else {
+        return Err(format!(
+            "{} is in the plan but not in the configuration",
+            change.address
+        ));
+    };
+    eval_with_locals(cfg, graph, scope, &change.address)?;
+    let sch = if change.action == Action::Read {
+        schema::data(&block.kind)
+    } else {
+        schema::resource(&block.kind)
+    };
+    let Some(sch) = sch else {
+        return Err(format!("unknown type {}", block.kind));
+    };
+    let (args, diags) = kinds_eval_args(block, sch, scope);
+    if let Some(d) = diags.first() {
+        return Err(d.message.clone());
+    }
+    if Value::Map(args.clone()).contains_unknown() {
+        return Err(format!(
+            "{}: some arguments are still unknown after their dependencies were applied",
+            change.address
+        ));
+    }
+    if let Some(after) = &change.after {
+        for (k, v) in &args {
+            if let Some(planned) = after.get(k)
+                && !planned.contains_unknown()
+                && normalize(k, planned) != normalize(k, v)
+            {
+                return Err(format!(
+                    "{}: \"{k}\" was planned as {planned} but is now {v}; run plan again",
+                    change.address
+                ));
+            }
+        }
+    }
+    Ok(args)
+}
+
+fn normalize(k: &str, v: &Value) -> Value {
+    match (k, v) {
+        ("day_of_week", Value::String(s)) => Value::String(s.to_uppercase()),
+        _ => v.clone(),
+    }
+}

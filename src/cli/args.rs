@@ -1,0 +1,128 @@
+//! Command-line arguments (clap): the raw flags of every command.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "snapform",
+    version,
+    about = "Declarative provisioning of cloud images, image metadata and scheduled images",
+    long_about = None
+)]
+pub struct Cli {
+    /// Work in this directory instead of the current one.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+    /// Never use colour.
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Prepare the working directory (creates .snapform/).
+    Init,
+    /// Check the configuration without contacting the cloud; reports every error.
+    Validate(VarArgs),
+    /// Show what apply would change.
+    Plan(PlanArgs),
+    /// Change the cloud to match the configuration (or carry out a saved plan).
+    Apply(ApplyArgs),
+    /// Destroy everything this configuration manages.
+    Destroy(ApplyArgs),
+    /// Show the outputs recorded in state.
+    Output(OutputArgs),
+    /// Show the state, or a saved plan.
+    Show(ShowArgs),
+    /// Inspect the state.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Run the embedded emulator of the cloud API.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+    /// Print the version.
+    Version,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct VarArgs {
+    /// Set a variable: NAME=VALUE (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variable values from a *.snapvars.hcl file (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Write the plan to FILE, for `apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Plan to destroy everything in state.
+    #[arg(long)]
+    pub destroy: bool,
+    /// How long to wait for the state lock, e.g. 10s.
+    #[arg(long, default_value = "0s", value_name = "DURATION")]
+    pub lock_timeout: String,
+    /// Print the plan as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ApplyArgs {
+    /// A plan saved with `plan --out`.
+    pub plan_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Cloud API calls in flight at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    /// How long to wait for the state lock, e.g. 10s.
+    #[arg(long, default_value = "0s", value_name = "DURATION")]
+    pub lock_timeout: String,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    /// Print one output only (its raw value).
+    pub name: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ShowArgs {
+    /// A saved plan to show instead of the state.
+    pub plan_file: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StateCommand {
+    /// List resource addresses in state.
+    List,
+    /// Show one resource in state.
+    Show { address: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SandboxCommand {
+    /// Serve the emulator over HTTP until interrupted.
+    Serve(crate::sandbox::SandboxOptions),
+}

@@ -1,0 +1,415 @@
+//! The commands: each builds its options, runs the layers in order and maps the result to an
+//! exit code (0 ok, 1 error, 2 changes present with `--detailed-exitcode`).
+
+use super::args::{ApplyArgs, Cli, Command, PlanArgs, SandboxCommand, StateCommand};
+use super::connect::{Connected, connect};
+use super::progress::Progress;
+use super::workspace::{self, Workspace};
+use super::{CliError, render};
+use crate::apply;
+use crate::config::Sources;
+use crate::plan::{self, Plan, Refreshed};
+use crate::refresh;
+use crate::state::{LocalBackend, State};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub async fn run(cli: Cli) -> Result<u8, CliError> {
+    let dir = match &cli.chdir {
+        Some(d) => d.clone(),
+        None => std::env::current_dir()
+            .map_err(|e| CliError::msg(format!("cannot read the current directory: {e}")))?,
+    };
+    match cli.command {
+        Command::Init => {
+            std::fs::create_dir_all(dir.join(".snapform"))
+                .map_err(|e| CliError::msg(format!("cannot create .snapform: {e}")))?;
+            let sources = workspace::read_sources(&dir)?;
+            eprintln!(
+                "snapform initialized in {} ({} configuration file{}).",
+                dir.display(),
+                sources.files.len(),
+                if sources.files.len() == 1 { "" } else { "s" }
+            );
+            Ok(0)
+        }
+        Command::Validate(v) => {
+            let sources = workspace::read_sources(&dir)?;
+            let inputs = workspace::var_inputs(&dir, &v)?;
+            let ws = workspace::load(&dir, sources, &inputs)?;
+            eprintln!(
+                "The configuration is valid ({} resource{}, {} data source{}).",
+                ws.cfg.resources.len(),
+                if ws.cfg.resources.len() == 1 { "" } else { "s" },
+                ws.cfg.data.len(),
+                if ws.cfg.data.len() == 1 { "" } else { "s" }
+            );
+            Ok(0)
+        }
+        Command::Plan(a) => plan_cmd(&dir, a).await,
+        Command::Apply(a) => apply_cmd(&dir, a, false).await,
+        Command::Destroy(a) => apply_cmd(&dir, a, true).await,
+        Command::Output(o) => {
+            let state = read_state_unlocked(&dir)?;
+            output_cmd(&state, o.name.as_deref(), o.json)
+        }
+        Command::Show(s) => {
+            if let Some(f) = s.plan_file {
+                let p = read_plan(&f)?;
+                if s.json {
+                    println!("{}", plan_json(&p));
+                } else {
+                    print!("{}", render::plan(&p));
+                }
+            } else {
+                let state = read_state_unlocked(&dir)?;
+                if s.json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&state).unwrap_or_default()
+                    );
+                } else {
+                    for (addr, rs) in &state.resources {
+                        println!("# {addr}{}", if rs.tainted { " (tainted)" } else { "" });
+                        for (k, v) in &rs.attributes {
+                            println!("    {k} = {v}");
+                        }
+                        println!();
+                    }
+                    if !state.outputs.is_empty() {
+                        println!("Outputs:");
+                        output_cmd(&state, None, false)?;
+                    }
+                }
+            }
+            Ok(0)
+        }
+        Command::State(StateCommand::List) => {
+            let state = read_state_unlocked(&dir)?;
+            for addr in state.resources.keys() {
+                println!("{addr}");
+            }
+            Ok(0)
+        }
+        Command::State(StateCommand::Show { address }) => {
+            let state = read_state_unlocked(&dir)?;
+            let rs = state
+                .resources
+                .get(&address)
+                .ok_or_else(|| CliError::msg(format!("{address} is not in state")))?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(rs).unwrap_or_default()
+            );
+            Ok(0)
+        }
+        Command::Sandbox(SandboxCommand::Serve(opts)) => {
+            let sb = crate::sandbox::spawn(opts)
+                .await
+                .map_err(|e| CliError::msg(format!("cannot start the sandbox: {e:#}")))?;
+            eprintln!("sandbox listening on {}", sb.url());
+            eprintln!("  identity v2.0: {}/tokens (user demo, API key demo)", sb.auth_url());
+            eprintln!("  control API:   {}", sb.control_url());
+            let _ = tokio::signal::ctrl_c().await;
+            sb.shutdown().await;
+            Ok(0)
+        }
+        Command::Version => {
+            println!("snapform {}", env!("CARGO_PKG_VERSION"));
+            Ok(0)
+        }
+    }
+}
+
+fn parse_timeout(s: &str) -> Result<Duration, CliError> {
+    if s == "0" || s == "0s" {
+        return Ok(Duration::ZERO);
+    }
+    plan::parse_duration(s)
+        .map(Duration::from_secs)
+        .ok_or_else(|| CliError::msg(format!("--lock-timeout: expected a duration like 10s or 2m, found \"{s}\"")))
+}
+
+fn read_state_unlocked(dir: &Path) -> Result<State, CliError> {
+    let p = dir.join(workspace::STATE_FILE);
+    match std::fs::read_to_string(&p) {
+        Ok(t) => serde_json::from_str(&t)
+            .map_err(|e| CliError::msg(format!("state file {} is not valid: {e}", p.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::new()),
+        Err(e) => Err(CliError::msg(format!("cannot read {}: {e}", p.display()))),
+    }
+}
+
+fn output_cmd(state: &State, name: Option<&str>, json: bool) -> Result<u8, CliError> {
+    if let Some(n) = name {
+        let o = state
+            .outputs
+            .get(n)
+            .ok_or_else(|| CliError::msg(format!("no output named \"{n}\" in state")))?;
+        if json {
+            println!("{}", o.value.to_json());
+        } else {
+            match o.value.as_str() {
+                Some(s) => println!("{s}"),
+                None => println!("{}", o.value),
+            }
+        }
+        return Ok(0);
+    }
+    if json {
+        let m: serde_json::Map<String, serde_json::Value> = state
+            .outputs
+            .iter()
+            .map(|(k, o)| {
+                (
+                    k.clone(),
+                    serde_json::json!({"value": o.value.to_json(), "sensitive": o.sensitive}),
+                )
+            })
+            .collect();
+        println!("{}", serde_json::Value::Object(m));
+    } else {
+        for (k, o) in &state.outputs {
+            if o.sensitive {
+                println!("{k} = (sensitive value)");
+            } else {
+                println!("{k} = {}", o.value);
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// Everything a plan needs from the cloud, then the plan itself.
+async fn make_plan(
+    ws: &Workspace,
+    state: &State,
+    conn: &Connected,
+    destroy: bool,
+) -> Result<Plan, CliError> {
+    let mut refreshed: Refreshed = refresh::refresh(state, &conn.clients).await?;
+    let opts = plan::Options { destroy };
+    // Data sources are read as their arguments become known, then the plan is made again.
+    for _ in 0..=ws.cfg.data.len() {
+        let (p, diags) = plan::plan(&ws.cfg, &ws.graph, &ws.vars, state, &refreshed, &opts);
+        if diags.iter().any(|d| d.is_error()) {
+            return Err(CliError::Diagnostics(ws.cfg.sources.clone(), diags));
+        }
+        if p.data_requests.is_empty() {
+            return Ok(p);
+        }
+        let read = refresh::read_data(&ws.cfg, &p.data_requests, &conn.clients).await?;
+        refreshed.data.extend(read);
+    }
+    Err(CliError::msg("data sources did not settle; this is a bug"))
+}
+
+fn load_ws(dir: &Path, vars: &super::args::VarArgs) -> Result<Workspace, CliError> {
+    let sources = workspace::read_sources(dir)?;
+    let inputs = workspace::var_inputs(dir, vars)?;
+    workspace::load(dir, sources, &inputs)
+}
+
+async fn plan_cmd(dir: &Path, a: PlanArgs) -> Result<u8, CliError> {
+    let ws = load_ws(dir, &a.vars)?;
+    let mut backend = LocalBackend::open(&ws.state_path(), parse_timeout(&a.lock_timeout)?)?;
+    let state = backend.read()?;
+    let conn = connect(&ws).await?;
+    let p = make_plan(&ws, &state, &conn, a.destroy).await?;
+    if a.json {
+        println!("{}", plan_json(&p));
+    } else {
+        print!("{}", render::plan(&p));
+    }
+    if let Some(out) = &a.out {
+        let path = if out.is_absolute() {
+            out.clone()
+        } else {
+            dir.join(out)
+        };
+        let text = serde_json::to_string_pretty(&p)
+            .map_err(|e| CliError::msg(format!("cannot encode the plan: {e}")))?;
+        std::fs::write(&path, text)
+            .map_err(|e| CliError::msg(format!("cannot write {}: {e}", path.display())))?;
+        eprintln!("Saved the plan to {}; apply it with: snapform apply {}", out.display(), out.display());
+    }
+    Ok(if a.detailed_exitcode && p.has_changes() {
+        2
+    } else {
+        0
+    })
+}
+
+fn plan_json(p: &Plan) -> String {
+    let mut v = serde_json::to_value(p).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        // The sources are in the plan file for apply; the JSON view is about changes.
+        o.remove("sources");
+        let n = p.counts();
+        o.insert(
+            "summary".into(),
+            serde_json::json!({"add": n.add, "change": n.change, "destroy": n.destroy}),
+        );
+    }
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}
+
+fn read_plan(path: &PathBuf) -> Result<Plan, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::msg(format!("cannot read plan {}: {e}", path.display())))?;
+    let p: Plan = serde_json::from_str(&text)
+        .map_err(|e| CliError::msg(format!("{} is not a snapform plan: {e}", path.display())))?;
+    if p.format_version != plan::PLAN_FORMAT_VERSION {
+        return Err(CliError::msg(format!(
+            "{} has plan format {}; this snapform reads {}",
+            path.display(),
+            p.format_version,
+            plan::PLAN_FORMAT_VERSION
+        )));
+    }
+    Ok(p)
+}
+
+async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliError> {
+    let saved = match &a.plan_file {
+        Some(f) => Some(read_plan(&if f.is_absolute() { f.clone() } else { dir.join(f) })?),
+        None => None,
+    };
+    let ws = match &saved {
+        Some(p) => {
+            // Evaluate exactly the configuration and variables the plan was made from.
+            let inputs = crate::config::vars::VarInputs {
+                cli: p
+                    .variables
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_plain_string().unwrap_or_else(|| v.to_json().to_string())))
+                    .collect(),
+                ..Default::default()
+            };
+            let mut ws = workspace::load(dir, Sources::new(p.sources.files.clone()), &inputs)?;
+            ws.vars = p.variables.clone();
+            ws
+        }
+        None => load_ws(dir, &a.vars)?,
+    };
+    let mut backend = LocalBackend::open(&ws.state_path(), parse_timeout(&a.lock_timeout)?)?;
+    let mut state = backend.read()?;
+    let conn = connect(&ws).await?;
+    let p = match saved {
+        Some(p) => {
+            let fresh = state.serial == 0 && p.state_serial == 0;
+            if !fresh && (p.state_lineage != state.lineage || p.state_serial != state.serial) {
+                return Err(CliError::msg(
+                    "Saved plan is stale: the state changed since the plan was made (serial or lineage differ). Run plan again.",
+                ));
+            }
+            if fresh {
+                state.lineage = p.state_lineage.clone();
+            }
+            // Refuse if an object changed in the cloud since it was planned.
+            let now = make_plan(&ws, &state, &conn, p.destroy).await?;
+            for c in &p.changes {
+                let again = now.changes.iter().find(|n| n.address == c.address);
+                if again.map(|n| (&n.before, n.action)) != Some((&c.before, c.action)) {
+                    return Err(CliError::msg(format!(
+                        "Saved plan is stale: {} changed since the plan was made. Run plan again.",
+                        c.address
+                    )));
+                }
+            }
+            print!("{}", render::plan(&p));
+            p
+        }
+        None => {
+            let p = make_plan(&ws, &state, &conn, destroy).await?;
+            print!("{}", render::plan(&p));
+            if !p.has_changes() {
+                if p.changes.iter().any(|c| c.action == plan::Action::NoOp && c.after.is_none()) {
+                    // Forget objects already gone.
+                } else {
+                    return Ok(0);
+                }
+            }
+            if !a.auto_approve && p.has_changes() && !confirm(destroy)? {
+                eprintln!("Apply cancelled; nothing was changed.");
+                return Ok(1);
+            }
+            p
+        }
+    };
+    let reporter = Arc::new(Progress::new());
+    let opts = apply::Options {
+        parallelism: a.parallelism.max(1),
+        poll_interval: Duration::from_millis(
+            std::env::var("SNAPFORM_POLL_MS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1000),
+        ),
+    };
+    let outcome = apply::apply(
+        &p,
+        &ws.cfg,
+        &ws.graph,
+        &mut state,
+        &mut backend,
+        &conn.clients,
+        &opts,
+        reporter,
+    )
+    .await
+    .map_err(|e| CliError::msg(e.to_string()))?;
+    let n = p.counts();
+    if outcome.success() {
+        eprintln!(
+            "\nApply complete! Resources: {} added, {} changed, {} destroyed.",
+            n.add, n.change, n.destroy
+        );
+        if !state.outputs.is_empty() && !destroy {
+            eprintln!("\nOutputs:");
+            output_cmd(&state, None, false)?;
+        }
+        Ok(0)
+    } else {
+        eprintln!(
+            "\nApply failed: {} done, {} failed, {} skipped.",
+            outcome.done.len(),
+            outcome.failed.len(),
+            outcome.skipped.len()
+        );
+        for (addr, e) in &outcome.failed {
+            eprintln!("  failed:  {addr}: {e}");
+        }
+        for addr in &outcome.skipped {
+            eprintln!("  skipped: {addr}");
+        }
+        Ok(1)
+    }
+}
+
+fn confirm(destroy: bool) -> Result<bool, CliError> {
+    let mut err = std::io::stderr();
+    let _ = writeln!(
+        err,
+        "\nDo you really want to {}? Only 'yes' will be accepted.",
+        if destroy {
+            "destroy all resources"
+        } else {
+            "perform these actions"
+        }
+    );
+    let _ = write!(err, "  Enter a value: ");
+    let _ = err.flush();
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        // Still read: scripts may pipe "yes".
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::msg(format!("cannot read the answer: {e}")))?;
+    Ok(line.trim() == "yes")
+}

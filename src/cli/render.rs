@@ -1,0 +1,209 @@
+//! Human rendering of plans (DESIGN §5): one block per changed resource with its plan symbol,
+//! `(known after apply)` for unknowns, drift listed separately, and the summary line.
+
+use crate::plan::{Action, Change, Plan};
+use crate::value::{Map, Value};
+use std::fmt::Write;
+
+/// Attributes never shown in plan output (read-only views of the cloud).
+const HIDDEN: &[&str] = &["all_metadata", "timeouts"];
+
+pub fn plan(p: &Plan) -> String {
+    let mut out = String::new();
+    if !p.drift.is_empty() {
+        out.push_str("Objects changed outside snapform since the last apply:\n\n");
+        for d in &p.drift {
+            let _ = writeln!(out, "  # {}", d.message);
+        }
+        out.push('\n');
+    }
+    let visible: Vec<&Change> = p
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    if visible.is_empty() && !p.outputs_changed {
+        out.push_str("No changes. The cloud matches the configuration.\n");
+        return out;
+    }
+    if !visible.is_empty() {
+        out.push_str(
+            "snapform will perform the following actions (+ create, ~ update in place, -/+ replace, - destroy, <= read):\n\n",
+        );
+        for c in visible {
+            change(&mut out, c);
+            out.push('\n');
+        }
+    }
+    if p.outputs_changed && !p.outputs.is_empty() {
+        out.push_str("Changes to outputs:\n");
+        for (name, o) in &p.outputs {
+            let v = if o.sensitive {
+                "(sensitive value)".to_string()
+            } else {
+                o.value.to_string()
+            };
+            let _ = writeln!(out, "  ~ {name} = {v}");
+        }
+        out.push('\n');
+    }
+    let n = p.counts();
+    let _ = writeln!(
+        out,
+        "Plan: {} to add, {} to change, {} to destroy.",
+        n.add, n.change, n.destroy
+    );
+    out
+}
+
+fn headline(c: &Change) -> String {
+    let what = match c.action {
+        Action::Create => "will be created".to_string(),
+        Action::Update => "will be updated in-place".to_string(),
+        Action::Replace => "must be replaced".to_string(),
+        Action::Delete => "will be destroyed".to_string(),
+        Action::Read => "will be read during apply".to_string(),
+        Action::NoOp => "is unchanged".to_string(),
+    };
+    match &c.reason {
+        Some(r) => format!("  # {} {what}\n  # (because {r})\n", c.address),
+        None => format!("  # {} {what}\n", c.address),
+    }
+}
+
+fn change(out: &mut String, c: &Change) {
+    out.push_str(&headline(c));
+    let block = if c.action == Action::Read { "data" } else { "resource" };
+    let _ = writeln!(
+        out,
+        "  {} {block} \"{}\" \"{}\" {{",
+        c.action.symbol(),
+        c.kind,
+        c.name
+    );
+    let empty = Map::new();
+    let before = c.before.as_ref().unwrap_or(&empty);
+    let after = c.after.as_ref().unwrap_or(&empty);
+    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let width = keys
+        .iter()
+        .filter(|k| !HIDDEN.contains(&k.as_str()))
+        .map(|k| k.len())
+        .max()
+        .unwrap_or(0);
+    let mut hidden = 0;
+    for k in keys {
+        if HIDDEN.contains(&k.as_str()) {
+            continue;
+        }
+        let (b, a) = (before.get(k), after.get(k));
+        let forces = if c.replace_paths.iter().any(|p| p == k) {
+            " # forces replacement"
+        } else {
+            ""
+        };
+        match c.action {
+            Action::Create | Action::Read => {
+                if let Some(a) = a {
+                    attr(out, "+", k, width, a, None, forces);
+                }
+            }
+            Action::Delete => {
+                if let Some(b) = b
+                    && matches!(k.as_str(), "id" | "name" | "server_id" | "image_id" | "retention")
+                {
+                    attr(out, "-", k, width, b, None, "");
+                }
+            }
+            Action::Update | Action::Replace => match (b, a) {
+                (Some(b), Some(a)) if b == a => {
+                    if k == "id" {
+                        attr(out, " ", k, width, b, None, "");
+                    } else {
+                        hidden += 1;
+                    }
+                }
+                (Some(b), Some(a)) => attr(out, "~", k, width, a, Some(b), forces),
+                (None, Some(a)) => attr(out, "+", k, width, a, None, forces),
+                (Some(b), None) => {
+                    if c.action == Action::Update {
+                        attr(out, "-", k, width, b, None, "")
+                    }
+                }
+                (None, None) => {}
+            },
+            Action::NoOp => {}
+        }
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "        # ({hidden} unchanged attribute{} hidden)",
+            if hidden == 1 { "" } else { "s" }
+        );
+    }
+    out.push_str("    }\n");
+}
+
+/// One attribute line; maps are shown key by key, a change as `old -> new`.
+fn attr(
+    out: &mut String,
+    sym: &str,
+    k: &str,
+    width: usize,
+    v: &Value,
+    old: Option<&Value>,
+    note: &str,
+) {
+    match (v, old) {
+        (Value::Map(m), Some(Value::Map(o))) => {
+            let _ = writeln!(out, "      {sym} {k:width$} = {{{note}");
+            let mut keys: Vec<&String> = m.keys().chain(o.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            let inner = keys.iter().map(|k| k.len() + 2).max().unwrap_or(0);
+            let mut same = 0;
+            for key in keys {
+                let q = format!("\"{key}\"");
+                match (o.get(key), m.get(key)) {
+                    (Some(a), Some(b)) if a == b => same += 1,
+                    (Some(a), Some(b)) => {
+                        let _ = writeln!(out, "          ~ {q:inner$} = {a} -> {b}");
+                    }
+                    (None, Some(b)) => {
+                        let _ = writeln!(out, "          + {q:inner$} = {b}");
+                    }
+                    (Some(a), None) => {
+                        let _ = writeln!(out, "          - {q:inner$} = {a} -> null");
+                    }
+                    (None, None) => {}
+                }
+            }
+            if same > 0 {
+                let _ = writeln!(
+                    out,
+                    "            # ({same} unchanged element{} hidden)",
+                    if same == 1 { "" } else { "s" }
+                );
+            }
+            let _ = writeln!(out, "        }}");
+        }
+        (Value::Map(m), None) if !m.is_empty() => {
+            let _ = writeln!(out, "      {sym} {k:width$} = {{{note}");
+            let inner = m.keys().map(|k| k.len() + 2).max().unwrap_or(0);
+            for (key, val) in m {
+                let q = format!("\"{key}\"");
+                let _ = writeln!(out, "          {sym} {q:inner$} = {val}");
+            }
+            let _ = writeln!(out, "        }}");
+        }
+        (_, Some(o)) => {
+            let _ = writeln!(out, "      {sym} {k:width$} = {o} -> {v}{note}");
+        }
+        (_, None) => {
+            let _ = writeln!(out, "      {sym} {k:width$} = {v}{note}");
+        }
+    }
+}

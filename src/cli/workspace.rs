@@ -1,0 +1,137 @@
+//! Loading a working directory: reading `*.snap.hcl` and variable inputs (the CLI is where file
+//! and environment I/O happens), then parsing, graph checks and a static validation pass.
+
+use super::CliError;
+use super::args::VarArgs;
+use crate::config::vars::{self, VarInputs};
+use crate::config::{self, Config, Diagnostic, SourceFile, Sources};
+use crate::graph::{self, Graph};
+use crate::plan::{self, Refreshed};
+use crate::state::State;
+use crate::value::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const STATE_FILE: &str = "snapform.state.json";
+
+/// A loaded and statically valid configuration.
+pub struct Workspace {
+    pub dir: PathBuf,
+    pub cfg: Config,
+    pub graph: Graph,
+    pub vars: BTreeMap<String, Value>,
+}
+
+impl Workspace {
+    pub fn state_path(&self) -> PathBuf {
+        self.dir.join(STATE_FILE)
+    }
+}
+
+/// Reads every `*.snap.hcl` in `dir` (not recursive), sorted by name.
+pub fn read_sources(dir: &Path) -> Result<Sources, CliError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| CliError::msg(format!("cannot read directory {}: {e}", dir.display())))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(".snap.hcl"))
+        })
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(CliError::msg(format!(
+            "no configuration files (*.snap.hcl) in {}",
+            dir.display()
+        )));
+    }
+    let mut files = Vec::new();
+    for p in paths {
+        let text = std::fs::read_to_string(&p)
+            .map_err(|e| CliError::msg(format!("cannot read {}: {e}", p.display())))?;
+        let shown = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| p.display().to_string());
+        files.push(SourceFile { path: shown, text });
+    }
+    Ok(Sources::new(files))
+}
+
+/// Gathers variable inputs: auto var file, `--var-file`s, `SNAPFORM_VAR_*`, `--var`.
+pub fn var_inputs(dir: &Path, args: &VarArgs) -> Result<VarInputs, CliError> {
+    let mut inputs = VarInputs::default();
+    let auto = dir.join("snapform.auto.snapvars.hcl");
+    let mut files: Vec<PathBuf> = Vec::new();
+    if auto.is_file() {
+        files.push(auto);
+    }
+    files.extend(args.var_files.iter().map(|f| {
+        if f.is_absolute() {
+            f.clone()
+        } else {
+            dir.join(f)
+        }
+    }));
+    for f in files {
+        let text = std::fs::read_to_string(&f)
+            .map_err(|e| CliError::msg(format!("cannot read var file {}: {e}", f.display())))?;
+        inputs.files.push(SourceFile {
+            path: f.display().to_string(),
+            text,
+        });
+    }
+    for (k, v) in std::env::vars() {
+        if let Some(name) = k.strip_prefix("SNAPFORM_VAR_") {
+            inputs.env.push((name.to_string(), v));
+        }
+    }
+    for a in &args.vars {
+        inputs
+            .cli
+            .push(vars::parse_assignment(a).map_err(|m| CliError::msg(format!("--var: {m}")))?);
+    }
+    Ok(inputs)
+}
+
+/// Parses, checks references, resolves variables and runs the planner once with nothing known
+/// from the cloud, so type and range errors surface before any request is sent.
+pub fn load(dir: &Path, sources: Sources, inputs: &VarInputs) -> Result<Workspace, CliError> {
+    let (cfg, mut diags) = config::load(sources);
+    let (graph, gd) = graph::build(&cfg);
+    diags.extend(gd);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(CliError::Diagnostics(cfg.sources.clone(), diags));
+    }
+    let (vars, vd) = vars::resolve(&cfg, inputs);
+    diags.extend(vd);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(CliError::Diagnostics(cfg.sources.clone(), diags));
+    }
+    let (_, pd) = plan::plan(
+        &cfg,
+        &graph,
+        &vars,
+        &State::new(),
+        &Refreshed::default(),
+        &plan::Options::default(),
+    );
+    diags.extend(pd);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(CliError::Diagnostics(cfg.sources.clone(), diags));
+    }
+    if cfg.providers.is_empty() && !cfg.resources.is_empty() {
+        return Err(CliError::msg(
+            "no provider block: add provider \"rackspace\" { ... } (or sandbox = \".snapform/sandbox\" to try it locally)",
+        ));
+    }
+    Ok(Workspace {
+        dir: dir.to_path_buf(),
+        cfg,
+        graph,
+        vars,
+    })
+}

@@ -1,0 +1,290 @@
+//! The planner: configuration + prior state + refreshed objects → a `Plan` of actions.
+//!
+//! Architecture Invariant: `plan::plan` is a pure, deterministic function — no I/O, no clock, no
+//! randomness. Everything it needs from the cloud arrives in `Refreshed`; data sources whose
+//! arguments are known but not yet read come back as `data_requests`, and the caller (refresh)
+//! reads them and plans again.
+
+mod kinds;
+mod model;
+
+pub use kinds::parse_duration;
+pub use model::*;
+
+use crate::config::eval::{self, Scope};
+use crate::config::{Config, Diagnostic, schema};
+use crate::graph::Graph;
+use crate::state::State;
+use crate::value::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Plans the changes that converge the cloud to the configuration.
+pub fn plan(
+    cfg: &Config,
+    graph: &Graph,
+    vars: &BTreeMap<String, Value>,
+    state: &State,
+    refreshed: &Refreshed,
+    opts: &Options,
+) -> (Plan, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut scope = Scope::new();
+    for (k, v) in vars {
+        scope.set(&format!("var.{k}"), v.clone());
+    }
+    let mut changes: Vec<Change> = Vec::new();
+    let mut data_requests = BTreeMap::new();
+    let mut outputs = BTreeMap::new();
+    let mut drift = Vec::new();
+    let mut schedule_servers: BTreeMap<String, String> = BTreeMap::new();
+
+    for addr in graph.order() {
+        if let Some(name) = addr.strip_prefix("var.") {
+            if !vars.contains_key(name) {
+                scope.set(addr, Value::Unknown);
+            }
+        } else if let Some(name) = addr.strip_prefix("local.") {
+            let Some(def) = cfg.locals.get(name) else {
+                continue;
+            };
+            match eval::eval(&def.value, &scope) {
+                Ok(v) => scope.set(addr, v),
+                Err(d) => {
+                    diags.push(d);
+                    scope.set(addr, Value::Unknown);
+                }
+            }
+        } else if let Some(name) = addr.strip_prefix("output.") {
+            let Some(o) = cfg.outputs.get(name) else {
+                continue;
+            };
+            match eval::eval(&o.value, &scope) {
+                Ok(v) => {
+                    outputs.insert(
+                        name.to_string(),
+                        PlannedOutput {
+                            value: v,
+                            sensitive: o.sensitive,
+                        },
+                    );
+                }
+                Err(d) => diags.push(d),
+            }
+        } else if let Some(block) = cfg.data.get(addr) {
+            let Some(sch) = schema::data(&block.kind) else {
+                continue;
+            };
+            let (args, mut ds) = kinds::eval_args(block, sch, &scope);
+            let known = ds.is_empty() && !Value::Map(args.clone()).contains_unknown();
+            diags.append(&mut ds);
+            if let Some(found) = refreshed.data.get(addr) {
+                scope.set(addr, Value::Map(found.clone()));
+            } else if known && !opts.destroy {
+                data_requests.insert(addr.clone(), args);
+                scope.set(addr, Value::Unknown);
+            } else {
+                scope.set(addr, Value::Unknown);
+                if !opts.destroy {
+                    changes.push(Change {
+                        address: addr.clone(),
+                        kind: block.kind.clone(),
+                        name: block.name.clone(),
+                        provider: provider_key(cfg, block.provider.as_deref()),
+                        action: Action::Read,
+                        before: None,
+                        after: Some(args),
+                        replace_paths: vec![],
+                        reason: Some(
+                            "its arguments depend on values known only after apply".into(),
+                        ),
+                        managed_keys: vec![],
+                        deps: vec![],
+                    });
+                }
+            }
+        } else if let Some(block) = cfg.resources.get(addr) {
+            let Some(sch) = schema::resource(&block.kind) else {
+                continue;
+            };
+            let (desired, mut ds) = kinds::eval_args(block, sch, &scope);
+            let had_errors = !ds.is_empty();
+            diags.append(&mut ds);
+            diags.extend(kinds::validate(block, &desired));
+            if block.kind == "image_schedule"
+                && let Some(Value::String(server)) = desired.get("server_id")
+                && let Some(other) = schedule_servers.insert(server.clone(), addr.clone())
+            {
+                diags.push(Diagnostic::error(
+                    format!(
+                        "{addr} and {other} both schedule images of server {server}; a server has at most one schedule"
+                    ),
+                    Some(block.span.clone()),
+                ));
+            }
+            let prior = state.resources.get(addr);
+            let current = match refreshed.resources.get(addr) {
+                Some(c) => c.as_ref(),
+                None => prior.map(|p| &p.attributes),
+            };
+            if let (Some(p), None) = (prior, current) {
+                drift.push(Drift {
+                    address: addr.clone(),
+                    message: format!("{addr} (id {}) was deleted outside snapform", p.id),
+                });
+            }
+            let mut change = if opts.destroy {
+                kinds::destroy_change(block.kind.as_str(), addr, prior, current)
+            } else if had_errors {
+                None
+            } else {
+                Some(kinds::diff(
+                    block, &desired, prior, current, refreshed, &mut drift,
+                ))
+            };
+            if let Some(c) = &mut change {
+                c.provider = provider_key(cfg, block.provider.as_deref());
+                c.deps = graph.object_deps(addr).into_iter().collect();
+                let value = match c.action {
+                    Action::Delete => Value::Map(c.before.clone().unwrap_or_default()),
+                    _ => Value::Map(c.after.clone().unwrap_or_default()),
+                };
+                scope.set(addr, value);
+            } else {
+                scope.set(addr, Value::Unknown);
+            }
+            if let Some(c) = change {
+                changes.push(c);
+            }
+        }
+    }
+
+    // Resources in state that the configuration no longer declares are destroyed.
+    for (addr, rs) in &state.resources {
+        if cfg.resources.contains_key(addr) {
+            continue;
+        }
+        let current = match refreshed.resources.get(addr) {
+            Some(c) => c.as_ref(),
+            None => Some(&rs.attributes),
+        };
+        if let Some(c) = kinds::destroy_change(&rs.kind, addr, Some(rs), current) {
+            let mut c = c;
+            c.provider = rs.provider.clone();
+            c.reason = Some("it is no longer in the configuration".into());
+            changes.push(c);
+        }
+    }
+
+    let edges = execution_edges(&changes, state);
+    if opts.destroy {
+        outputs.clear();
+    }
+    let outputs_changed = outputs.len() != state.outputs.len()
+        || outputs.iter().any(|(k, o)| {
+            state
+                .outputs
+                .get(k)
+                .is_none_or(|s| s.value != o.value || s.sensitive != o.sensitive)
+        });
+    let plan = Plan {
+        format_version: PLAN_FORMAT_VERSION,
+        state_lineage: state.lineage.clone(),
+        state_serial: state.serial,
+        destroy: opts.destroy,
+        variables: vars.clone(),
+        sources: cfg.sources.clone(),
+        changes,
+        drift,
+        outputs,
+        outputs_changed,
+        data_requests,
+        data: refreshed.data.clone(),
+        edges,
+    };
+    (plan, diags)
+}
+
+fn provider_key(cfg: &Config, key: Option<&str>) -> String {
+    cfg.provider(key)
+        .map(|p| p.key())
+        .or_else(|| key.map(str::to_string))
+        .unwrap_or_else(|| "rackspace".into())
+}
+
+/// For each change, the changes that must finish before it starts. Creates and updates follow
+/// dependencies; deletes run in reverse (a dependent is deleted before what it depends on).
+fn execution_edges(changes: &[Change], state: &State) -> crate::graph::Edges {
+    let active: BTreeSet<&str> = changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| c.address.as_str())
+        .collect();
+    let mut edges: crate::graph::Edges = BTreeMap::new();
+    for c in changes.iter().filter(|c| c.action != Action::NoOp) {
+        let e = edges.entry(c.address.clone()).or_default();
+        match c.action {
+            Action::Delete => {
+                // Wait for the deletes of everything that depended on this one.
+                for (addr, rs) in &state.resources {
+                    if rs.dependencies.contains(&c.address)
+                        && active.contains(addr.as_str())
+                        && changes
+                            .iter()
+                            .any(|o| &o.address == addr && o.action == Action::Delete)
+                    {
+                        e.insert(addr.clone());
+                    }
+                }
+            }
+            _ => {
+                for d in &c.deps {
+                    if active.contains(d.as_str()) {
+                        e.insert(d.clone());
+                    }
+                }
+            }
+        }
+    }
+    edges
+}
+
+impl Plan {
+    /// Counts for the summary line.
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for ch in &self.changes {
+            match ch.action {
+                Action::Create => c.add += 1,
+                Action::Update => c.change += 1,
+                Action::Replace => {
+                    c.add += 1;
+                    c.destroy += 1
+                }
+                Action::Delete => c.destroy += 1,
+                Action::Read | Action::NoOp => {}
+            }
+        }
+        c
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
+            || self.outputs_changed
+    }
+}
+
+/// Planned attribute map for a NoOp, kept for dependents' evaluation.
+pub fn noop_after(current: &Map) -> Map {
+    current.clone()
+}
+
+/// Evaluates a block's arguments (used by apply for values unknown at plan time).
+pub fn kinds_eval_args(
+    block: &crate::config::ObjectBlock,
+    sch: &schema::Schema,
+    scope: &Scope,
+) -> (Map, Vec<Diagnostic>) {
+    kinds::eval_args(block, sch, scope)
+}

@@ -1,0 +1,120 @@
+//! The plan's data model: actions, changes, drift and the saved-plan format.
+
+use crate::config::Sources;
+use crate::value::{Map, Value};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Saved plan file format version.
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+/// What happens to one resource instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    /// Destroy then create.
+    Replace,
+    Delete,
+    /// A data source read at apply time.
+    Read,
+}
+
+impl Action {
+    /// The plan symbol (`+`, `~`, `-/+`, `-`, `<=`).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+            Action::Read => "<=",
+        }
+    }
+}
+
+/// The planned change of one resource (or deferred data source).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Change {
+    pub address: String,
+    pub kind: String,
+    pub name: String,
+    pub provider: String,
+    pub action: Action,
+    /// Attributes as they are now (refreshed), shown through the ownership rule.
+    pub before: Option<Map>,
+    /// Attributes after apply; unknown where only the cloud can tell.
+    pub after: Option<Map>,
+    /// Attributes whose change forces replacement.
+    pub replace_paths: Vec<String>,
+    /// Why (tainted, deleted outside snapform, no longer configured, ...).
+    pub reason: Option<String>,
+    /// Metadata keys managed after this change.
+    pub managed_keys: Vec<String>,
+    /// Data sources and resources this one reads.
+    pub deps: Vec<String>,
+}
+
+/// A difference between state and the cloud made outside snapform.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Drift {
+    pub address: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PlannedOutput {
+    pub value: Value,
+    pub sensitive: bool,
+}
+
+/// Everything the planner knows from the cloud.
+#[derive(Clone, Debug, Default)]
+pub struct Refreshed {
+    /// Current attributes of each resource in state; `None` = gone from the cloud.
+    pub resources: BTreeMap<String, Option<Map>>,
+    /// Results of data sources read so far.
+    pub data: BTreeMap<String, Map>,
+    /// The cloud offers Image API v2 (rename in place, deactivate).
+    pub image_api: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Plan the destruction of everything in state.
+    pub destroy: bool,
+}
+
+/// A complete plan; also the saved plan file (`plan --out`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    /// The state this plan was made against; `apply PLANFILE` refuses any other.
+    pub state_lineage: String,
+    pub state_serial: u64,
+    pub destroy: bool,
+    pub variables: BTreeMap<String, Value>,
+    /// The configuration the plan was made from, so apply evaluates exactly it.
+    pub sources: Sources,
+    pub changes: Vec<Change>,
+    pub drift: Vec<Drift>,
+    pub outputs: BTreeMap<String, PlannedOutput>,
+    pub outputs_changed: bool,
+    /// Data sources whose arguments are known but which have not been read (refresh reads them).
+    #[serde(skip)]
+    pub data_requests: BTreeMap<String, Map>,
+    /// Data source results used by this plan.
+    pub data: BTreeMap<String, Map>,
+    /// Execution graph: address → addresses that must finish first.
+    pub edges: crate::graph::Edges,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+}

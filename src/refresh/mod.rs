@@ -1,0 +1,145 @@
+//! Refresh: reads the cloud (through the provider) into what the planner needs — the current
+//! attributes of every resource in state and the results of data sources. It decides nothing.
+//!
+//! Refresh is batched: one paginated image listing per provider serves every `image` and
+//! `image_metadata` resource, whatever their number.
+
+mod data;
+
+pub use data::{read_data, read_one as read_data_one};
+
+use crate::plan::Refreshed;
+use crate::provider::{Client, Image, ImageQuery, ProviderError};
+use crate::state::{ResourceState, State};
+use crate::value::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Connected clients by provider key (`rackspace`, `rackspace.lon`).
+#[derive(Clone, Default)]
+pub struct Clients {
+    pub by_key: BTreeMap<String, Client>,
+}
+
+impl Clients {
+    pub fn get(&self, key: &str) -> Result<&Client, RefreshError> {
+        self.by_key
+            .get(key)
+            .or_else(|| {
+                // An unaliased key also matches the only provider of that kind.
+                self.by_key.iter().find(|(k, _)| k.split('.').next() == Some(key)).map(|(_, c)| c)
+            })
+            .ok_or_else(|| RefreshError::NoProvider(key.to_string()))
+    }
+
+    pub fn request_count(&self) -> u64 {
+        self.by_key.values().map(Client::request_count).sum()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error("no provider \"{0}\" is configured")]
+    NoProvider(String),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("{address}: {message}")]
+    Data { address: String, message: String },
+}
+
+/// Reads the current attributes of every resource in `state`.
+pub async fn refresh(state: &State, clients: &Clients) -> Result<Refreshed, RefreshError> {
+    let mut out = Refreshed {
+        image_api: clients.by_key.values().all(Client::has_image_api) && !clients.by_key.is_empty(),
+        ..Refreshed::default()
+    };
+    // Group by provider so each provider's listing is fetched once.
+    let mut by_provider: BTreeMap<&str, Vec<&ResourceState>> = BTreeMap::new();
+    for rs in state.resources.values() {
+        by_provider.entry(rs.provider.as_str()).or_default().push(rs);
+    }
+    for (key, list) in by_provider {
+        let client = clients.get(key)?;
+        let needs_images = list.iter().any(|r| r.kind == "image" || r.kind == "image_metadata");
+        let images: BTreeMap<String, Image> = if needs_images {
+            client
+                .list_images(&ImageQuery::default())
+                .await?
+                .into_iter()
+                .map(|i| (i.id.clone(), i))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        for rs in list {
+            let current = match rs.kind.as_str() {
+                "image" => match images.get(&rs.id) {
+                    Some(img) => Some(image_attrs(client, img).await?),
+                    None => None,
+                },
+                "image_metadata" => {
+                    let img = match images.get(&rs.id) {
+                        Some(i) => Some(i.clone()),
+                        None => client.get_image(&rs.id).await?,
+                    };
+                    img.map(|i| {
+                        let mut m = Map::new();
+                        m.insert("id".into(), Value::str(&i.id));
+                        m.insert("image_id".into(), Value::str(&i.id));
+                        m.insert("all_metadata".into(), i.metadata.clone().into());
+                        m
+                    })
+                }
+                "image_schedule" => client
+                    .get_schedule(&rs.id)
+                    .await?
+                    .map(|s| schedule_attrs(&rs.id, s.retention, s.day_of_week.as_deref())),
+                _ => Some(rs.attributes.clone()),
+            };
+            out.resources.insert(rs.address.clone(), current);
+        }
+    }
+    Ok(out)
+}
+
+/// State attributes of an image resource from the cloud's view of it.
+pub async fn image_attrs(client: &Client, img: &Image) -> Result<Map, ProviderError> {
+    let mut m = Map::new();
+    m.insert("id".into(), Value::str(&img.id));
+    m.insert("name".into(), Value::str(&img.name));
+    if let Some(s) = &img.server_id {
+        m.insert("server_id".into(), Value::str(s));
+    }
+    m.insert("status".into(), Value::str(&img.status));
+    m.insert("progress".into(), Value::int(img.progress as i64));
+    m.insert("min_disk".into(), Value::int(img.min_disk as i64));
+    m.insert("min_ram".into(), Value::int(img.min_ram as i64));
+    if let Some(s) = img.size {
+        m.insert("size".into(), Value::Number(s.into()));
+    }
+    if let Some(d) = &img.disk_config {
+        m.insert("disk_config".into(), Value::str(d));
+    }
+    m.insert("created".into(), Value::str(&img.created));
+    m.insert("updated".into(), Value::str(&img.updated));
+    m.insert("all_metadata".into(), img.metadata.clone().into());
+    // The compute API shows a deactivated image as UNKNOWN; the Image API tells the truth.
+    let mut deactivated = false;
+    if img.status == "UNKNOWN" && client.has_image_api() {
+        if let Some(v2) = client.get_image_v2(&img.id).await? {
+            deactivated = v2.status == "deactivated";
+        }
+    }
+    m.insert("deactivated".into(), Value::Bool(deactivated));
+    Ok(m)
+}
+
+pub fn schedule_attrs(server_id: &str, retention: u32, day: Option<&str>) -> Map {
+    let mut m = Map::new();
+    m.insert("id".into(), Value::str(server_id));
+    m.insert("server_id".into(), Value::str(server_id));
+    m.insert("retention".into(), Value::int(retention as i64));
+    if let Some(d) = day {
+        m.insert("day_of_week".into(), Value::str(d.to_uppercase()));
+    }
+    m
+}
