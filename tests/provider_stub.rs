@@ -331,3 +331,24 @@ async fn pagination_links_are_followed_as_given() {
     assert_eq!(renamed.name, "new name");
     assert!(renamed.protected);
 }
+
+#[tokio::test]
+async fn connection_refused_is_a_transport_error_naming_the_operation() {
+    // Bind and drop a listener to get a port nobody listens on.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let (_stub, mut opts) = start().await;
+    opts.auth_url = format!("http://127.0.0.1:{port}/v2.0");
+    opts.max_retries = 1;
+    let err = Client::connect_with(opts, tuning()).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, ProviderError::Transport { .. }), "{err:?}");
+    assert!(
+        text.starts_with(&format!(
+            "authenticate as \"u\" at http://127.0.0.1:{port}/v2.0/tokens: cannot connect"
+        )),
+        "{text}"
+    );
+}

@@ -21,7 +21,7 @@ impl Client {
             &["images", "detail"],
             "GET /images/detail",
         )
-        .query("limit", self.inner.tuning.page_size.to_string());
+        .query("limit", self.inner.page_size());
         let filters = [
             ("name", &q.name),
             ("status", &q.status),

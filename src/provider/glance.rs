@@ -27,7 +27,7 @@ impl Client {
         let op = "GET /v2/images".to_owned();
         let call = self
             .image_call(Method::GET, &["images"], op.clone())?
-            .query("limit", self.inner.tuning.page_size.to_string());
+            .query("limit", self.inner.page_size());
         let items = paging::collect(&self.inner, call, "images", Next::GlanceNext).await?;
         items.iter().map(|v| parse_image_v2(v, &op)).collect()
     }

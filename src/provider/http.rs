@@ -133,6 +133,11 @@ impl Inner {
         })
     }
 
+    /// The `limit` of listing pages (at least 1: `limit=0` would return nothing at all).
+    pub fn page_size(&self) -> String {
+        self.tuning.page_size.max(1).to_string()
+    }
+
     pub fn request_count(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
     }
@@ -383,7 +388,9 @@ fn describe(e: &reqwest::Error) -> String {
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
+        // hyper-util's "client error (Connect)" wrapper repeats what `parts[0]` says.
+        let wrapper = text.starts_with("client error (");
+        if !wrapper && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
         source = s.source();

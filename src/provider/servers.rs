@@ -17,7 +17,7 @@ impl Client {
             &["servers", "detail"],
             "GET /servers/detail",
         )
-        .query("limit", self.inner.tuning.page_size.to_string());
+        .query("limit", self.inner.page_size());
         self.servers(call).await
     }
 
@@ -35,17 +35,20 @@ impl Client {
         parse_server(server, &op).map(Some)
     }
 
-    /// Servers named exactly `name`. nova's `name` filter is a regular expression search, so
-    /// its answer is narrowed to exact matches here.
+    /// Servers named exactly `name`. nova's `name` filter is a regular-expression search, so
+    /// its answer is narrowed to exact matches here; a name that would not match itself as a
+    /// regular expression (`a+b`, `web(1)`) is not sent as a filter at all.
     pub async fn find_servers_by_name(&self, name: &str) -> Result<Vec<Server>, ProviderError> {
-        let call = Call::new(
+        let mut call = Call::new(
             Method::GET,
             Service::Compute,
             &["servers", "detail"],
             format!("find servers named {name:?}"),
-        )
-        .query("name", name)
-        .query("limit", self.inner.tuning.page_size.to_string());
+        );
+        if matches_itself_as_regex(name) {
+            call = call.query("name", name);
+        }
+        let call = call.query("limit", self.inner.page_size());
         let mut servers = self.servers(call).await?;
         servers.retain(|s| s.name == name);
         Ok(servers)
@@ -62,6 +65,14 @@ impl Client {
         .await?;
         items.iter().map(|v| parse_server(v, &op)).collect()
     }
+}
+
+/// True when `name`, read as a regular expression, matches the literal `name`. A `.` does;
+/// anchors, quantifiers, groups, classes, alternation and backslashes may not.
+fn matches_itself_as_regex(name: &str) -> bool {
+    !name.contains([
+        '^', '$', '*', '+', '?', '(', ')', '[', ']', '{', '}', '|', '\\',
+    ])
 }
 
 /// Reads one server of the detail view. `image` is an object, or `""` for boot-from-volume.
@@ -94,6 +105,13 @@ mod tests {
     use super::*;
     use crate::provider::Schedule;
     use serde_json::json;
+
+    #[test]
+    fn names_with_regex_syntax_are_not_sent_as_filters() {
+        assert!(matches_itself_as_regex("web-01.example.com"));
+        assert!(!matches_itself_as_regex("a+b"));
+        assert!(!matches_itself_as_regex("web(1)"));
+    }
 
     #[test]
     fn parses_servers_with_and_without_schedule() {
