@@ -1,0 +1,482 @@
+//! Cloud Images / Image API v2 (REFERENCE §6, §10): list, show, JSON-patch update, delete,
+//! deactivate/reactivate. Errors use the Glance body shape.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::app::App;
+use super::auth::{Ctx, Glance};
+use super::clock;
+use super::faults::{ApiError, ApiResult, Shape, empty, ok, parse_json};
+use super::metadata::MAX_IMAGE_META;
+use super::paging::{Query, glance_page};
+use super::store::{Data, Image};
+
+/// Entity attributes that are not custom properties.
+const CORE: [&str; 23] = [
+    "id",
+    "name",
+    "status",
+    "visibility",
+    "protected",
+    "checksum",
+    "size",
+    "virtual_size",
+    "min_disk",
+    "min_ram",
+    "disk_format",
+    "container_format",
+    "tags",
+    "created_at",
+    "updated_at",
+    "owner",
+    "self",
+    "file",
+    "schema",
+    "locations",
+    "direct_url",
+    "os_hash_algo",
+    "os_hash_value",
+];
+/// Core attributes a JSON patch may change.
+const WRITABLE: [&str; 6] = [
+    "name",
+    "visibility",
+    "protected",
+    "min_disk",
+    "min_ram",
+    "tags",
+];
+const PATCH_TYPES: [&str; 2] = [
+    "application/openstack-images-v2.1-json-patch",
+    "application/openstack-images-v2.0-json-patch",
+];
+
+fn err(status: StatusCode, msg: impl Into<String>) -> ApiError {
+    ApiError::new(status, msg).shape(Shape::Glance)
+}
+
+fn not_found(id: &str) -> ApiError {
+    err(
+        StatusCode::NOT_FOUND,
+        format!("No image found with ID {id}"),
+    )
+}
+
+/// The bare image entity: lowercase status, properties as top-level strings.
+fn entity(ctx: &Ctx, img: &Image) -> Value {
+    let done = matches!(img.status.as_str(), "active" | "deactivated");
+    let base = ctx.image_path();
+    let mut v = json!({
+        "id": img.id,
+        "name": img.name,
+        "status": img.status,
+        "visibility": img.visibility,
+        "protected": img.protected,
+        "checksum": if done { json!(img.checksum) } else { Value::Null },
+        "size": if done { json!(img.size) } else { Value::Null },
+        "virtual_size": null,
+        "min_disk": img.min_disk,
+        "min_ram": img.min_ram,
+        "disk_format": img.disk_format,
+        "container_format": img.container_format,
+        "tags": img.tags,
+        "created_at": clock::fmt(img.created),
+        "updated_at": clock::fmt(img.updated),
+        "owner": img.owner,
+        "self": format!("{base}/images/{}", img.id),
+        "file": format!("{base}/images/{}/file", img.id),
+        "schema": format!("{base}/schemas/image"),
+    });
+    for (k, val) in &img.metadata {
+        if !CORE.contains(&k.as_str()) {
+            v[k] = json!(val);
+        }
+    }
+    v
+}
+
+fn visible<'a>(data: &'a Data, ctx: &Ctx, id: &str) -> ApiResult<&'a Image> {
+    data.image(&ctx.region, &ctx.tenant, id)
+        .ok_or_else(|| not_found(id))
+}
+
+fn owned<'a>(data: &'a mut Data, ctx: &Ctx, id: &str, what: &str) -> ApiResult<&'a mut Image> {
+    let img = data
+        .image_mut(&ctx.region, &ctx.tenant, id)
+        .ok_or_else(|| not_found(id))?;
+    if img.owner.is_none() {
+        return Err(err(
+            StatusCode::FORBIDDEN,
+            format!("You are not authorized to {what} this image."),
+        ));
+    }
+    Ok(img)
+}
+
+/// Glance sort: `sort_key` (default `created_at`) and `sort_dir` (default `desc`).
+fn comparator(q: &Query) -> ApiResult<impl Fn(&Image, &Image) -> Ordering> {
+    let key = q.get("sort_key").unwrap_or("created_at").to_string();
+    if ![
+        "created_at",
+        "updated_at",
+        "name",
+        "size",
+        "id",
+        "status",
+        "min_disk",
+        "min_ram",
+    ]
+    .contains(&key.as_str())
+    {
+        return Err(err(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid sort key: {key}."),
+        ));
+    }
+    let desc = match q.get("sort_dir").unwrap_or("desc") {
+        "desc" => true,
+        "asc" => false,
+        other => {
+            return Err(err(
+                StatusCode::BAD_REQUEST,
+                format!("Invalid sort direction: {other}"),
+            ));
+        }
+    };
+    Ok(move |a: &Image, b: &Image| {
+        let primary = match key.as_str() {
+            "updated_at" => a.updated.cmp(&b.updated),
+            "name" => a.name.cmp(&b.name),
+            "size" => a.size.cmp(&b.size),
+            "id" => a.id.cmp(&b.id),
+            "status" => a.status.cmp(&b.status),
+            "min_disk" => a.min_disk.cmp(&b.min_disk),
+            "min_ram" => a.min_ram.cmp(&b.min_ram),
+            _ => a.created.cmp(&b.created),
+        };
+        let o = primary
+            .then(a.created.cmp(&b.created))
+            .then(a.seq.cmp(&b.seq));
+        if desc { o.reverse() } else { o }
+    })
+}
+
+const LIST_PARAMS: [&str; 12] = [
+    "limit",
+    "marker",
+    "sort_key",
+    "sort_dir",
+    "sort",
+    "member_status",
+    "name",
+    "status",
+    "visibility",
+    "owner",
+    "tag",
+    "size_min",
+];
+
+/// `GET /v2/images`.
+pub(crate) async fn list(
+    State(app): State<Arc<App>>,
+    Glance(ctx): Glance,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let q = Query::parse(raw.as_deref());
+    let limit = q.limit(Shape::Glance)?;
+    let cmp = comparator(&q)?;
+    let size = |k: &str| -> ApiResult<Option<u64>> {
+        q.get(k)
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| err(StatusCode::BAD_REQUEST, format!("Invalid {k}: {v}")))
+            })
+            .transpose()
+    };
+    let (size_min, size_max) = (size("size_min")?, size("size_max")?);
+    let tags = q.all("tag");
+    let props: Vec<&(String, String)> = q
+        .pairs
+        .iter()
+        .filter(|(k, _)| !LIST_PARAMS.contains(&k.as_str()) && k != "size_max")
+        .collect();
+    let store = app.store();
+    let data = &store.data;
+    let mut items: Vec<&Image> = data
+        .images
+        .iter()
+        .filter(|i| i.region == ctx.region && i.visible_to(&ctx.tenant) && !i.is_deleted())
+        .filter(|i| q.get("name").is_none_or(|n| i.name == n))
+        .filter(|i| q.get("status").is_none_or(|s| i.status == s.to_lowercase()))
+        .filter(|i| {
+            q.get("visibility")
+                .is_none_or(|v| v == "all" || i.visibility == v)
+        })
+        .filter(|i| q.get("owner").is_none_or(|o| i.owner.as_deref() == Some(o)))
+        .filter(|i| tags.iter().all(|t| i.tags.iter().any(|x| x == t)))
+        .filter(|i| size_min.is_none_or(|m| i.size >= m) && size_max.is_none_or(|m| i.size <= m))
+        .filter(|i| props.iter().all(|(k, v)| i.metadata.get(k) == Some(v)))
+        .collect();
+    items.sort_by(|a, b| cmp(a, b));
+    if let Some(m) = q.get("marker") {
+        let marker = data.image(&ctx.region, &ctx.tenant, m).ok_or_else(|| {
+            err(
+                StatusCode::BAD_REQUEST,
+                format!("Invalid marker. Image {m} could not be found."),
+            )
+        })?;
+        items.retain(|i| cmp(i, marker) == Ordering::Greater);
+    }
+    let (page, full) = glance_page(items, limit);
+    let base = ctx.image_path();
+    let first = q.without_marker();
+    let mut body = json!({
+        "images": page.iter().map(|i| entity(&ctx, i)).collect::<Vec<_>>(),
+        "first": if first.is_empty() { format!("{base}/images") } else { format!("{base}/images?{first}") },
+        "schema": format!("{base}/schemas/images"),
+    });
+    if full && let Some(last) = page.last() {
+        body["next"] = json!(format!("{base}/images?{}", q.with_marker(&last.id)));
+    }
+    Ok(ok(body))
+}
+
+/// `GET /v2/images/{id}`.
+pub(crate) async fn show(State(app): State<Arc<App>>, Glance(ctx): Glance) -> ApiResult<Response> {
+    let store = app.store();
+    let img = visible(&store.data, &ctx, &ctx.param("id"))?;
+    Ok(ok(entity(&ctx, img)))
+}
+
+/// Applies one JSON-patch operation to `img`.
+fn apply(img: &mut Image, op: &Value) -> ApiResult<()> {
+    let bad = |m: String| err(StatusCode::BAD_REQUEST, m);
+    let kind = op
+        .get("op")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("Unable to find 'op' in JSON Schema change".into()))?;
+    let path = op
+        .get("path")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("Unable to find 'path' in JSON Schema change".into()))?;
+    let Some(raw) = path
+        .strip_prefix('/')
+        .filter(|p| !p.is_empty() && !p.contains('/'))
+    else {
+        return Err(bad(format!(
+            "Invalid JSON pointer for this resource: '{path}'"
+        )));
+    };
+    let name = raw.replace("~1", "/").replace("~0", "~");
+    if !matches!(kind, "add" | "replace" | "remove") {
+        return Err(bad(format!("Operation {kind} is not supported.")));
+    }
+    let value = op.get("value");
+    if kind != "remove" && value.is_none() {
+        return Err(bad(format!(
+            "Unable to find 'value' in JSON Schema change for '{path}'"
+        )));
+    }
+    let forbidden = |m: String| err(StatusCode::FORBIDDEN, m);
+    if name.starts_with("os_glance") {
+        return Err(forbidden(format!("Attribute '{name}' is reserved.")));
+    }
+    if name.starts_with("com.rackspace") {
+        return Err(forbidden(format!("Attribute '{name}' is read-only.")));
+    }
+    if WRITABLE.contains(&name.as_str()) {
+        if kind == "remove" {
+            return Err(forbidden(format!("Properties {name} cannot be removed.")));
+        }
+        let v = value.cloned().unwrap_or(Value::Null);
+        let invalid = || bad(format!("Invalid value for '{name}': {v}"));
+        match name.as_str() {
+            "name" => {
+                img.name = v
+                    .as_str()
+                    .filter(|s| s.chars().count() <= 255)
+                    .ok_or_else(invalid)?
+                    .to_string()
+            }
+            "protected" => img.protected = v.as_bool().ok_or_else(invalid)?,
+            "min_disk" => img.min_disk = v.as_u64().ok_or_else(invalid)?,
+            "min_ram" => img.min_ram = v.as_u64().ok_or_else(invalid)?,
+            "visibility" => match v.as_str() {
+                Some("public" | "community") => {
+                    return Err(forbidden(
+                        "You are not authorized to publicize images.".into(),
+                    ));
+                }
+                Some(s @ ("private" | "shared")) => img.visibility = s.to_string(),
+                _ => return Err(invalid()),
+            },
+            _ => {
+                let tags = v.as_array().ok_or_else(invalid)?;
+                let mut out = Vec::new();
+                for t in tags {
+                    let t = t.as_str().ok_or_else(invalid)?.to_string();
+                    if !out.contains(&t) {
+                        out.push(t);
+                    }
+                }
+                img.tags = out;
+            }
+        }
+        return Ok(());
+    }
+    if CORE.contains(&name.as_str()) {
+        return Err(forbidden(format!("Attribute '{name}' is read-only.")));
+    }
+    let exists = img.metadata.contains_key(&name);
+    if kind != "add" && !exists {
+        return Err(err(
+            StatusCode::CONFLICT,
+            format!("Property {name} does not exist."),
+        ));
+    }
+    if kind == "remove" {
+        img.metadata.remove(&name);
+        return Ok(());
+    }
+    let Some(s) = value.and_then(Value::as_str) else {
+        return Err(bad(format!(
+            "Provided object does not match schema 'image': property '{name}' must be a string"
+        )));
+    };
+    img.metadata.insert(name, s.to_string());
+    Ok(())
+}
+
+/// `PATCH /v2/images/{id}` with a JSON-patch body; all operations apply or none.
+pub(crate) async fn update(
+    State(app): State<Arc<App>>,
+    Glance(ctx): Glance,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = ctype
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !PATCH_TYPES.contains(&media.as_str()) {
+        return Err(err(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Unsupported Content-Type '{ctype}'"),
+        )
+        .with_header(
+            header::HeaderName::from_static("accept-patch"),
+            PATCH_TYPES.join(", "),
+        ));
+    }
+    let ops = parse_json(&body, Shape::Glance)?;
+    let Some(ops) = ops.as_array() else {
+        return Err(err(
+            StatusCode::BAD_REQUEST,
+            "Request body must be a JSON array of operation objects.",
+        ));
+    };
+    let id = ctx.param("id");
+    let mut store = app.store();
+    let now = store.data.now();
+    let img = owned(&mut store.data, &ctx, &id, "modify")?;
+    let mut draft = img.clone();
+    for op in ops {
+        if !op.is_object() {
+            return Err(err(
+                StatusCode::BAD_REQUEST,
+                "Operations must be JSON objects.",
+            ));
+        }
+        apply(&mut draft, op)?;
+    }
+    if draft.metadata.len() > MAX_IMAGE_META {
+        return Err(err(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "Maximum number of image properties exceeded: attempted {}, maximum {MAX_IMAGE_META}",
+                draft.metadata.len()
+            ),
+        ));
+    }
+    draft.updated = now;
+    *img = draft;
+    let out = entity(&ctx, img);
+    store.commit();
+    Ok(ok(out))
+}
+
+/// `DELETE /v2/images/{id}`: 204; protected → 403.
+pub(crate) async fn delete(
+    State(app): State<Arc<App>>,
+    Glance(ctx): Glance,
+) -> ApiResult<Response> {
+    let id = ctx.param("id");
+    let mut store = app.store();
+    let now = store.data.now();
+    let img = owned(&mut store.data, &ctx, &id, "delete")?;
+    if img.protected {
+        return Err(err(
+            StatusCode::FORBIDDEN,
+            format!("Image {id} is protected and cannot be deleted."),
+        ));
+    }
+    img.status = "deleted".into();
+    img.ready_at = None;
+    img.updated = now;
+    store.commit();
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+fn transition(app: &App, ctx: &Ctx, action: &str, from: &str, to: &str) -> ApiResult<Response> {
+    let id = ctx.param("id");
+    let mut store = app.store();
+    let now = store.data.now();
+    let img = owned(
+        &mut store.data,
+        ctx,
+        &id,
+        &format!("complete {action} action on"),
+    )?;
+    if img.status == to {
+        return Ok(empty(StatusCode::NO_CONTENT));
+    }
+    if img.status != from {
+        return Err(err(
+            StatusCode::FORBIDDEN,
+            format!("Not allowed to {action} image in status '{}'", img.status),
+        ));
+    }
+    img.status = to.into();
+    img.updated = now;
+    store.commit();
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// `POST /v2/images/{id}/actions/deactivate`: 204, idempotent.
+pub(crate) async fn deactivate(
+    State(app): State<Arc<App>>,
+    Glance(ctx): Glance,
+) -> ApiResult<Response> {
+    transition(&app, &ctx, "deactivate", "active", "deactivated")
+}
+
+/// `POST /v2/images/{id}/actions/reactivate`: 204, idempotent.
+pub(crate) async fn reactivate(
+    State(app): State<Arc<App>>,
+    Glance(ctx): Glance,
+) -> ApiResult<Response> {
+    transition(&app, &ctx, "reactivate", "deactivated", "active")
+}
