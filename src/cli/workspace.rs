@@ -103,14 +103,9 @@ pub fn load(dir: &Path, sources: Sources, inputs: &VarInputs) -> Result<Workspac
     let (cfg, mut diags) = config::load(sources);
     let (graph, gd) = graph::build(&cfg);
     diags.extend(gd);
-    if diags.iter().any(Diagnostic::is_error) {
-        return Err(CliError::Diagnostics(cfg.sources.clone(), diags));
-    }
     let (vars, vd) = vars::resolve(&cfg, inputs);
     diags.extend(vd);
-    if diags.iter().any(Diagnostic::is_error) {
-        return Err(CliError::Diagnostics(cfg.sources.clone(), diags));
-    }
+    // Keep going after errors so `validate` reports every problem at once.
     let (_, pd) = plan::plan(
         &cfg,
         &graph,
@@ -119,7 +114,12 @@ pub fn load(dir: &Path, sources: Sources, inputs: &VarInputs) -> Result<Workspac
         &Refreshed::default(),
         &plan::Options::default(),
     );
-    diags.extend(pd);
+    for d in pd {
+        let dup = diags.iter().any(|x| x.span.is_some() && x.span == d.span);
+        if !dup {
+            diags.push(d);
+        }
+    }
     if diags.iter().any(Diagnostic::is_error) {
         return Err(CliError::Diagnostics(cfg.sources.clone(), diags));
     }

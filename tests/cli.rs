@@ -1,0 +1,233 @@
+//! End-to-end tests: the real `snapform` binary against `snapform sandbox serve` on an ephemeral
+//! loopback port, checked with plain HTTP calls to the sandbox.
+
+mod cli_support;
+
+use cli_support::{Api, ServedSandbox, Work};
+
+fn config(auth_url: &str) -> String {
+    format!(
+        r#"
+provider "rackspace" {{
+  auth_url = "{auth_url}"
+  username = "demo"
+  api_key  = "demo"
+  region   = "DFW"
+}}
+
+variable "retention" {{
+  type    = number
+  default = 7
+}}
+
+data "server" "web" {{
+  name = "web-01"
+}}
+
+resource "image_schedule" "web" {{
+  server_id   = data.server.web.id
+  retention   = var.retention
+  day_of_week = "saturday"
+}}
+
+resource "image" "golden" {{
+  server_id = data.server.web.id
+  name      = "golden-web"
+  metadata = {{
+    owner = "ops"
+    role  = "web"
+  }}
+}}
+
+resource "image_metadata" "cost" {{
+  image_id = image.golden.id
+  metadata = {{
+    cost_center = "cc-42"
+  }}
+}}
+
+output "image_id" {{
+  value = image.golden.id
+}}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_apply_update_drift_destroy_round_trip() {
+    let sb = ServedSandbox::start(&[]);
+    let api = Api::login(&sb.url, "DFW").await;
+    let work = Work::new();
+    work.write("main.snap.hcl", &config(&sb.auth_url()));
+
+    // 2. plan says 3 to add and exits 2; apply creates exactly that; a second plan exits 0.
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.contains("Plan: 3 to add, 0 to change, 0 to destroy."), "{r:?}");
+    assert!(r.stdout.contains("(known after apply)"), "{r:?}");
+
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let out = work.run(&["output", "image_id"]);
+    let image_id = out.stdout.trim().to_string();
+    assert_eq!(image_id.len(), 36, "{out:?}");
+
+    let (_, servers) = api.get("/servers/detail?name=web-01").await;
+    let server_id = servers["servers"][0]["id"].as_str().unwrap().to_string();
+    let (st, sched) = api.get(&format!("/servers/{server_id}/rax-si-image-schedule")).await;
+    assert_eq!(st, 200);
+    assert_eq!(sched["image_schedule"]["retention"], 7);
+    assert_eq!(sched["image_schedule"]["day_of_week"], "SATURDAY");
+    let (st, img) = api.get(&format!("/images/{image_id}")).await;
+    assert_eq!(st, 200);
+    assert_eq!(img["image"]["name"], "golden-web");
+    assert_eq!(img["image"]["status"], "ACTIVE");
+    assert_eq!(img["image"]["server"]["id"], server_id.as_str());
+    let md = &img["image"]["metadata"];
+    assert_eq!(md["owner"], "ops");
+    assert_eq!(md["role"], "web");
+    assert_eq!(md["cost_center"], "cc-42");
+    let (_, snaps) = api.get(&format!("/images/detail?server={server_id}&name=golden-web")).await;
+    assert_eq!(snaps["images"].as_array().unwrap().len(), 1, "exactly one snapshot");
+
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    // 3. A variable change plans `7 -> 14` and applies it.
+    let r = work.run(&["plan", "--detailed-exitcode", "--var", "retention=14"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.contains("~ retention   = 7 -> 14"), "{r:?}");
+    assert!(r.stdout.contains("0 to add, 1 to change, 0 to destroy"), "{r:?}");
+    let r = work.run(&["apply", "--auto-approve", "--var", "retention=14"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let (_, sched) = api.get(&format!("/servers/{server_id}/rax-si-image-schedule")).await;
+    assert_eq!(sched["image_schedule"]["retention"], 14);
+
+    // Metadata changed behind snapform's back shows and is restored; an undeclared key does not.
+    let (st, _) = api
+        .call(
+            "POST",
+            &format!("/images/{image_id}/metadata"),
+            Some(serde_json::json!({"metadata": {"owner": "mallory", "added_by_hand": "x"}})),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let r = work.run(&["plan", "--detailed-exitcode", "--var", "retention=14"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.contains("\"owner\" = \"mallory\" -> \"ops\""), "{r:?}");
+    assert!(!r.stdout.contains("added_by_hand"), "{r:?}");
+    let r = work.run(&["apply", "--auto-approve", "--var", "retention=14"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let (_, md) = api.get(&format!("/images/{image_id}/metadata")).await;
+    assert_eq!(md["metadata"]["owner"], "ops");
+    assert_eq!(md["metadata"]["added_by_hand"], "x", "keys nobody declares are left alone");
+    let r = work.run(&["plan", "--detailed-exitcode", "--var", "retention=14"]);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    // 4. destroy removes the schedule and the image, and leaves base images and servers alone.
+    let (_, before_servers) = api.get("/servers/detail").await;
+    let (_, base_before) = api.get("/images/detail?type=BASE").await;
+    let r = work.run(&["destroy", "--auto-approve", "--var", "retention=14"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let (st, _) = api.get(&format!("/servers/{server_id}/rax-si-image-schedule")).await;
+    assert_eq!(st, 404);
+    let (st, _) = api.get(&format!("/images/{image_id}")).await;
+    assert_eq!(st, 404);
+    let (_, after_servers) = api.get("/servers/detail").await;
+    let (_, base_after) = api.get("/images/detail?type=BASE").await;
+    assert_eq!(
+        before_servers["servers"].as_array().unwrap().len(),
+        after_servers["servers"].as_array().unwrap().len()
+    );
+    assert_eq!(base_before["images"], base_after["images"]);
+    assert!(!base_after["images"].as_array().unwrap().is_empty());
+}
+
+/// 5. Configuration mistakes exit 1 naming file and line; nothing reaches the cloud; state is
+/// untouched.
+#[tokio::test(flavor = "multi_thread")]
+async fn config_errors_name_the_place_and_send_nothing() {
+    let sb = ServedSandbox::start(&[]);
+    let api = Api::login(&sb.url, "DFW").await;
+    let work = Work::new();
+    work.write("main.snap.hcl", &config(&sb.auth_url()));
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let state_before = work.state().expect("state written");
+
+    let provider = format!(
+        "provider \"rackspace\" {{\n  auth_url = \"{}\"\n  username = \"demo\"\n  api_key = \"demo\"\n  region = \"DFW\"\n}}\n",
+        sb.auth_url()
+    );
+    let cases: &[(&str, &str, &str)] = &[
+        ("resource \"image\" \"x\" {\n  name = \n}\n", "bad.snap.hcl:2:", "syntax error"),
+        (
+            "resource \"image_schedule\" \"x\" {\n  server_id = \"a\"\n  retention = 3\n  colour = \"red\"\n}\n",
+            "bad.snap.hcl:4:3",
+            "unknown attribute \"colour\"",
+        ),
+        (
+            "resource \"image_schedule\" \"x\" {\n  server_id = \"a\"\n  retention = 0\n}\n",
+            "bad.snap.hcl:3:",
+            "retention must be a whole number from 1 to 65535",
+        ),
+        (
+            "resource \"image\" \"x\" {\n  server_id = image.nope.id\n  name = \"n\"\n}\n",
+            "bad.snap.hcl:2:15",
+            "undeclared resource \"image.nope\"",
+        ),
+    ];
+    for (text, place, what) in cases {
+        work.write("bad.snap.hcl", text);
+        let _ = &provider;
+        let before = api.request_total().await;
+        for cmd in [&["plan"][..], &["apply", "--auto-approve"][..], &["validate"][..]] {
+            let r = work.run(cmd);
+            assert_eq!(r.code, 1, "{cmd:?} {r:?}");
+            assert!(r.stderr.contains(place), "{cmd:?} wants {place}: {r:?}");
+            assert!(r.stderr.contains(what), "{cmd:?} wants {what}: {r:?}");
+        }
+        let after = api.request_total().await;
+        // Only our own counter read happened in between.
+        assert!(after <= before + 1, "requests were sent: {before} -> {after}");
+        assert_eq!(work.state().as_deref(), Some(state_before.as_str()), "state untouched");
+    }
+}
+
+#[test]
+fn quickstart_runs_against_the_embedded_sandbox() {
+    let work = Work::new();
+    let src = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart/main.snap.hcl"),
+    )
+    .unwrap();
+    work.write("main.snap.hcl", &src);
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("Apply complete! Resources: 3 added"), "{r:?}");
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("No changes."), "{r:?}");
+    // The sandbox persisted its state in the directory.
+    assert!(work.path().join(".snapform/sandbox").is_dir());
+}
+
+#[test]
+fn saved_plan_applies_and_refuses_when_stale() {
+    let work = Work::new();
+    let src = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart/main.snap.hcl"),
+    )
+    .unwrap();
+    work.write("main.snap.hcl", &src);
+    let r = work.run(&["plan", "--out", "p.json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run(&["plan", "--out", "p2.json", "--var", "retention=9"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run(&["apply", "p.json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // p2 was made against the old (empty) state: stale now.
+    let r = work.run(&["apply", "p2.json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("Saved plan is stale"), "{r:?}");
+}

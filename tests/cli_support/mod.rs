@@ -1,0 +1,213 @@
+//! Helpers for end-to-end tests: a `snapform sandbox serve` child process on an ephemeral
+//! loopback port, a temporary working directory, and plain HTTP calls to the sandbox.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_snapform"))
+}
+
+/// `snapform sandbox serve --listen 127.0.0.1:0`, killed on drop.
+pub struct ServedSandbox {
+    child: Child,
+    pub url: String,
+}
+
+impl ServedSandbox {
+    pub fn start(extra: &[&str]) -> ServedSandbox {
+        let mut child = Command::new(bin())
+            .args(["sandbox", "serve", "--listen", "127.0.0.1:0", "--snapshot-seconds", "0.3"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start snapform sandbox serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut reader = BufReader::new(stderr);
+        let mut url = None;
+        for _ in 0..20 {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            if let Some(rest) = line.trim().strip_prefix("sandbox listening on ") {
+                url = Some(rest.trim().to_string());
+                break;
+            }
+        }
+        // Keep draining stderr so the child never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while reader.read_line(&mut sink).unwrap_or(0) > 0 {
+                sink.clear();
+            }
+        });
+        let url = url.expect("sandbox printed its address");
+        ServedSandbox { child, url }
+    }
+
+    pub fn auth_url(&self) -> String {
+        format!("{}/v2.0", self.url)
+    }
+}
+
+impl Drop for ServedSandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A temporary working directory holding configuration.
+pub struct Work {
+    pub dir: tempfile::TempDir,
+}
+
+impl Work {
+    pub fn new() -> Work {
+        Work {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.path().join(name), text).expect("write config");
+    }
+
+    /// Runs the binary in this directory (fast polling for tests).
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = Command::new(bin())
+            .args(args)
+            .current_dir(self.path())
+            .env("SNAPFORM_POLL_MS", "100")
+            .env("SNAPFORM_SANDBOX_SNAPSHOT_SECONDS", "0.3")
+            .env_remove("RAX_USERNAME")
+            .env_remove("RAX_API_KEY")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run snapform");
+        Run::from(out)
+    }
+
+    pub fn state(&self) -> Option<String> {
+        std::fs::read_to_string(self.path().join("snapform.state.json")).ok()
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).to_string(),
+            stderr: String::from_utf8_lossy(&o.stderr).to_string(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Plain HTTP access to the sandbox as a cloud user (no snapform code involved).
+pub struct Api {
+    http: reqwest::Client,
+    pub token: String,
+    pub compute: String,
+    pub base: String,
+}
+
+impl Api {
+    pub async fn login(base: &str, region: &str) -> Api {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::new();
+        let body = serde_json::json!({"auth": {"RAX-KSKEY:apiKeyCredentials": {"username": "demo", "apiKey": "demo"}}});
+        let r: Value = http
+            .post(format!("{base}/v2.0/tokens"))
+            .json(&body)
+            .send()
+            .await
+            .expect("auth")
+            .json()
+            .await
+            .expect("auth json");
+        let token = r["access"]["token"]["id"].as_str().expect("token").to_string();
+        let compute = r["access"]["serviceCatalog"]
+            .as_array()
+            .expect("catalog")
+            .iter()
+            .find(|s| s["name"] == "cloudServersOpenStack")
+            .and_then(|s| {
+                s["endpoints"]
+                    .as_array()?
+                    .iter()
+                    .find(|e| e["region"] == region)
+                    .and_then(|e| e["publicURL"].as_str())
+            })
+            .expect("compute endpoint")
+            .to_string();
+        Api {
+            http,
+            token,
+            compute,
+            base: base.to_string(),
+        }
+    }
+
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let url = format!("{}{}", self.compute, path);
+        let mut req = self
+            .http
+            .request(method.parse().expect("method"), url)
+            .header("X-Auth-Token", &self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = tokio::time::timeout(Duration::from_secs(10), req.send())
+            .await
+            .expect("no hang")
+            .expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.call("GET", path, None).await
+    }
+
+    /// Total requests the sandbox has counted.
+    pub async fn request_total(&self) -> u64 {
+        let v: Value = self
+            .http
+            .get(format!("{}/sandbox/v1/requests", self.base))
+            .send()
+            .await
+            .expect("requests")
+            .json()
+            .await
+            .expect("json");
+        v["total"].as_u64().expect("total")
+    }
+}
