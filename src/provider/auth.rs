@@ -69,23 +69,23 @@ impl Default for ClientOptions {
 #[derive(Debug)]
 pub(crate) struct Session {
     pub token: Secret,
-    /// When the token expires, on the local monotonic clock. `None` when unknown or when the
-    /// cloud's clock disagrees with ours so much that the value cannot be trusted.
-    pub expires: Option<Instant>,
+    /// When to get a new token before this one expires, on the local monotonic clock. `None`
+    /// when the expiry is unknown or already past by the cloud's own clock (not trusted).
+    pub refresh_at: Option<Instant>,
     pub endpoints: Endpoints,
 }
 
 impl Session {
-    /// True when the token expires within `margin` from now.
-    pub fn expires_within(&self, margin: Duration) -> bool {
-        self.expires
-            .is_some_and(|at| at.saturating_duration_since(Instant::now()) <= margin)
+    /// True when the token is about to expire and should be replaced before the next call.
+    pub fn needs_refresh(&self) -> bool {
+        self.refresh_at.is_some_and(|at| at <= Instant::now())
     }
 }
 
-/// Converts the cloud's `expires` into a local deadline: the token lives `expires - Date`
-/// (the response's own clock), which is immune to clock skew between us and the cloud.
-fn local_deadline(expires: Option<&str>, headers: &HeaderMap) -> Option<Instant> {
+/// When to refresh: the token lives `expires - Date` (the response's own clock, so clock skew
+/// between us and the cloud does not matter); refresh a minute early, or a tenth of the
+/// lifetime early for short-lived tokens, so that a new token is never already "expiring".
+fn refresh_deadline(expires: Option<&str>, headers: &HeaderMap) -> Option<Instant> {
     let expires = DateTime::parse_from_rfc3339(expires?.trim())
         .ok()?
         .with_timezone(&Utc);
@@ -96,7 +96,8 @@ fn local_deadline(expires: Option<&str>, headers: &HeaderMap) -> Option<Instant>
         .map(|d| d.with_timezone(&Utc))
         .unwrap_or_else(Utc::now);
     let lifetime = (expires - server_now).to_std().ok()?;
-    Instant::now().checked_add(lifetime)
+    let early = (lifetime / 10).min(Duration::from_secs(60));
+    Instant::now().checked_add(lifetime - early)
 }
 
 /// The URL to POST the token request to.
@@ -194,11 +195,11 @@ pub(crate) fn read_token(
             status: 200,
             message: "the identity service answered without a token".into(),
         })?;
-    let expires = local_deadline(expires, headers);
+    let refresh_at = refresh_deadline(expires, headers);
     let endpoints = catalog::select(opts.preset, body, &opts.region)?;
     Ok(Session {
         token: Secret::new(token),
-        expires,
+        refresh_at,
         endpoints,
     })
 }
@@ -293,11 +294,19 @@ mod tests {
         let s = read_token(&o, &HeaderMap::new(), &body).unwrap();
         assert_eq!(s.token.expose(), "d74f592f0c1a4e6d8b5a");
         // Expired long ago by our clock and no Date header: not trusted, so no deadline.
-        assert!(s.expires.is_none());
+        assert!(s.refresh_at.is_none());
         let mut headers = HeaderMap::new();
         headers.insert(DATE, "Fri, 05 Jun 2015 16:14:57 GMT".parse().unwrap());
         let s = read_token(&o, &headers, &body).unwrap();
-        assert!(!s.expires_within(Duration::from_secs(60)));
-        assert!(s.expires_within(Duration::from_secs(11 * 60)));
+        let left = s.refresh_at.unwrap() - Instant::now();
+        assert!(
+            left > Duration::from_secs(8 * 60) && left <= Duration::from_secs(541),
+            "{left:?}"
+        );
+        assert!(!s.needs_refresh());
+        headers.insert(DATE, "Fri, 05 Jun 2015 16:24:47 GMT".parse().unwrap());
+        let short = read_token(&o, &headers, &body).unwrap();
+        assert!(short.refresh_at.unwrap() - Instant::now() > Duration::from_secs(8));
+        assert!(!short.needs_refresh(), "a 10 s token is usable for 9 s");
     }
 }

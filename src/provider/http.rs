@@ -16,8 +16,6 @@ use super::{ProviderError, Tuning};
 
 const JSON: &str = "application/json";
 const JSON_PATCH: &str = "application/openstack-images-v2.1-json-patch";
-/// Re-authenticate this long before the token expires.
-const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 
 /// Which catalog endpoint a path is relative to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,7 +98,7 @@ impl Reply {
 struct Failure {
     error: ProviderError,
     retryable: bool,
-    /// What the cloud asked us to wait (Retry-After), already capped.
+    /// What the cloud asked us to wait (Retry-After); capped by `Tuning::max_retry_wait`.
     wait: Option<Duration>,
 }
 
@@ -152,7 +150,7 @@ impl Inner {
     /// Sends `call` with the current token; on 401 re-authenticates once and resends once.
     pub async fn execute(&self, call: &Call) -> Result<Reply, ProviderError> {
         let mut session = self.current();
-        if session.expires_within(EXPIRY_MARGIN) {
+        if session.needs_refresh() {
             session = self.reauthenticate(&session).await?;
         }
         let first = self.send(call, &session).await;
