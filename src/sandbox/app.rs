@@ -99,9 +99,9 @@ impl App {
         if !(0.0..=1.0).contains(&opts.error_rate) {
             anyhow::bail!("--error-rate must be within 0..1, got {}", opts.error_rate);
         }
-        if !opts.snapshot_seconds.is_finite() || opts.snapshot_seconds < 0.0 {
+        if !(0.0..=super::control::MAX_SNAPSHOT_SECONDS).contains(&opts.snapshot_seconds) {
             anyhow::bail!(
-                "--snapshot-seconds must be >= 0, got {}",
+                "--snapshot-seconds must be within 0..=31536000, got {}",
                 opts.snapshot_seconds
             );
         }

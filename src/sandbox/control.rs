@@ -17,6 +17,11 @@ use super::fixtures::{self, REGIONS};
 use super::gateway::RateLimit;
 use super::store::Server;
 
+/// Keeps sandbox time far from chrono's limits.
+const MAX_OFFSET_MS: i64 = 1000 * 366 * 86_400_000;
+/// Longest snapshot duration (one year).
+pub(crate) const MAX_SNAPSHOT_SECONDS: f64 = 365.0 * 86400.0;
+
 /// `GET /sandbox/v1/health`.
 pub(crate) async fn health() -> Response {
     ok(json!({"status": "ok"}))
@@ -48,7 +53,13 @@ pub(crate) async fn clock_advance(State(app): State<Arc<App>>, body: Bytes) -> A
         .ok_or_else(|| ApiError::bad_request("advance_seconds must be a number >= 0"))?;
     {
         let mut store = app.store();
-        store.data.clock_offset_ms += (secs * 1000.0).round() as i64;
+        let offset = store.data.clock_offset_ms + (secs * 1000.0).round() as i64;
+        if offset > MAX_OFFSET_MS {
+            return Err(ApiError::bad_request(
+                "the sandbox clock cannot move past 1000 years ahead",
+            ));
+        }
+        store.data.clock_offset_ms = offset;
         store.commit();
     }
     let (created, culled) = app.tick();

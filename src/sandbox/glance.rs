@@ -14,12 +14,13 @@ use super::app::App;
 use super::auth::{Ctx, Glance};
 use super::clock;
 use super::faults::{ApiError, ApiResult, Shape, empty, ok, parse_json};
+use super::glance_patch::apply;
 use super::metadata::MAX_IMAGE_META;
 use super::paging::{Query, glance_page};
 use super::store::{Data, Image};
 
 /// Entity attributes that are not custom properties.
-const CORE: [&str; 23] = [
+pub(crate) const CORE: [&str; 23] = [
     "id",
     "name",
     "status",
@@ -44,21 +45,12 @@ const CORE: [&str; 23] = [
     "os_hash_algo",
     "os_hash_value",
 ];
-/// Core attributes a JSON patch may change.
-const WRITABLE: [&str; 6] = [
-    "name",
-    "visibility",
-    "protected",
-    "min_disk",
-    "min_ram",
-    "tags",
-];
 const PATCH_TYPES: [&str; 2] = [
     "application/openstack-images-v2.1-json-patch",
     "application/openstack-images-v2.0-json-patch",
 ];
 
-fn err(status: StatusCode, msg: impl Into<String>) -> ApiError {
+pub(crate) fn err(status: StatusCode, msg: impl Into<String>) -> ApiError {
     ApiError::new(status, msg).shape(Shape::Glance)
 }
 
@@ -253,105 +245,6 @@ pub(crate) async fn show(State(app): State<Arc<App>>, Glance(ctx): Glance) -> Ap
     let store = app.store();
     let img = visible(&store.data, &ctx, &ctx.param("id"))?;
     Ok(ok(entity(&ctx, img)))
-}
-
-/// Applies one JSON-patch operation to `img`.
-fn apply(img: &mut Image, op: &Value) -> ApiResult<()> {
-    let bad = |m: String| err(StatusCode::BAD_REQUEST, m);
-    let kind = op
-        .get("op")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("Unable to find 'op' in JSON Schema change".into()))?;
-    let path = op
-        .get("path")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("Unable to find 'path' in JSON Schema change".into()))?;
-    let Some(raw) = path
-        .strip_prefix('/')
-        .filter(|p| !p.is_empty() && !p.contains('/'))
-    else {
-        return Err(bad(format!(
-            "Invalid JSON pointer for this resource: '{path}'"
-        )));
-    };
-    let name = raw.replace("~1", "/").replace("~0", "~");
-    if !matches!(kind, "add" | "replace" | "remove") {
-        return Err(bad(format!("Operation {kind} is not supported.")));
-    }
-    let value = op.get("value");
-    if kind != "remove" && value.is_none() {
-        return Err(bad(format!(
-            "Unable to find 'value' in JSON Schema change for '{path}'"
-        )));
-    }
-    let forbidden = |m: String| err(StatusCode::FORBIDDEN, m);
-    if name.starts_with("os_glance") {
-        return Err(forbidden(format!("Attribute '{name}' is reserved.")));
-    }
-    if name.starts_with("com.rackspace") {
-        return Err(forbidden(format!("Attribute '{name}' is read-only.")));
-    }
-    if WRITABLE.contains(&name.as_str()) {
-        if kind == "remove" {
-            return Err(forbidden(format!("Properties {name} cannot be removed.")));
-        }
-        let v = value.cloned().unwrap_or(Value::Null);
-        let invalid = || bad(format!("Invalid value for '{name}': {v}"));
-        match name.as_str() {
-            "name" => {
-                img.name = v
-                    .as_str()
-                    .filter(|s| s.chars().count() <= 255)
-                    .ok_or_else(invalid)?
-                    .to_string()
-            }
-            "protected" => img.protected = v.as_bool().ok_or_else(invalid)?,
-            "min_disk" => img.min_disk = v.as_u64().ok_or_else(invalid)?,
-            "min_ram" => img.min_ram = v.as_u64().ok_or_else(invalid)?,
-            "visibility" => match v.as_str() {
-                Some("public" | "community") => {
-                    return Err(forbidden(
-                        "You are not authorized to publicize images.".into(),
-                    ));
-                }
-                Some(s @ ("private" | "shared")) => img.visibility = s.to_string(),
-                _ => return Err(invalid()),
-            },
-            _ => {
-                let tags = v.as_array().ok_or_else(invalid)?;
-                let mut out = Vec::new();
-                for t in tags {
-                    let t = t.as_str().ok_or_else(invalid)?.to_string();
-                    if !out.contains(&t) {
-                        out.push(t);
-                    }
-                }
-                img.tags = out;
-            }
-        }
-        return Ok(());
-    }
-    if CORE.contains(&name.as_str()) {
-        return Err(forbidden(format!("Attribute '{name}' is read-only.")));
-    }
-    let exists = img.metadata.contains_key(&name);
-    if kind != "add" && !exists {
-        return Err(err(
-            StatusCode::CONFLICT,
-            format!("Property {name} does not exist."),
-        ));
-    }
-    if kind == "remove" {
-        img.metadata.remove(&name);
-        return Ok(());
-    }
-    let Some(s) = value.and_then(Value::as_str) else {
-        return Err(bad(format!(
-            "Provided object does not match schema 'image': property '{name}' must be a string"
-        )));
-    };
-    img.metadata.insert(name, s.to_string());
-    Ok(())
 }
 
 /// `PATCH /v2/images/{id}` with a JSON-patch body; all operations apply or none.

@@ -14,6 +14,7 @@ mod faults;
 mod fixtures;
 mod gateway;
 mod glance;
+mod glance_patch;
 mod identity;
 mod images;
 mod limits;

@@ -53,6 +53,7 @@ pub async fn start_with(opts: SandboxOptions) -> Env {
     // reqwest is built with `rustls-no-provider`: install one (plain http needs no TLS, but
     // the client builder insists). A second install in the same process is a harmless error.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let has_demo = opts.users.is_empty() || opts.users.iter().any(|u| u.starts_with("demo:"));
     let sb = sandbox::spawn(opts).await.expect("spawn sandbox");
     let http = Client::builder()
         .timeout(std::time::Duration::from_secs(30))
@@ -65,7 +66,9 @@ pub async fn start_with(opts: SandboxOptions) -> Env {
         token: String::new(),
         base,
     };
-    env.token = env.login("demo", "demo").await;
+    if has_demo {
+        env.token = env.login("demo", "demo").await;
+    }
     env
 }
 
