@@ -95,7 +95,8 @@ async fn images_detail(State(s): S, RawQuery(q): RawQuery) -> Response {
     let q = q.unwrap_or_default();
     s.saw(format!("images?{q}"));
     if q.contains("marker=b") {
-        return axum::Json(json!({"images": [image("c")]})).into_response();
+        // "b" again: it moved across the page boundary; the client keeps one copy.
+        return axum::Json(json!({"images": [image("b"), image("c")]})).into_response();
     }
     let next = format!("{}/v2/1/images/detail?limit=2&marker=b&odd=%2F", s.base);
     axum::Json(json!({"images": [image("a"), image("b")], "images_links": [{"rel": "next", "href": next}]}))

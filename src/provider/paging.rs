@@ -35,6 +35,7 @@ pub(crate) async fn collect(
     let mut call = first;
     let mut items = Vec::new();
     let mut seen = HashSet::new();
+    let mut ids = HashSet::new();
     for page in 1..=MAX_PAGES {
         let reply = inner.execute(&call).await?;
         let mut body = reply.json(&call.operation)?;
@@ -45,7 +46,14 @@ pub(crate) async fn collect(
             ));
         };
         let empty = page_items.is_empty();
-        items.extend(page_items);
+        // An item can move across a page boundary while we page (the list changed between two
+        // requests); keep its first sighting only.
+        items.extend(page_items.into_iter().filter(|item| {
+            match item.get("id").and_then(Value::as_str) {
+                Some(id) => ids.insert(id.to_owned()),
+                None => true,
+            }
+        }));
         let href = match next {
             Next::ComputeLinks(key) => compute_next(&body, key),
             Next::GlanceNext => body.get("next").and_then(Value::as_str).map(str::to_owned),
