@@ -10,6 +10,6 @@ pub mod graph;
 pub mod plan;
 pub mod provider;
 pub mod refresh;
+pub mod sandbox;
 pub mod state;
 pub mod value;
-pub mod sandbox;

@@ -63,7 +63,11 @@ async fn plan_apply_update_drift_destroy_round_trip() {
     // 2. plan says 3 to add and exits 2; apply creates exactly that; a second plan exits 0.
     let r = work.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stdout.contains("Plan: 3 to add, 0 to change, 0 to destroy."), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("Plan: 3 to add, 0 to change, 0 to destroy."),
+        "{r:?}"
+    );
     assert!(r.stdout.contains("(known after apply)"), "{r:?}");
 
     let r = work.run(&["apply", "--auto-approve"]);
@@ -74,7 +78,9 @@ async fn plan_apply_update_drift_destroy_round_trip() {
 
     let (_, servers) = api.get("/servers/detail?name=web-01").await;
     let server_id = servers["servers"][0]["id"].as_str().unwrap().to_string();
-    let (st, sched) = api.get(&format!("/servers/{server_id}/rax-si-image-schedule")).await;
+    let (st, sched) = api
+        .get(&format!("/servers/{server_id}/rax-si-image-schedule"))
+        .await;
     assert_eq!(st, 200);
     assert_eq!(sched["image_schedule"]["retention"], 7);
     assert_eq!(sched["image_schedule"]["day_of_week"], "SATURDAY");
@@ -87,8 +93,16 @@ async fn plan_apply_update_drift_destroy_round_trip() {
     assert_eq!(md["owner"], "ops");
     assert_eq!(md["role"], "web");
     assert_eq!(md["cost_center"], "cc-42");
-    let (_, snaps) = api.get(&format!("/images/detail?server={server_id}&name=golden-web")).await;
-    assert_eq!(snaps["images"].as_array().unwrap().len(), 1, "exactly one snapshot");
+    let (_, snaps) = api
+        .get(&format!(
+            "/images/detail?server={server_id}&name=golden-web"
+        ))
+        .await;
+    assert_eq!(
+        snaps["images"].as_array().unwrap().len(),
+        1,
+        "exactly one snapshot"
+    );
 
     let r = work.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(r.code, 0, "{r:?}");
@@ -97,10 +111,15 @@ async fn plan_apply_update_drift_destroy_round_trip() {
     let r = work.run(&["plan", "--detailed-exitcode", "--var", "retention=14"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stdout.contains("~ retention   = 7 -> 14"), "{r:?}");
-    assert!(r.stdout.contains("0 to add, 1 to change, 0 to destroy"), "{r:?}");
+    assert!(
+        r.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{r:?}"
+    );
     let r = work.run(&["apply", "--auto-approve", "--var", "retention=14"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let (_, sched) = api.get(&format!("/servers/{server_id}/rax-si-image-schedule")).await;
+    let (_, sched) = api
+        .get(&format!("/servers/{server_id}/rax-si-image-schedule"))
+        .await;
     assert_eq!(sched["image_schedule"]["retention"], 14);
 
     // Metadata changed behind snapform's back shows and is restored; an undeclared key does not.
@@ -114,13 +133,19 @@ async fn plan_apply_update_drift_destroy_round_trip() {
     assert_eq!(st, 200);
     let r = work.run(&["plan", "--detailed-exitcode", "--var", "retention=14"]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stdout.contains("\"owner\" = \"mallory\" -> \"ops\""), "{r:?}");
+    assert!(
+        r.stdout.contains("\"owner\" = \"mallory\" -> \"ops\""),
+        "{r:?}"
+    );
     assert!(!r.stdout.contains("added_by_hand"), "{r:?}");
     let r = work.run(&["apply", "--auto-approve", "--var", "retention=14"]);
     assert_eq!(r.code, 0, "{r:?}");
     let (_, md) = api.get(&format!("/images/{image_id}/metadata")).await;
     assert_eq!(md["metadata"]["owner"], "ops");
-    assert_eq!(md["metadata"]["added_by_hand"], "x", "keys nobody declares are left alone");
+    assert_eq!(
+        md["metadata"]["added_by_hand"], "x",
+        "keys nobody declares are left alone"
+    );
     let r = work.run(&["plan", "--detailed-exitcode", "--var", "retention=14"]);
     assert_eq!(r.code, 0, "{r:?}");
 
@@ -129,7 +154,9 @@ async fn plan_apply_update_drift_destroy_round_trip() {
     let (_, base_before) = api.get("/images/detail?type=BASE").await;
     let r = work.run(&["destroy", "--auto-approve", "--var", "retention=14"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let (st, _) = api.get(&format!("/servers/{server_id}/rax-si-image-schedule")).await;
+    let (st, _) = api
+        .get(&format!("/servers/{server_id}/rax-si-image-schedule"))
+        .await;
     assert_eq!(st, 404);
     let (st, _) = api.get(&format!("/images/{image_id}")).await;
     assert_eq!(st, 404);
@@ -160,7 +187,11 @@ async fn config_errors_name_the_place_and_send_nothing() {
         sb.auth_url()
     );
     let cases: &[(&str, &str, &str)] = &[
-        ("resource \"image\" \"x\" {\n  name = \n}\n", "bad.snap.hcl:2:", "syntax error"),
+        (
+            "resource \"image\" \"x\" {\n  name = \n}\n",
+            "bad.snap.hcl:2:",
+            "syntax error",
+        ),
         (
             "resource \"image_schedule\" \"x\" {\n  server_id = \"a\"\n  retention = 3\n  colour = \"red\"\n}\n",
             "bad.snap.hcl:4:3",
@@ -181,7 +212,11 @@ async fn config_errors_name_the_place_and_send_nothing() {
         work.write("bad.snap.hcl", text);
         let _ = &provider;
         let before = api.request_total().await;
-        for cmd in [&["plan"][..], &["apply", "--auto-approve"][..], &["validate"][..]] {
+        for cmd in [
+            &["plan"][..],
+            &["apply", "--auto-approve"][..],
+            &["validate"][..],
+        ] {
             let r = work.run(cmd);
             assert_eq!(r.code, 1, "{cmd:?} {r:?}");
             assert!(r.stderr.contains(place), "{cmd:?} wants {place}: {r:?}");
@@ -189,8 +224,15 @@ async fn config_errors_name_the_place_and_send_nothing() {
         }
         let after = api.request_total().await;
         // Only our own counter read happened in between.
-        assert!(after <= before + 1, "requests were sent: {before} -> {after}");
-        assert_eq!(work.state().as_deref(), Some(state_before.as_str()), "state untouched");
+        assert!(
+            after <= before + 1,
+            "requests were sent: {before} -> {after}"
+        );
+        assert_eq!(
+            work.state().as_deref(),
+            Some(state_before.as_str()),
+            "state untouched"
+        );
     }
 }
 
@@ -204,7 +246,10 @@ fn quickstart_runs_against_the_embedded_sandbox() {
     work.write("main.snap.hcl", &src);
     let r = work.run(&["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stderr.contains("Apply complete! Resources: 3 added"), "{r:?}");
+    assert!(
+        r.stderr.contains("Apply complete! Resources: 3 added"),
+        "{r:?}"
+    );
     let r = work.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("No changes."), "{r:?}");

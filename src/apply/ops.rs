@@ -80,7 +80,9 @@ fn str_arg<'a>(args: &'a Map, k: &str) -> &'a str {
 }
 
 fn map_arg(args: &Map, k: &str) -> BTreeMap<String, String> {
-    args.get(k).and_then(Value::to_string_map).unwrap_or_default()
+    args.get(k)
+        .and_then(Value::to_string_map)
+        .unwrap_or_default()
 }
 
 /// Carries out the change; `Ok(None)` means the object is gone (deleted).
@@ -180,16 +182,15 @@ async fn update(t: &Task) -> Result<ResourceState, String> {
 /// `absent_keys`).
 async fn sync_metadata(t: &Task, image_id: &str, before: Option<&Map>) -> Result<(), String> {
     let want = map_arg(&t.args, "metadata");
-    let have = before
-        .map(|b| map_arg(b, "metadata"))
-        .unwrap_or_default();
+    let have = before.map(|b| map_arg(b, "metadata")).unwrap_or_default();
     let to_set: BTreeMap<String, String> = want
         .iter()
         .filter(|(k, v)| have.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     if !to_set.is_empty() {
-        t.call(t.client.merge_image_metadata(image_id, &to_set)).await?;
+        t.call(t.client.merge_image_metadata(image_id, &to_set))
+            .await?;
     }
     let mut to_delete: Vec<String> = have
         .keys()
@@ -206,7 +207,8 @@ async fn sync_metadata(t: &Task, image_id: &str, before: Option<&Map>) -> Result
         }
     }
     for k in to_delete {
-        t.call(t.client.delete_image_metadata_item(image_id, &k)).await?;
+        t.call(t.client.delete_image_metadata_item(image_id, &k))
+            .await?;
     }
     Ok(())
 }
@@ -271,7 +273,10 @@ async fn create_image(t: &Task) -> Result<ResourceState, String> {
         .await
         .map_err(|_| "apply was stopped")?;
     let _ = done.await;
-    let id = match t.call(t.client.create_image(&server, &name, &metadata)).await {
+    let id = match t
+        .call(t.client.create_image(&server, &name, &metadata))
+        .await
+    {
         Ok(id) => id,
         Err(e) => {
             let _ = t.tx.send(Msg::ClearIntent { id: intent_id }).await;
@@ -374,7 +379,9 @@ async fn image_state(t: &Task, id: &str) -> Result<ResourceState, String> {
         .ok_or_else(|| format!("image {id} not found after apply"))?;
     let mut attrs = {
         let _permit = t.sem.acquire().await.map_err(|e| e.to_string())?;
-        image_attrs(&t.client, &img).await.map_err(|e| e.to_string())?
+        image_attrs(&t.client, &img)
+            .await
+            .map_err(|e| e.to_string())?
     };
     let owned: BTreeMap<String, String> = img
         .metadata

@@ -36,8 +36,11 @@ pub async fn apply(
     for (addr, v) in &plan.data {
         scope.set(addr, Value::Map(v.clone()));
     }
-    let by_addr: BTreeMap<&str, &Change> =
-        plan.changes.iter().map(|c| (c.address.as_str(), c)).collect();
+    let by_addr: BTreeMap<&str, &Change> = plan
+        .changes
+        .iter()
+        .map(|c| (c.address.as_str(), c))
+        .collect();
     // Known values of unchanged objects; forget objects already gone.
     for c in &plan.changes {
         if c.action == Action::NoOp {
@@ -79,9 +82,10 @@ pub async fn apply(
             let ready: Vec<String> = pending
                 .iter()
                 .filter(|a| {
-                    plan.edges
-                        .get(*a)
-                        .is_none_or(|deps| deps.iter().all(|d| finished.contains(d) || failed.contains(d)))
+                    plan.edges.get(*a).is_none_or(|deps| {
+                        deps.iter()
+                            .all(|d| finished.contains(d) || failed.contains(d))
+                    })
                 })
                 .cloned()
                 .collect();
@@ -232,7 +236,11 @@ fn handle_msg(msg: Msg, state: &mut State, backend: &mut LocalBackend) -> Result
             backend.write(state)?;
             let _ = ack.send(());
         }
-        Msg::Record { rs, clear_intent, ack } => {
+        Msg::Record {
+            rs,
+            clear_intent,
+            ack,
+        } => {
             if let Some(id) = clear_intent {
                 state.journal.retain(|i| i.id != id);
             }

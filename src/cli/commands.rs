@@ -99,10 +99,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
                 .resources
                 .get(&address)
                 .ok_or_else(|| CliError::msg(format!("{address} is not in state")))?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(rs).unwrap_or_default()
-            );
+            println!("{}", serde_json::to_string_pretty(rs).unwrap_or_default());
             Ok(0)
         }
         Command::Sandbox(SandboxCommand::Serve(opts)) => {
@@ -110,7 +107,10 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
                 .await
                 .map_err(|e| CliError::msg(format!("cannot start the sandbox: {e:#}")))?;
             eprintln!("sandbox listening on {}", sb.url());
-            eprintln!("  identity v2.0: {}/tokens (user demo, API key demo)", sb.auth_url());
+            eprintln!(
+                "  identity v2.0: {}/tokens (user demo, API key demo)",
+                sb.auth_url()
+            );
             eprintln!("  control API:   {}", sb.control_url());
             let _ = tokio::signal::ctrl_c().await;
             sb.shutdown().await;
@@ -129,7 +129,11 @@ fn parse_timeout(s: &str) -> Result<Duration, CliError> {
     }
     plan::parse_duration(s)
         .map(Duration::from_secs)
-        .ok_or_else(|| CliError::msg(format!("--lock-timeout: expected a duration like 10s or 2m, found \"{s}\"")))
+        .ok_or_else(|| {
+            CliError::msg(format!(
+                "--lock-timeout: expected a duration like 10s or 2m, found \"{s}\""
+            ))
+        })
 }
 
 fn read_state_unlocked(dir: &Path) -> Result<State, CliError> {
@@ -233,7 +237,11 @@ async fn plan_cmd(dir: &Path, a: PlanArgs) -> Result<u8, CliError> {
             .map_err(|e| CliError::msg(format!("cannot encode the plan: {e}")))?;
         std::fs::write(&path, text)
             .map_err(|e| CliError::msg(format!("cannot write {}: {e}", path.display())))?;
-        eprintln!("Saved the plan to {}; apply it with: snapform apply {}", out.display(), out.display());
+        eprintln!(
+            "Saved the plan to {}; apply it with: snapform apply {}",
+            out.display(),
+            out.display()
+        );
     }
     Ok(if a.detailed_exitcode && p.has_changes() {
         2
@@ -274,7 +282,11 @@ fn read_plan(path: &PathBuf) -> Result<Plan, CliError> {
 
 async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliError> {
     let saved = match &a.plan_file {
-        Some(f) => Some(read_plan(&if f.is_absolute() { f.clone() } else { dir.join(f) })?),
+        Some(f) => Some(read_plan(&if f.is_absolute() {
+            f.clone()
+        } else {
+            dir.join(f)
+        })?),
         None => None,
     };
     let ws = match &saved {
@@ -284,7 +296,13 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
                 cli: p
                     .variables
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.to_plain_string().unwrap_or_else(|| v.to_json().to_string())))
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.to_plain_string()
+                                .unwrap_or_else(|| v.to_json().to_string()),
+                        )
+                    })
                     .collect(),
                 ..Default::default()
             };
@@ -326,7 +344,10 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
             let p = make_plan(&ws, &state, &conn, destroy).await?;
             print!("{}", render::plan(&p));
             if !p.has_changes() {
-                if p.changes.iter().any(|c| c.action == plan::Action::NoOp && c.after.is_none()) {
+                if p.changes
+                    .iter()
+                    .any(|c| c.action == plan::Action::NoOp && c.after.is_none())
+                {
                     // Forget objects already gone.
                 } else {
                     return Ok(0);

@@ -38,9 +38,8 @@ pub async fn connect(ws: &Workspace) -> Result<Connected, CliError> {
     for p in &ws.cfg.providers {
         let mut attrs: BTreeMap<String, String> = BTreeMap::new();
         for (k, def) in &p.attrs {
-            let v = eval::eval(&def.value, &scope).map_err(|d| {
-                CliError::Diagnostics(ws.cfg.sources.clone(), vec![d])
-            })?;
+            let v = eval::eval(&def.value, &scope)
+                .map_err(|d| CliError::Diagnostics(ws.cfg.sources.clone(), vec![d]))?;
             match v {
                 Value::Null => {}
                 Value::Unknown => {
@@ -138,9 +137,14 @@ pub async fn connect(ws: &Workspace) -> Result<Connected, CliError> {
                     p.key()
                 )));
             };
-            let region = get("region", "REGION").or_else(|| env("OS_REGION_NAME")).ok_or_else(|| {
-                CliError::msg(format!("provider \"{}\": set region (or {pre}_REGION)", p.key()))
-            })?;
+            let region = get("region", "REGION")
+                .or_else(|| env("OS_REGION_NAME"))
+                .ok_or_else(|| {
+                    CliError::msg(format!(
+                        "provider \"{}\": set region (or {pre}_REGION)",
+                        p.key()
+                    ))
+                })?;
             ClientOptions {
                 preset,
                 auth_url,

@@ -73,7 +73,11 @@ fn headline(c: &Change) -> String {
 
 fn change(out: &mut String, c: &Change) {
     out.push_str(&headline(c));
-    let block = if c.action == Action::Read { "data" } else { "resource" };
+    let block = if c.action == Action::Read {
+        "data"
+    } else {
+        "resource"
+    };
     let _ = writeln!(
         out,
         "  {} {block} \"{}\" \"{}\" {{",
@@ -112,7 +116,10 @@ fn change(out: &mut String, c: &Change) {
             }
             Action::Delete => {
                 if let Some(b) = b
-                    && matches!(k.as_str(), "id" | "name" | "server_id" | "image_id" | "retention")
+                    && matches!(
+                        k.as_str(),
+                        "id" | "name" | "server_id" | "image_id" | "retention"
+                    )
                 {
                     attr(out, "-", k, width, b, None, "");
                 }

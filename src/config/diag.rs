@@ -63,7 +63,10 @@ impl Sources {
     }
 
     pub fn path(&self, file: usize) -> &str {
-        self.files.get(file).map(|f| f.path.as_str()).unwrap_or("<unknown>")
+        self.files
+            .get(file)
+            .map(|f| f.path.as_str())
+            .unwrap_or("<unknown>")
     }
 
     /// `file:line:column` for a span.

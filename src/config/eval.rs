@@ -163,7 +163,10 @@ pub fn eval(e: &Expr, scope: &Scope) -> Result<Value, Diagnostic> {
     match e.expr.evaluate(&ctx) {
         Ok(v) => Ok(Value::from_hcl(&v)),
         Err(err) => Err(Diagnostic::error(
-            format!("cannot evaluate expression: {}", clean_eval_error(&err.to_string())),
+            format!(
+                "cannot evaluate expression: {}",
+                clean_eval_error(&err.to_string())
+            ),
             Some(e.span.clone()),
         )),
     }
@@ -203,7 +206,11 @@ pub fn conform(v: Value, ty: Ty) -> Result<Value, String> {
             Value::Number(_) => Ok(v),
             Value::String(s) => match s.trim().parse::<i64>() {
                 Ok(n) => Ok(Value::int(n)),
-                Err(_) => match s.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64)
+                Err(_) => match s
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
                 {
                     Some(n) => Ok(Value::Number(n)),
                     None => Err(format!("expected number, found string \"{s}\"")),
@@ -286,7 +293,10 @@ mod tests {
     fn evaluates_known_references() {
         let mut s = Scope::new();
         s.set("var.name", Value::str("web"));
-        s.set("image.golden", Value::Map([("id".into(), Value::str("abc"))].into()));
+        s.set(
+            "image.golden",
+            Value::Map([("id".into(), Value::str("abc"))].into()),
+        );
         let v = eval(&expr("\"${var.name}-${image.golden.id}\""), &s).unwrap();
         assert_eq!(v, Value::str("web-abc"));
     }
@@ -294,7 +304,10 @@ mod tests {
     #[test]
     fn unknown_propagates_but_object_items_stay_known() {
         let mut s = Scope::new();
-        s.set("image.golden", Value::Map([("id".into(), Value::Unknown)].into()));
+        s.set(
+            "image.golden",
+            Value::Map([("id".into(), Value::Unknown)].into()),
+        );
         assert_eq!(eval(&expr("image.golden.id"), &s).unwrap(), Value::Unknown);
         let v = eval(&expr("{ a = \"x\", b = image.golden.id }"), &s).unwrap();
         assert_eq!(
@@ -306,14 +319,20 @@ mod tests {
     #[test]
     fn missing_attribute_is_an_error() {
         let mut s = Scope::new();
-        s.set("image.golden", Value::Map([("id".into(), Value::str("x"))].into()));
+        s.set(
+            "image.golden",
+            Value::Map([("id".into(), Value::str("x"))].into()),
+        );
         let e = eval(&expr("image.golden.nope"), &s).unwrap_err();
         assert!(e.message.contains("no attribute"), "{}", e.message);
     }
 
     #[test]
     fn conform_converts_like_hcl() {
-        assert_eq!(conform(Value::str("14"), Ty::Number).unwrap(), Value::int(14));
+        assert_eq!(
+            conform(Value::str("14"), Ty::Number).unwrap(),
+            Value::int(14)
+        );
         assert_eq!(conform(Value::int(3), Ty::String).unwrap(), Value::str("3"));
         assert!(conform(Value::str("x"), Ty::Number).is_err());
     }

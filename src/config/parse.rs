@@ -252,23 +252,29 @@ impl Loader<'_> {
         if let Some(ty) = &v.ty
             && !matches!(
                 ty.as_str(),
-                "string" | "number" | "bool" | "any" | "map(string)" | "list(string)" | "set(string)"
+                "string"
+                    | "number"
+                    | "bool"
+                    | "any"
+                    | "map(string)"
+                    | "list(string)"
+                    | "set(string)"
             )
             && !ty.starts_with("map(")
             && !ty.starts_with("list(")
             && !ty.starts_with("object(")
         {
-            let r = b
-                .body
-                .get_attribute("type")
-                .and_then(|a| a.value.span());
+            let r = b.body.get_attribute("type").and_then(|a| a.value.span());
             self.err(
                 r,
                 format!("unknown type constraint \"{ty}\"; expected string, number, bool, map(...) or list(...)"),
             );
         }
         if self.cfg.variables.contains_key(&name) {
-            self.err(b.ident.span(), format!("variable \"{name}\" is declared twice"));
+            self.err(
+                b.ident.span(),
+                format!("variable \"{name}\" is declared twice"),
+            );
         }
         self.cfg.variables.insert(name, v);
     }
@@ -303,7 +309,10 @@ impl Loader<'_> {
             return;
         };
         if self.cfg.outputs.contains_key(&name) {
-            self.err(b.ident.span(), format!("output \"{name}\" is declared twice"));
+            self.err(
+                b.ident.span(),
+                format!("output \"{name}\" is declared twice"),
+            );
         }
         self.cfg.outputs.insert(
             name.clone(),
@@ -434,7 +443,9 @@ impl Loader<'_> {
                     match schema.attr(key) {
                         Some(attr) if attr.computed => self.err(
                             a.key.span(),
-                            format!("\"{key}\" in {ctx} is computed by the cloud and cannot be set"),
+                            format!(
+                                "\"{key}\" in {ctx} is computed by the cloud and cannot be set"
+                            ),
                         ),
                         Some(attr) => {
                             if let Some(msg) = literal_type_error(&a.value, attr.ty) {
@@ -467,13 +478,10 @@ impl Loader<'_> {
         for attr in schema.attrs.iter().filter(|a| a.required) {
             if !out.contains_key(attr.name) {
                 // Point at the block header: the end of the body's first line is not known here.
-                let r = body
-                    .iter()
-                    .next()
-                    .and_then(|s| match s {
-                        Structure::Attribute(a) => a.key.span(),
-                        Structure::Block(b) => b.ident.span(),
-                    });
+                let r = body.iter().next().and_then(|s| match s {
+                    Structure::Attribute(a) => a.key.span(),
+                    Structure::Block(b) => b.ident.span(),
+                });
                 self.err(
                     r,
                     format!(

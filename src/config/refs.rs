@@ -167,9 +167,10 @@ mod tests {
             ["var.a", "image.golden.id"]
         );
         assert_eq!(refs("data.server.web[\"id\"]"), ["data.server.web.id"]);
-        assert_eq!(refs("[for k, v in local.m : upper(v) if k != var.x]"), [
-            "local.m", "var.x"
-        ]);
+        assert_eq!(
+            refs("[for k, v in local.m : upper(v) if k != var.x]"),
+            ["local.m", "var.x"]
+        );
         assert_eq!(refs("lookup(var.m, local.k)"), ["var.m", "local.k"]);
     }
 

@@ -127,10 +127,11 @@ fn simple_ty(t: &str) -> Option<Ty> {
 /// the declared type later, as Terraform does).
 fn parse_cli_value(s: &str, ty: Option<&str>) -> Value {
     let complex = matches!(ty, Some(t) if t.starts_with("map(") || t.starts_with("list(") || t.starts_with("set(") || t.starts_with("object("));
-    if complex && let Ok(e) = s.parse::<hcl::Expression>() {
-        if let Ok(v) = hcl::eval::Evaluate::evaluate(&e, &hcl::eval::Context::new()) {
-            return Value::from_hcl(&v);
-        }
+    if complex
+        && let Ok(e) = s.parse::<hcl::Expression>()
+        && let Ok(v) = hcl::eval::Evaluate::evaluate(&e, &hcl::eval::Context::new())
+    {
+        return Value::from_hcl(&v);
     }
     Value::String(s.to_string())
 }

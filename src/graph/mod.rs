@@ -10,13 +10,13 @@ use crate::value::PathStep;
 use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Dependency graph: an edge `a → b` means `b` reads `a` (so `a` comes first).
 #[derive(Debug, Clone, Default)]
 pub struct Graph {
     graph: DiGraph<String, ()>,
-    index: HashMap<String, NodeIndex>,
+    index: BTreeMap<String, NodeIndex>,
     order: Vec<String>,
 }
 
@@ -88,11 +88,8 @@ pub fn build(cfg: &Config) -> (Graph, Vec<Diagnostic>) {
         nodes.push((format!("local.{name}"), l.value.refs.iter().collect()));
     }
     for (addr, o) in cfg.data.iter().chain(cfg.resources.iter()) {
-        let mut refs: Vec<&Reference> = o
-            .attrs
-            .values()
-            .flat_map(|a| a.value.refs.iter())
-            .collect();
+        let mut refs: Vec<&Reference> =
+            o.attrs.values().flat_map(|a| a.value.refs.iter()).collect();
         refs.extend(
             o.blocks
                 .values()
@@ -141,10 +138,11 @@ pub fn build(cfg: &Config) -> (Graph, Vec<Diagnostic>) {
         }
         Err(cycle) => {
             let addr = g.graph[cycle.node_id()].clone();
-            let span = cfg
-                .object(&addr)
-                .map(|o| o.span.clone())
-                .or_else(|| cfg.locals.get(addr.trim_start_matches("local.")).map(|l| l.name_span.clone()));
+            let span = cfg.object(&addr).map(|o| o.span.clone()).or_else(|| {
+                cfg.locals
+                    .get(addr.trim_start_matches("local."))
+                    .map(|l| l.name_span.clone())
+            });
             diags.push(Diagnostic::error(
                 format!("dependency cycle through {addr}"),
                 span,
@@ -176,7 +174,9 @@ fn check_reference(cfg: &Config, r: &Reference) -> Result<String, Diagnostic> {
         "local" => {
             let name = target.trim_start_matches("local.");
             if !cfg.locals.contains_key(name) {
-                return Err(err(format!("reference to undeclared local value \"{name}\"")));
+                return Err(err(format!(
+                    "reference to undeclared local value \"{name}\""
+                )));
             }
         }
         "data" => {
@@ -189,7 +189,9 @@ fn check_reference(cfg: &Config, r: &Reference) -> Result<String, Diagnostic> {
         }
         root if schema::resource(root).is_some() => {
             let Some(o) = cfg.resources.get(&target) else {
-                return Err(err(format!("reference to undeclared resource \"{target}\"")));
+                return Err(err(format!(
+                    "reference to undeclared resource \"{target}\""
+                )));
             };
             check_attr(r, schema::resource(&o.kind))?;
         }

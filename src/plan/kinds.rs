@@ -273,7 +273,7 @@ pub fn diff(
                 normalized(kind, a, then.get(*a)),
                 normalized(kind, a, before.get(*a)),
             );
-            if x != y && !(*a == "absent_keys") {
+            if x != y && *a != "absent_keys" {
                 drift.push(Drift {
                     address: block.addr.clone(),
                     message: format!("{}: {a} changed outside snapform: {x} -> {y}", block.addr),

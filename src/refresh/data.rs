@@ -167,7 +167,11 @@ fn image_attrs(i: &Image) -> Map {
     m.insert("min_ram".into(), Value::int(i.min_ram as i64));
     m.insert(
         "type".into(),
-        Value::str(if i.server_id.is_some() { "SNAPSHOT" } else { "BASE" }),
+        Value::str(if i.server_id.is_some() {
+            "SNAPSHOT"
+        } else {
+            "BASE"
+        }),
     );
     m
 }

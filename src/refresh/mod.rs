@@ -26,7 +26,10 @@ impl Clients {
             .get(key)
             .or_else(|| {
                 // An unaliased key also matches the only provider of that kind.
-                self.by_key.iter().find(|(k, _)| k.split('.').next() == Some(key)).map(|(_, c)| c)
+                self.by_key
+                    .iter()
+                    .find(|(k, _)| k.split('.').next() == Some(key))
+                    .map(|(_, c)| c)
             })
             .ok_or_else(|| RefreshError::NoProvider(key.to_string()))
     }
@@ -55,11 +58,16 @@ pub async fn refresh(state: &State, clients: &Clients) -> Result<Refreshed, Refr
     // Group by provider so each provider's listing is fetched once.
     let mut by_provider: BTreeMap<&str, Vec<&ResourceState>> = BTreeMap::new();
     for rs in state.resources.values() {
-        by_provider.entry(rs.provider.as_str()).or_default().push(rs);
+        by_provider
+            .entry(rs.provider.as_str())
+            .or_default()
+            .push(rs);
     }
     for (key, list) in by_provider {
         let client = clients.get(key)?;
-        let needs_images = list.iter().any(|r| r.kind == "image" || r.kind == "image_metadata");
+        let needs_images = list
+            .iter()
+            .any(|r| r.kind == "image" || r.kind == "image_metadata");
         let images: BTreeMap<String, Image> = if needs_images {
             client
                 .list_images(&ImageQuery::default())
@@ -124,10 +132,11 @@ pub async fn image_attrs(client: &Client, img: &Image) -> Result<Map, ProviderEr
     m.insert("all_metadata".into(), img.metadata.clone().into());
     // The compute API shows a deactivated image as UNKNOWN; the Image API tells the truth.
     let mut deactivated = false;
-    if img.status == "UNKNOWN" && client.has_image_api() {
-        if let Some(v2) = client.get_image_v2(&img.id).await? {
-            deactivated = v2.status == "deactivated";
-        }
+    if img.status == "UNKNOWN"
+        && client.has_image_api()
+        && let Some(v2) = client.get_image_v2(&img.id).await?
+    {
+        deactivated = v2.status == "deactivated";
     }
     m.insert("deactivated".into(), Value::Bool(deactivated));
     Ok(m)

@@ -22,7 +22,14 @@ pub struct ServedSandbox {
 impl ServedSandbox {
     pub fn start(extra: &[&str]) -> ServedSandbox {
         let mut child = Command::new(bin())
-            .args(["sandbox", "serve", "--listen", "127.0.0.1:0", "--snapshot-seconds", "0.3"])
+            .args([
+                "sandbox",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--snapshot-seconds",
+                "0.3",
+            ])
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -152,7 +159,10 @@ impl Api {
             .json()
             .await
             .expect("auth json");
-        let token = r["access"]["token"]["id"].as_str().expect("token").to_string();
+        let token = r["access"]["token"]["id"]
+            .as_str()
+            .expect("token")
+            .to_string();
         let compute = r["access"]["serviceCatalog"]
             .as_array()
             .expect("catalog")
