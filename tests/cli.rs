@@ -276,3 +276,101 @@ fn saved_plan_applies_and_refuses_when_stale() {
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("Saved plan is stale"), "{r:?}");
 }
+
+const SINGLE_IMAGE: &str = r#"
+provider "rackspace" {
+  sandbox = ".snapform/sandbox"
+}
+data "server" "web" {
+  name = "web-01"
+}
+resource "image" "golden" {
+  server_id = data.server.web.id
+  name      = "golden-kill-test"
+}
+"#;
+
+/// An intent journaled before `createImage` whose result never reached state is adopted by the
+/// next plan, not created again.
+#[test]
+fn journaled_create_is_adopted_not_duplicated() {
+    let work = Work::new();
+    work.write("main.snap.hcl", SINGLE_IMAGE);
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let mut state: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
+    let rs = state["resources"]["image.golden"].clone();
+    let id = rs["id"].as_str().unwrap().to_string();
+    let server = rs["attributes"]["server_id"].as_str().unwrap().to_string();
+    // Simulate a kill between the journal write and recording the new image's id.
+    state["resources"]
+        .as_object_mut()
+        .unwrap()
+        .remove("image.golden");
+    state["journal"] = serde_json::json!([{
+        "id": "intent-1", "address": "image.golden", "operation": "create_image",
+        "detail": {"server_id": server, "name": "golden-kill-test", "provider": "rackspace"},
+        "started": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    }]);
+    std::fs::write(
+        work.path().join("snapform.state.json"),
+        serde_json::to_string_pretty(&state).unwrap(),
+    )
+    .unwrap();
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "adopted, so nothing to create: {r:?}");
+    assert!(r.stderr.contains(&format!("adopted image {id}")), "{r:?}");
+    let state: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
+    assert_eq!(state["resources"]["image.golden"]["id"], id.as_str());
+    assert_eq!(state["journal"], serde_json::json!([]));
+}
+
+/// Killing apply while a snapshot is saving leaves an image that state knows about: the next
+/// apply does not create a second one.
+#[test]
+fn killed_apply_leaves_no_orphan() {
+    let work = Work::new();
+    work.write("main.snap.hcl", SINGLE_IMAGE);
+    let mut child = std::process::Command::new(cli_support::bin())
+        .args(["apply", "--auto-approve"])
+        .current_dir(work.path())
+        .env("SNAPFORM_POLL_MS", "100")
+        .env("SNAPFORM_SANDBOX_SNAPSHOT_SECONDS", "30")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) until the new image is in state, then kill -9.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if work.state().is_some_and(|s| s.contains("image.golden")) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "apply never recorded the image"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run(&["show", "--json"]);
+    let state: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let id = state["resources"]["image.golden"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Count the images with that name, through a sandbox serving the persisted directory.
+    let data = work.path().join(".snapform/sandbox");
+    let sb = ServedSandbox::start(&["--data", data.to_str().unwrap()]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let images = rt.block_on(async {
+        let api = Api::login(&sb.url, "DFW").await;
+        api.get("/images/detail?name=golden-kill-test").await.1
+    });
+    let list = images["images"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "exactly one image: {images}");
+    assert_eq!(list[0]["id"], id.as_str());
+}

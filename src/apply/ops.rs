@@ -263,6 +263,7 @@ async fn create_image(t: &Task) -> Result<ResourceState, String> {
         detail: [
             ("server_id".to_string(), server.clone()),
             ("name".to_string(), name.clone()),
+            ("provider".to_string(), t.change.provider.clone()),
         ]
         .into(),
         started: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),

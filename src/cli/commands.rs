@@ -193,6 +193,11 @@ async fn make_plan(
     conn: &Connected,
     destroy: bool,
 ) -> Result<Plan, CliError> {
+    if !state.journal.is_empty() {
+        return Err(CliError::msg(
+            "state has unreconciled intents; this is a bug (reconcile runs first)",
+        ));
+    }
     let mut refreshed: Refreshed = refresh::refresh(state, &conn.clients).await?;
     let opts = plan::Options { destroy };
     // Data sources are read as their arguments become known, then the plan is made again.
@@ -210,6 +215,26 @@ async fn make_plan(
     Err(CliError::msg("data sources did not settle; this is a bug"))
 }
 
+/// Adopts images whose creation an interrupted apply started but did not record.
+async fn reconcile_journal(
+    state: &mut State,
+    backend: &mut LocalBackend,
+    conn: &Connected,
+) -> Result<(), CliError> {
+    if state.journal.is_empty() {
+        return Ok(());
+    }
+    let r = refresh::reconcile(state, &conn.clients).await?;
+    for (addr, id) in &r.adopted {
+        eprintln!("{addr}: adopted image {id}, created by an interrupted apply");
+    }
+    for addr in &r.dropped {
+        eprintln!("{addr}: an interrupted apply left no object behind; its intent is cleared");
+    }
+    backend.write(state)?;
+    Ok(())
+}
+
 fn load_ws(dir: &Path, vars: &super::args::VarArgs) -> Result<Workspace, CliError> {
     let sources = workspace::read_sources(dir)?;
     let inputs = workspace::var_inputs(dir, vars)?;
@@ -219,8 +244,9 @@ fn load_ws(dir: &Path, vars: &super::args::VarArgs) -> Result<Workspace, CliErro
 async fn plan_cmd(dir: &Path, a: PlanArgs) -> Result<u8, CliError> {
     let ws = load_ws(dir, &a.vars)?;
     let mut backend = LocalBackend::open(&ws.state_path(), parse_timeout(&a.lock_timeout)?)?;
-    let state = backend.read()?;
+    let mut state = backend.read()?;
     let conn = connect(&ws).await?;
+    reconcile_journal(&mut state, &mut backend, &conn).await?;
     let p = make_plan(&ws, &state, &conn, a.destroy).await?;
     if a.json {
         println!("{}", plan_json(&p));
@@ -315,6 +341,7 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
     let mut backend = LocalBackend::open(&ws.state_path(), parse_timeout(&a.lock_timeout)?)?;
     let mut state = backend.read()?;
     let conn = connect(&ws).await?;
+    reconcile_journal(&mut state, &mut backend, &conn).await?;
     let p = match saved {
         Some(p) => {
             let fresh = state.serial == 0 && p.state_serial == 0;

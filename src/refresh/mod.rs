@@ -5,8 +5,10 @@
 //! `image_metadata` resource, whatever their number.
 
 mod data;
+mod reconcile;
 
 pub use data::{read_data, read_one as read_data_one};
+pub use reconcile::{Reconciled, reconcile};
 
 use crate::plan::Refreshed;
 use crate::provider::{Client, Image, ImageQuery, ProviderError};
