@@ -35,15 +35,35 @@ pub fn plan(p: &Plan) -> String {
             out.push('\n');
         }
     }
-    if p.outputs_changed && !p.outputs.is_empty() {
+    if p.outputs_changed {
         out.push_str("Changes to outputs:\n");
-        for (name, o) in &p.outputs {
-            let v = if o.sensitive {
+        let shown = |v: &Value, sensitive: bool| {
+            if sensitive {
                 "(sensitive value)".to_string()
             } else {
-                o.value.to_string()
-            };
-            let _ = writeln!(out, "  ~ {name} = {v}");
+                v.to_string()
+            }
+        };
+        for (name, o) in &p.outputs {
+            match p.outputs_before.get(name) {
+                None => {
+                    let _ = writeln!(out, "  + {name} = {}", shown(&o.value, o.sensitive));
+                }
+                Some(b) if *b != o.value => {
+                    let _ = writeln!(
+                        out,
+                        "  ~ {name} = {} -> {}",
+                        shown(b, o.sensitive),
+                        shown(&o.value, o.sensitive)
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        for (name, b) in &p.outputs_before {
+            if !p.outputs.contains_key(name) {
+                let _ = writeln!(out, "  - {name} = {b}");
+            }
         }
         out.push('\n');
     }

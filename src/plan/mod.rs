@@ -197,6 +197,11 @@ pub fn plan(
         drift,
         outputs,
         outputs_changed,
+        outputs_before: state
+            .outputs
+            .iter()
+            .map(|(k, o)| (k.clone(), o.value.clone()))
+            .collect(),
         data_requests,
         data: refreshed.data.clone(),
         edges,
@@ -288,3 +293,6 @@ pub fn kinds_eval_args(
 ) -> (Map, Vec<Diagnostic>) {
     kinds::eval_args(block, sch, scope)
 }
+
+#[cfg(test)]
+mod tests;

@@ -103,6 +103,9 @@ pub struct Plan {
     pub drift: Vec<Drift>,
     pub outputs: BTreeMap<String, PlannedOutput>,
     pub outputs_changed: bool,
+    /// Output values recorded in state before this plan (for `+`/`~`/`-` rendering).
+    #[serde(default)]
+    pub outputs_before: BTreeMap<String, Value>,
     /// Data sources whose arguments are known but which have not been read (refresh reads them).
     #[serde(skip)]
     pub data_requests: BTreeMap<String, Map>,
