@@ -374,3 +374,64 @@ fn killed_apply_leaves_no_orphan() {
     assert_eq!(list.len(), 1, "exactly one image: {images}");
     assert_eq!(list[0]["id"], id.as_str());
 }
+
+/// `name` and `deactivated` change in place through the Image API v2.
+#[test]
+fn rename_and_deactivate_in_place() {
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        r#"
+provider "rackspace" {
+  sandbox = ".snapform/sandbox"
+}
+variable "off" {
+  type    = bool
+  default = false
+}
+variable "name" {
+  default = "img-a"
+}
+data "server" "w" {
+  name = "web-02"
+}
+resource "image" "i" {
+  server_id   = data.server.w.id
+  name        = var.name
+  deactivated = var.off
+}
+"#,
+    );
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let vars = ["--var", "off=true", "--var", "name=img-b"];
+    let r = work.run(&[&["plan", "--detailed-exitcode"][..], &vars].concat());
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.contains("~ deactivated = false -> true"), "{r:?}");
+    assert!(
+        r.stdout.contains("~ name        = \"img-a\" -> \"img-b\""),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{r:?}"
+    );
+    let r = work.run(&[&["apply", "--auto-approve"][..], &vars].concat());
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run(&[&["plan", "--detailed-exitcode"][..], &vars].concat());
+    assert_eq!(
+        r.code, 0,
+        "deactivated image reads back as deactivated: {r:?}"
+    );
+    let r = work.run(&["state", "show", "image.i"]);
+    assert!(
+        r.stdout.contains("\"status\": \"UNKNOWN\""),
+        "compute shows deactivated as UNKNOWN: {r:?}"
+    );
+    assert!(r.stdout.contains("\"name\": \"img-b\""), "{r:?}");
+    // And back.
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}

@@ -59,27 +59,27 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
             if let Some(f) = s.plan_file {
                 let p = read_plan(&f)?;
                 if s.json {
-                    println!("{}", plan_json(&p));
+                    outln!("{}", plan_json(&p));
                 } else {
-                    print!("{}", render::plan(&p));
+                    outp!("{}", render::plan(&p));
                 }
             } else {
                 let state = read_state_unlocked(&dir)?;
                 if s.json {
-                    println!(
+                    outln!(
                         "{}",
                         serde_json::to_string_pretty(&state).unwrap_or_default()
                     );
                 } else {
                     for (addr, rs) in &state.resources {
-                        println!("# {addr}{}", if rs.tainted { " (tainted)" } else { "" });
+                        outln!("# {addr}{}", if rs.tainted { " (tainted)" } else { "" });
                         for (k, v) in &rs.attributes {
-                            println!("    {k} = {v}");
+                            outln!("    {k} = {v}");
                         }
-                        println!();
+                        outln!();
                     }
                     if !state.outputs.is_empty() {
-                        println!("Outputs:");
+                        outln!("Outputs:");
                         output_cmd(&state, None, false)?;
                     }
                 }
@@ -89,7 +89,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         Command::State(StateCommand::List) => {
             let state = read_state_unlocked(&dir)?;
             for addr in state.resources.keys() {
-                println!("{addr}");
+                outln!("{addr}");
             }
             Ok(0)
         }
@@ -99,7 +99,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
                 .resources
                 .get(&address)
                 .ok_or_else(|| CliError::msg(format!("{address} is not in state")))?;
-            println!("{}", serde_json::to_string_pretty(rs).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(rs).unwrap_or_default());
             Ok(0)
         }
         Command::Sandbox(SandboxCommand::Serve(opts)) => {
@@ -117,7 +117,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
             Ok(0)
         }
         Command::Version => {
-            println!("snapform {}", env!("CARGO_PKG_VERSION"));
+            outln!("snapform {}", env!("CARGO_PKG_VERSION"));
             Ok(0)
         }
     }
@@ -153,11 +153,11 @@ fn output_cmd(state: &State, name: Option<&str>, json: bool) -> Result<u8, CliEr
             .get(n)
             .ok_or_else(|| CliError::msg(format!("no output named \"{n}\" in state")))?;
         if json {
-            println!("{}", o.value.to_json());
+            outln!("{}", o.value.to_json());
         } else {
             match o.value.as_str() {
-                Some(s) => println!("{s}"),
-                None => println!("{}", o.value),
+                Some(s) => outln!("{s}"),
+                None => outln!("{}", o.value),
             }
         }
         return Ok(0);
@@ -173,13 +173,13 @@ fn output_cmd(state: &State, name: Option<&str>, json: bool) -> Result<u8, CliEr
                 )
             })
             .collect();
-        println!("{}", serde_json::Value::Object(m));
+        outln!("{}", serde_json::Value::Object(m));
     } else {
         for (k, o) in &state.outputs {
             if o.sensitive {
-                println!("{k} = (sensitive value)");
+                outln!("{k} = (sensitive value)");
             } else {
-                println!("{k} = {}", o.value);
+                outln!("{k} = {}", o.value);
             }
         }
     }
@@ -249,9 +249,9 @@ async fn plan_cmd(dir: &Path, a: PlanArgs) -> Result<u8, CliError> {
     reconcile_journal(&mut state, &mut backend, &conn).await?;
     let p = make_plan(&ws, &state, &conn, a.destroy).await?;
     if a.json {
-        println!("{}", plan_json(&p));
+        outln!("{}", plan_json(&p));
     } else {
-        print!("{}", render::plan(&p));
+        outp!("{}", render::plan(&p));
     }
     if let Some(out) = &a.out {
         let path = if out.is_absolute() {
@@ -364,12 +364,12 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
                     )));
                 }
             }
-            print!("{}", render::plan(&p));
+            outp!("{}", render::plan(&p));
             p
         }
         None => {
             let p = make_plan(&ws, &state, &conn, destroy).await?;
-            print!("{}", render::plan(&p));
+            outp!("{}", render::plan(&p));
             if !p.has_changes() {
                 if p.changes
                     .iter()

@@ -3,6 +3,15 @@
 //! Architecture Invariant: only this layer prints or exits. Data (plans, outputs) goes to
 //! stdout; progress, prompts and errors go to stderr.
 
+/// Writes data to stdout; a closed pipe (`snapform show | head`) ends the program quietly.
+macro_rules! outln {
+    () => { $crate::cli::write_stdout("\n") };
+    ($($t:tt)*) => { $crate::cli::write_stdout(&format!("{}\n", format_args!($($t)*))) };
+}
+macro_rules! outp {
+    ($($t:tt)*) => { $crate::cli::write_stdout(&format!($($t)*)) };
+}
+
 mod args;
 mod commands;
 mod connect;
@@ -55,6 +64,18 @@ impl From<crate::state::StateError> for CliError {
 impl From<crate::refresh::RefreshError> for CliError {
     fn from(e: crate::refresh::RefreshError) -> Self {
         CliError::Message(e.to_string())
+    }
+}
+
+pub(crate) fn write_stdout(s: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(1);
     }
 }
 
