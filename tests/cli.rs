@@ -435,3 +435,42 @@ resource "image" "i" {
     let r = work.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+/// The `openstack` preset (Keystone v3) works against the sandbox too.
+#[test]
+fn openstack_preset_against_the_sandbox() {
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        r#"
+provider "openstack" {
+  sandbox = ".snapform/sandbox"
+  region  = "ORD"
+}
+data "server" "w" {
+  name = "web-03"
+}
+data "image" "base" {
+  id = data.server.w.image_id
+}
+resource "image" "snap" {
+  server_id = data.server.w.id
+  name      = "os-${lower(data.image.base.name)}"
+  metadata  = { from = data.image.base.id }
+}
+output "name" {
+  value = image.snap.name
+}
+"#,
+    );
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run(&["output", "name"]);
+    assert_eq!(
+        r.stdout.trim(),
+        "os-ubuntu 15.04 (vivid vervet) (pvhvm)",
+        "{r:?}"
+    );
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
