@@ -474,3 +474,52 @@ output "name" {
     let r = work.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+/// Credentials reach the provider but never a plan file, the state or an error message.
+#[test]
+fn credentials_stay_out_of_plans_state_and_errors() {
+    let secret = "s3cr3t-key-1234";
+    let sb = ServedSandbox::start(&["--user", &format!("alice:{secret}")]);
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        &format!(
+            r#"
+variable "key" {{}}
+provider "rackspace" {{
+  auth_url = "{}"
+  username = "alice"
+  api_key  = var.key
+  region   = "DFW"
+}}
+data "server" "w" {{
+  name = "db-01"
+}}
+resource "image_schedule" "s" {{
+  server_id = data.server.w.id
+  retention = 2
+}}
+"#,
+            sb.auth_url()
+        ),
+    );
+    let env = [("SNAPFORM_VAR_key", secret)];
+    let r = work.run_env(&["plan", "--out", "p.json"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    let plan = std::fs::read_to_string(work.path().join("p.json")).unwrap();
+    assert!(!plan.contains(secret), "the plan file holds the key");
+    let r = work.run_env(&["apply", "p.json"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        !work.state().unwrap().contains(secret),
+        "the state holds the key"
+    );
+    // A wrong key: the error names the status but never the key.
+    let r = work.run_env(&["plan"], &[("SNAPFORM_VAR_key", "wrong-key-5678")]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("401"), "{r:?}");
+    assert!(
+        !r.stderr.contains("wrong-key-5678") && !r.stdout.contains("wrong-key-5678"),
+        "{r:?}"
+    );
+}

@@ -317,23 +317,20 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
     };
     let ws = match &saved {
         Some(p) => {
-            // Evaluate exactly the configuration and variables the plan was made from.
-            let inputs = crate::config::vars::VarInputs {
-                cli: p
-                    .variables
-                    .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.clone(),
-                            v.to_plain_string()
-                                .unwrap_or_else(|| v.to_json().to_string()),
-                        )
-                    })
-                    .collect(),
-                ..Default::default()
-            };
+            // Evaluate exactly the configuration and variables the plan was made from; values
+            // a plan never stores (sensitive, provider credentials) come from this run's inputs.
+            let mut inputs = workspace::var_inputs(dir, &a.vars)?;
+            inputs.cli.extend(p.variables.iter().map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.to_plain_string()
+                        .unwrap_or_else(|| v.to_json().to_string()),
+                )
+            }));
             let mut ws = workspace::load(dir, Sources::new(p.sources.files.clone()), &inputs)?;
-            ws.vars = p.variables.clone();
+            for (k, v) in &p.variables {
+                ws.vars.insert(k.clone(), v.clone());
+            }
             ws
         }
         None => load_ws(dir, &a.vars)?,

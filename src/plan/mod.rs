@@ -191,7 +191,7 @@ pub fn plan(
         state_lineage: state.lineage.clone(),
         state_serial: state.serial,
         destroy: opts.destroy,
-        variables: vars.clone(),
+        variables: storable_vars(cfg, vars),
         sources: cfg.sources.clone(),
         changes,
         drift,
@@ -207,6 +207,25 @@ pub fn plan(
         edges,
     };
     (plan, diags)
+}
+
+/// Variable values a saved plan may hold: not `sensitive` ones, and none that a provider block
+/// reads (credentials never go into plan files); `apply PLANFILE` takes those from its inputs.
+fn storable_vars(cfg: &Config, vars: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
+    let provider_vars: BTreeSet<String> = cfg
+        .providers
+        .iter()
+        .flat_map(|p| p.attrs.values())
+        .flat_map(|a| a.value.refs.iter())
+        .filter_map(|r| r.target())
+        .collect();
+    vars.iter()
+        .filter(|(k, _)| {
+            !provider_vars.contains(&format!("var.{k}"))
+                && !cfg.variables.get(*k).is_some_and(|v| v.sensitive)
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 fn provider_key(cfg: &Config, key: Option<&str>) -> String {

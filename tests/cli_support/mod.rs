@@ -93,7 +93,13 @@ impl Work {
 
     /// Runs the binary in this directory (fast polling for tests).
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    /// `run` with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let out = Command::new(bin())
+            .envs(env.iter().copied())
             .args(args)
             .current_dir(self.path())
             .env("SNAPFORM_POLL_MS", "100")
