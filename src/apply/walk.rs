@@ -9,7 +9,9 @@ use crate::plan::{Action, Change, Plan, kinds_eval_args};
 use crate::refresh::Clients;
 use crate::state::{LocalBackend, OutputState, State};
 use crate::value::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use petgraph::Direction;
+use petgraph::graphmap::DiGraphMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{Semaphore, mpsc};
@@ -62,48 +64,65 @@ pub async fn apply(
 
     let sem = Arc::new(Semaphore::new(opts.parallelism.max(1)));
     let (tx, mut rx) = mpsc::channel::<Msg>(64);
-    let mut pending: BTreeSet<String> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .map(|c| c.address.clone())
+    // The execution graph from the plan (edge: dependency → dependent); apply only walks it.
+    let mut exec: DiGraphMap<&str, ()> = DiGraphMap::new();
+    for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+        exec.add_node(c.address.as_str());
+    }
+    for (addr, deps) in &plan.edges {
+        for d in deps {
+            if exec.contains_node(d.as_str()) && exec.contains_node(addr.as_str()) {
+                exec.add_edge(d.as_str(), addr.as_str(), ());
+            }
+        }
+    }
+    if let Err(cycle) = petgraph::algo::toposort(&exec, None) {
+        return Err(ApplyError::Inconsistent(format!(
+            "the plan's execution graph has a cycle through {}",
+            cycle.node_id()
+        )));
+    }
+    // Unfinished dependencies per node; a node is ready when its count reaches zero.
+    let mut waiting: BTreeMap<&str, usize> = exec
+        .nodes()
+        .map(|n| (n, exec.neighbors_directed(n, Direction::Incoming).count()))
         .collect();
-    let mut finished: BTreeSet<String> = BTreeSet::new();
+    let mut ready: VecDeque<String> = waiting
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(a, _)| a.to_string())
+        .collect();
     let mut failed: BTreeSet<String> = BTreeSet::new();
     let mut running: JoinSet<(String, Result<Option<crate::state::ResourceState>, String>)> =
         JoinSet::new();
     let mut started_at: BTreeMap<String, Instant> = BTreeMap::new();
+    // Marks `addr` as settled (done, failed or skipped) and queues dependents that became ready.
+    let settle = |addr: &str, waiting: &mut BTreeMap<&str, usize>, ready: &mut VecDeque<String>| {
+        for d in exec.neighbors_directed(addr, Direction::Outgoing) {
+            if let Some(n) = waiting.get_mut(d) {
+                *n -= 1;
+                if *n == 0 {
+                    ready.push_back(d.to_string());
+                }
+            }
+        }
+    };
 
     loop {
-        // Start everything whose dependencies are done; skip what depends on a failure.
-        let mut progressed = true;
-        while progressed {
-            progressed = false;
-            let ready: Vec<String> = pending
-                .iter()
-                .filter(|a| {
-                    plan.edges.get(*a).is_none_or(|deps| {
-                        deps.iter()
-                            .all(|d| finished.contains(d) || failed.contains(d))
-                    })
-                })
-                .cloned()
-                .collect();
-            for addr in ready {
-                pending.remove(&addr);
-                progressed = true;
-                let blocked: Vec<&String> = plan
-                    .edges
-                    .get(&addr)
-                    .map(|d| d.iter().filter(|x| failed.contains(*x)).collect())
-                    .unwrap_or_default();
-                if let Some(b) = blocked.first() {
+        // Start everything whose dependencies are settled; skip what depends on a failure.
+        while let Some(addr) = ready.pop_front() {
+            {
+                let blocked = exec
+                    .neighbors_directed(addr.as_str(), Direction::Incoming)
+                    .find(|x| failed.contains(*x));
+                if let Some(b) = blocked {
                     failed.insert(addr.clone());
                     outcome.skipped.push(addr.clone());
                     reporter.report(Event::Skipped {
                         address: addr.clone(),
                         because: format!("{b} failed"),
                     });
+                    settle(&addr, &mut waiting, &mut ready);
                     continue;
                 }
                 let change = by_addr[addr.as_str()];
@@ -116,6 +135,7 @@ pub async fn apply(
                             address: addr.clone(),
                             error: msg,
                         });
+                        settle(&addr, &mut waiting, &mut ready);
                         continue;
                     }
                 };
@@ -128,6 +148,7 @@ pub async fn apply(
                             address: addr.clone(),
                             error: e.to_string(),
                         });
+                        settle(&addr, &mut waiting, &mut ready);
                         continue;
                     }
                 };
@@ -180,7 +201,6 @@ pub async fn apply(
                             }
                         }
                         backend.write(state)?;
-                        finished.insert(addr.clone());
                         let action = change.map(|c| c.action).unwrap_or(Action::NoOp);
                         outcome.done.push((addr.clone(), action));
                         reporter.report(Event::Finished {
@@ -193,9 +213,10 @@ pub async fn apply(
                     Err(e) => {
                         failed.insert(addr.clone());
                         outcome.failed.push((addr.clone(), e.clone()));
-                        reporter.report(Event::Failed { address: addr, error: e });
+                        reporter.report(Event::Failed { address: addr.clone(), error: e });
                     }
                 }
+                settle(&addr, &mut waiting, &mut ready);
             }
         }
     }
