@@ -1,0 +1,128 @@
+//! End-to-end fault tests: the binary against a sandbox that fails snapshots, answers 503s and
+//! rate-limits, checked with plain HTTP.
+
+mod cli_support;
+
+use cli_support::{Api, ServedSandbox, Work};
+use serde_json::json;
+
+fn provider(sb: &ServedSandbox) -> String {
+    format!(
+        "provider \"rackspace\" {{\n  auth_url = \"{}\"\n  username = \"demo\"\n  api_key  = \"demo\"\n  region   = \"DFW\"\n}}\n",
+        sb.auth_url()
+    )
+}
+
+async fn faults(sb: &ServedSandbox, body: serde_json::Value) {
+    let r = reqwest::Client::new()
+        .put(format!("{}/sandbox/v1/faults", sb.url))
+        .json(&body)
+        .send()
+        .await
+        .expect("faults");
+    assert!(r.status().is_success(), "{}", r.status());
+}
+
+/// A failed snapshot: the image is tainted, what depends on it is skipped, independent work
+/// finishes, the exit code is 1 and the summary says so; the next apply replaces the image.
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_snapshot_taints_skips_dependents_and_is_replaced() {
+    let sb = ServedSandbox::start(&[]);
+    let api = Api::login(&sb.url, "DFW").await;
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        &format!(
+            r#"{}
+data "server" "web" {{
+  name = "web-01"
+}}
+data "server" "db" {{
+  name = "db-01"
+}}
+resource "image" "a" {{
+  server_id = data.server.web.id
+  name      = "fails-once"
+}}
+resource "image_metadata" "m" {{
+  image_id = image.a.id
+  metadata = {{ k = "v" }}
+}}
+resource "image_schedule" "db" {{
+  server_id = data.server.db.id
+  retention = 2
+}}
+"#,
+            provider(&sb)
+        ),
+    );
+    faults(&sb, json!({"fail_next_snapshots": 1})).await;
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("failed:  image.a"), "{r:?}");
+    assert!(r.stderr.contains("skipped: image_metadata.m"), "{r:?}");
+    assert!(
+        r.stderr.contains("ERROR"),
+        "the cloud's status is named: {r:?}"
+    );
+    let (_, db) = api.get("/servers/detail?name=db-01").await;
+    let db_id = db["servers"][0]["id"].as_str().unwrap().to_string();
+    let (st, _) = api
+        .get(&format!("/servers/{db_id}/rax-si-image-schedule"))
+        .await;
+    assert_eq!(st, 200, "independent work finished");
+    let state: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
+    assert_eq!(state["resources"]["image.a"]["tainted"], true);
+    let bad_id = state["resources"]["image.a"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.contains("image.a must be replaced"), "{r:?}");
+    assert!(r.stdout.contains("tainted"), "{r:?}");
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let (st, _) = api.get(&format!("/images/{bad_id}")).await;
+    assert_eq!(
+        st, 404,
+        "the failed snapshot was deleted by the replacement"
+    );
+    let (_, imgs) = api.get("/images/detail?name=fails-once").await;
+    let imgs = imgs["images"].as_array().unwrap().clone();
+    assert_eq!(imgs.len(), 1, "{imgs:?}");
+    assert_eq!(imgs[0]["status"], "ACTIVE");
+    assert_eq!(imgs[0]["metadata"]["k"], "v");
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
+/// With 15% of API calls answered 503, latency and a GET rate limit, apply still converges
+/// (retries with backoff) and creates every image exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_converges_through_503s_and_rate_limits() {
+    let sb = ServedSandbox::start(&["--rate-limit", "GET=40/s"]);
+    let api = Api::login(&sb.url, "DFW").await;
+    let work = Work::new();
+    let mut cfg = provider(&sb);
+    for (i, server) in ["web-01", "web-02", "db-01"].iter().enumerate() {
+        cfg.push_str(&format!(
+            "data \"server\" \"s{i}\" {{\n  name = \"{server}\"\n}}\nresource \"image\" \"i{i}\" {{\n  server_id = data.server.s{i}.id\n  name = \"flaky-{i}\"\n  metadata = {{ n = \"{i}\" }}\n}}\nresource \"image_schedule\" \"s{i}\" {{\n  server_id = data.server.s{i}.id\n  retention = {}\n}}\n",
+            i + 1
+        ));
+    }
+    work.write("main.snap.hcl", &cfg);
+    faults(&sb, json!({"error_rate": 0.15, "latency_ms": 5})).await;
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    faults(&sb, json!({"error_rate": 0.0, "latency_ms": 0})).await;
+    for i in 0..3 {
+        let (_, imgs) = api.get(&format!("/images/detail?name=flaky-{i}")).await;
+        let imgs = imgs["images"].as_array().unwrap().clone();
+        assert_eq!(imgs.len(), 1, "flaky-{i} exactly once: {imgs:?}");
+        assert_eq!(imgs[0]["metadata"]["n"], i.to_string());
+    }
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
