@@ -21,6 +21,7 @@ fn env_num(k: &str, d: u64) -> u64 {
 
 #[tokio::main]
 async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let n = env_num("SNAPFORM_BENCH_N", 1000) as usize;
     let latency = env_num("SNAPFORM_BENCH_LATENCY_MS", 20);
     let sb = sandbox::spawn(SandboxOptions {

@@ -126,3 +126,51 @@ async fn apply_converges_through_503s_and_rate_limits() {
     let r = work.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+/// Many snapshots saving at once are polled together: one listing per round, not one GET per
+/// image per round.
+#[tokio::test(flavor = "multi_thread")]
+async fn many_snapshots_are_polled_with_one_listing() {
+    let sb = ServedSandbox::start(&["--snapshot-seconds", "1"]);
+    let api = Api::login(&sb.url, "DFW").await;
+    let http = reqwest::Client::new();
+    let mut cfg = provider(&sb);
+    for i in 0..8 {
+        let r = http
+            .post(format!("{}/sandbox/v1/servers", sb.url))
+            .json(&json!({"name": format!("batch-{i}"), "region": "DFW"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        cfg.push_str(&format!(
+            "data \"server\" \"s{i}\" {{\n  name = \"batch-{i}\"\n}}\nresource \"image\" \"i{i}\" {{\n  server_id = data.server.s{i}.id\n  name = \"batch-img-{i}\"\n}}\n"
+        ));
+    }
+    let work = Work::new();
+    work.write("main.snap.hcl", &cfg);
+    let _ = http
+        .delete(format!("{}/sandbox/v1/requests", sb.url))
+        .send()
+        .await;
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let counts: serde_json::Value = http
+        .get(format!("{}/sandbox/v1/requests", sb.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let by = &counts["by_route"];
+    let listings = by["GET /images/detail"].as_u64().unwrap_or(0);
+    let gets = by["GET /images/{id}"].as_u64().unwrap_or(0);
+    // 1 s of saving at 100 ms polls is ~10 rounds: per-image polling would need ~80 GETs.
+    assert!(listings >= 2, "polled with listings: {by}");
+    assert!(gets <= 8 * 3, "few per-image GETs: {by}");
+    for i in 0..8 {
+        let (_, imgs) = api.get(&format!("/images/detail?name=batch-img-{i}")).await;
+        assert_eq!(imgs["images"][0]["status"], "ACTIVE");
+    }
+}

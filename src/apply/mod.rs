@@ -9,6 +9,7 @@
 //! were unknown at plan time, checks them against the plan, and performs exactly the planned action.
 
 mod ops;
+mod wait;
 mod walk;
 
 pub use walk::apply;
@@ -20,8 +21,11 @@ use std::time::Duration;
 pub struct Options {
     /// Cloud API calls in flight at once.
     pub parallelism: usize,
-    /// How often a snapshot still saving is polled.
+    /// How often snapshots still saving are polled.
     pub poll_interval: Duration,
+    /// From this many snapshots saving at once on one endpoint, poll them with one listing
+    /// per round instead of one GET per image.
+    pub batch_wait_from: usize,
 }
 
 impl Default for Options {
@@ -29,6 +33,7 @@ impl Default for Options {
         Options {
             parallelism: 10,
             poll_interval: Duration::from_secs(1),
+            batch_wait_from: 4,
         }
     }
 }

@@ -1,14 +1,14 @@
 //! The operations of each resource type: create, update, replace and delete through the provider.
 
-use super::{Event, Reporter};
+use super::wait::Watcher;
 use crate::plan::{Action, Change};
-use crate::provider::{Client, ProviderError, Schedule};
+use crate::provider::{Client, Image, ProviderError, Schedule};
 use crate::refresh::{image_attrs, schedule_attrs};
 use crate::state::{Intent, ResourceState};
 use crate::value::{Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// Messages from a worker to the coordinator, which owns the state.
@@ -38,8 +38,8 @@ pub struct Task {
     pub client: Client,
     pub sem: Arc<Semaphore>,
     pub tx: mpsc::Sender<Msg>,
-    pub reporter: Arc<dyn Reporter>,
-    pub poll: Duration,
+    /// Shared snapshot poller (it reports progress).
+    pub watcher: Watcher,
 }
 
 impl Task {
@@ -165,7 +165,7 @@ async fn update(t: &Task) -> Result<ResourceState, String> {
                     t.call(t.client.reactivate_image(&id)).await?;
                 }
             }
-            image_state(t, &id).await
+            image_state(t, &id, None).await
         }
         "image_metadata" => {
             let before = t.change.before.clone().unwrap_or_default();
@@ -298,16 +298,17 @@ async fn create_image(t: &Task) -> Result<ResourceState, String> {
     .await
     .map_err(|_| "apply was stopped")?;
     let _ = done.await;
-    wait_active(t, &id).await?;
+    let img = wait_active(t, &id).await?;
     if t.args.get("deactivated").and_then(Value::as_bool) == Some(true) {
         t.call(t.client.deactivate_image(&id)).await?;
+        return image_state(t, &id, None).await;
     }
-    image_state(t, &id).await
+    image_state(t, &id, Some(img)).await
 }
 
 /// Polls until the snapshot is ACTIVE; ERROR or the create timeout fail (the resource is then
 /// tainted in state so the next plan replaces it).
-async fn wait_active(t: &Task, id: &str) -> Result<(), String> {
+async fn wait_active(t: &Task, id: &str) -> Result<Image, String> {
     let timeout = t
         .args
         .get("timeouts")
@@ -316,40 +317,28 @@ async fn wait_active(t: &Task, id: &str) -> Result<(), String> {
         .and_then(Value::as_str)
         .and_then(crate::plan::parse_duration)
         .unwrap_or(3600);
-    let deadline = Instant::now() + Duration::from_secs(timeout);
-    let mut last = None;
-    loop {
-        let img = t.call(t.client.get_image(id)).await?;
-        let Some(img) = img else {
-            return Err(format!("image {id} disappeared while saving"));
-        };
-        if last != Some(img.progress) {
-            last = Some(img.progress);
-            t.reporter.report(Event::Progress {
-                address: t.change.address.clone(),
-                percent: img.progress,
-            });
-        }
-        match img.status.as_str() {
-            "ACTIVE" => return Ok(()),
-            "ERROR" | "DELETED" | "KILLED" => {
-                taint(t, id).await;
-                return Err(format!(
-                    "snapshot {id} ended in status {}{}",
-                    img.status,
-                    img.fault.map(|f| format!(": {f}")).unwrap_or_default()
-                ));
-            }
-            _ => {}
-        }
-        if Instant::now() >= deadline {
+    let waited = tokio::time::timeout(
+        Duration::from_secs(timeout),
+        t.watcher.wait(&t.client, &t.change.address, id),
+    )
+    .await;
+    match waited {
+        Ok(Ok(img)) if img.status == "ACTIVE" => Ok(img),
+        Ok(Ok(img)) => {
             taint(t, id).await;
-            return Err(format!(
-                "snapshot {id} is still {} after the create timeout of {timeout}s",
-                img.status
-            ));
+            Err(format!(
+                "snapshot {id} ended in status {}{}",
+                img.status,
+                img.fault.map(|f| format!(": {f}")).unwrap_or_default()
+            ))
         }
-        tokio::time::sleep(t.poll).await;
+        Ok(Err(e)) => Err(e),
+        Err(_) => {
+            taint(t, id).await;
+            Err(format!(
+                "snapshot {id} is still saving after the create timeout of {timeout}s"
+            ))
+        }
     }
 }
 
@@ -373,11 +362,15 @@ async fn taint(t: &Task, id: &str) {
     }
 }
 
-async fn image_state(t: &Task, id: &str) -> Result<ResourceState, String> {
-    let img = t
-        .call(t.client.get_image(id))
-        .await?
-        .ok_or_else(|| format!("image {id} not found after apply"))?;
+/// The state of an image after apply; `known` is a view just read (saves a request).
+async fn image_state(t: &Task, id: &str, known: Option<Image>) -> Result<ResourceState, String> {
+    let img = match known {
+        Some(i) => i,
+        None => t
+            .call(t.client.get_image(id))
+            .await?
+            .ok_or_else(|| format!("image {id} not found after apply"))?,
+    };
     let mut attrs = {
         let _permit = t.sem.acquire().await.map_err(|e| e.to_string())?;
         image_attrs(&t.client, &img)

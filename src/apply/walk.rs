@@ -1,6 +1,7 @@
 //! The coordinator loop: readiness, evaluation of late-known arguments, state persistence.
 
 use super::ops::{self, Msg, Task};
+use super::wait::Watcher;
 use super::{ApplyError, Event, Options, Outcome, Reporter};
 use crate::config::eval::{self, Scope};
 use crate::config::{Config, Diagnostic, schema};
@@ -63,6 +64,12 @@ pub async fn apply(
     backend.write(state)?;
 
     let sem = Arc::new(Semaphore::new(opts.parallelism.max(1)));
+    let watcher = Watcher::start(
+        sem.clone(),
+        reporter.clone(),
+        opts.poll_interval,
+        opts.batch_wait_from,
+    );
     let (tx, mut rx) = mpsc::channel::<Msg>(64);
     // The execution graph from the plan (edge: dependency → dependent); apply only walks it.
     let mut exec: DiGraphMap<&str, ()> = DiGraphMap::new();
@@ -164,8 +171,7 @@ pub async fn apply(
                     client,
                     sem: sem.clone(),
                     tx: tx.clone(),
-                    reporter: reporter.clone(),
-                    poll: opts.poll_interval,
+                    watcher: watcher.clone(),
                 };
                 running.spawn(async move {
                     let addr = task.change.address.clone();

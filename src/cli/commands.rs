@@ -102,6 +102,12 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
             outln!("{}", serde_json::to_string_pretty(rs).unwrap_or_default());
             Ok(0)
         }
+        Command::State(s) => super::state_cmd::run(&dir, s),
+        Command::Fmt(a) => super::fmt::run(&dir, a),
+        Command::Graph => super::inspect::graph(&dir),
+        Command::Import(a) => super::import::run(&dir, a).await,
+        Command::ForceUnlock(a) => super::state_cmd::force_unlock(&dir, a),
+        Command::Completions { shell } => super::inspect::completions(shell),
         Command::Sandbox(SandboxCommand::Serve(opts)) => {
             let sb = crate::sandbox::spawn(opts)
                 .await
@@ -393,6 +399,7 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(1000),
         ),
+        ..apply::Options::default()
     };
     let outcome = apply::apply(
         &p,

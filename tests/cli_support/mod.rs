@@ -22,14 +22,12 @@ pub struct ServedSandbox {
 impl ServedSandbox {
     pub fn start(extra: &[&str]) -> ServedSandbox {
         let mut child = Command::new(bin())
-            .args([
-                "sandbox",
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--snapshot-seconds",
-                "0.3",
-            ])
+            .args(["sandbox", "serve", "--listen", "127.0.0.1:0"])
+            .args(if extra.contains(&"--snapshot-seconds") {
+                &[][..]
+            } else {
+                &["--snapshot-seconds", "0.3"][..]
+            })
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
