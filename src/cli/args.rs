@@ -37,9 +37,22 @@ pub enum Command {
     Output(OutputArgs),
     /// Show the state, or a saved plan.
     Show(ShowArgs),
-    /// Inspect the state.
+    /// Inspect and edit the state.
     #[command(subcommand)]
     State(StateCommand),
+    /// Rewrite configuration files in the canonical format.
+    Fmt(FmtArgs),
+    /// Print the configuration's dependency graph in DOT.
+    Graph,
+    /// Adopt an existing cloud object into state for a resource in the configuration.
+    Import(ImportArgs),
+    /// Explain or clear a state lock (a lock held by a live run is never broken).
+    ForceUnlock(ForceUnlockArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
     /// Run the embedded emulator of the cloud API.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -119,6 +132,71 @@ pub enum StateCommand {
     List,
     /// Show one resource in state.
     Show { address: String },
+    /// Forget resources (the cloud objects are left alone).
+    Rm {
+        #[arg(required = true, value_name = "ADDR")]
+        addresses: Vec<String>,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Rename a resource in state, e.g. after renaming its block.
+    Mv {
+        from: String,
+        to: String,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Print the state as JSON on stdout.
+    Pull {
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Replace the state with FILE (same lineage and no older serial, unless --force).
+    Push {
+        file: PathBuf,
+        /// Accept a different lineage or an older serial.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct LockArgs {
+    /// How long to wait for the state lock, e.g. 10s.
+    #[arg(long, default_value = "0s", value_name = "DURATION")]
+    pub lock_timeout: String,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct FmtArgs {
+    /// Files or directories (default: the *.snap.hcl and *.snapvars.hcl files here).
+    pub files: Vec<PathBuf>,
+    /// Change nothing; exit 3 if some file is not in the canonical format.
+    #[arg(long)]
+    pub check: bool,
+    /// Print a unified diff of the changes.
+    #[arg(long)]
+    pub diff: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ImportArgs {
+    /// Resource address in the configuration, e.g. image.golden.
+    pub address: String,
+    /// The cloud id: an image id (image, image_metadata) or a server id (image_schedule).
+    pub id: String,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ForceUnlockArgs {
+    /// Lock id (accepted for Terraform compatibility; the local lock has no id).
+    pub id: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

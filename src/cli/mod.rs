@@ -15,8 +15,13 @@ macro_rules! outp {
 mod args;
 mod commands;
 mod connect;
+mod fmt;
+mod hclfmt;
+mod import;
+mod inspect;
 mod progress;
 mod render;
+mod state_cmd;
 mod workspace;
 
 use crate::config::{Diagnostic, Sources};

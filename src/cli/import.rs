@@ -1,0 +1,185 @@
+//! `snapform import ADDR ID`: adopts an existing cloud object into state for a resource the
+//! configuration declares, recording it exactly as refresh reads it, so the next plan compares it
+//! with the configuration like any other managed object.
+//!
+//! - `image`: ID is an image id; the image must be a server snapshot.
+//! - `image_schedule`: ID is a server id; the server must have a scheduled-images policy.
+//! - `image_metadata`: ID is an image id; the managed keys are the keys the block declares.
+
+use super::CliError;
+use super::args::ImportArgs;
+use super::connect::connect;
+use super::state_cmd::lock_timeout;
+use super::workspace::{self, Workspace};
+use crate::config::ObjectBlock;
+use crate::config::eval::{self, Scope};
+use crate::provider::Client;
+use crate::refresh::{image_attrs, schedule_attrs};
+use crate::state::{LocalBackend, ResourceState};
+use crate::value::{Map, Value};
+use std::path::Path;
+
+pub async fn run(dir: &Path, a: ImportArgs) -> Result<u8, CliError> {
+    let sources = workspace::read_sources(dir)?;
+    let inputs = workspace::var_inputs(dir, &a.vars)?;
+    let ws = workspace::load(dir, sources, &inputs)?;
+    let addr = a.address.as_str();
+    let Some(block) = ws.cfg.resources.get(addr) else {
+        let declared: Vec<&str> = ws.cfg.resources.keys().map(String::as_str).collect();
+        return Err(CliError::msg(format!(
+            "import: expected a resource declared in the configuration, found no block for {addr} (declared: {}). Add resource \"TYPE\" \"NAME\" {{ ... }} first.",
+            if declared.is_empty() {
+                "none".to_string()
+            } else {
+                declared.join(", ")
+            }
+        )));
+    };
+    let managed_keys = declared_keys(&ws, block)?;
+    let mut backend = LocalBackend::open(&ws.state_path(), lock_timeout(&a.lock.lock_timeout)?)?;
+    let mut state = backend.read()?;
+    if let Some(rs) = state.resources.get(addr) {
+        return Err(CliError::msg(format!(
+            "import: {addr} is already in state (id {}); to import another object, forget this one first with: snapform state rm {addr}",
+            rs.id
+        )));
+    }
+    if let Some(rs) = state
+        .resources
+        .values()
+        .find(|r| r.kind == block.kind && r.id == a.id)
+    {
+        return Err(CliError::msg(format!(
+            "import: {} {} is already managed as {}; one object is managed by one resource",
+            block.kind, a.id, rs.address
+        )));
+    }
+    if !state.journal.is_empty() {
+        return Err(CliError::msg(
+            "import: the state has intents of an interrupted apply; run snapform plan first to reconcile them",
+        ));
+    }
+    let provider = ws
+        .cfg
+        .provider(block.provider.as_deref())
+        .map(|p| p.key())
+        .or_else(|| block.provider.clone())
+        .unwrap_or_else(|| "rackspace".into());
+    let conn = connect(&ws).await?;
+    let client = conn.clients.get(&provider)?;
+    let (attributes, tainted) = read(client, block, &a.id, &managed_keys).await?;
+    state.resources.insert(
+        addr.to_string(),
+        ResourceState {
+            address: addr.to_string(),
+            kind: block.kind.clone(),
+            name: block.name.clone(),
+            provider,
+            id: a.id.clone(),
+            attributes,
+            managed_keys,
+            tainted,
+            dependencies: ws.graph.object_deps(addr).into_iter().collect(),
+        },
+    );
+    backend.write(&mut state)?;
+    eprintln!(
+        "Imported {} {} as {addr}. Run snapform plan to compare it with the configuration.",
+        block.kind, a.id
+    );
+    Ok(0)
+}
+
+/// Reads the object the way refresh does; returns its state attributes and tainted flag.
+async fn read(
+    client: &Client,
+    block: &ObjectBlock,
+    id: &str,
+    managed_keys: &[String],
+) -> Result<(Map, bool), CliError> {
+    let cloud = |e: crate::provider::ProviderError| CliError::msg(format!("import: {e}"));
+    let owned = |all: &std::collections::BTreeMap<String, String>| -> Value {
+        all.iter()
+            .filter(|(k, _)| managed_keys.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<std::collections::BTreeMap<String, String>>()
+            .into()
+    };
+    match block.kind.as_str() {
+        "image" => {
+            let img = client.get_image(id).await.map_err(cloud)?.ok_or_else(|| {
+                CliError::msg(format!(
+                    "import: expected an image with id {id}, found none in the cloud"
+                ))
+            })?;
+            if img.server_id.is_none() {
+                return Err(CliError::msg(format!(
+                    "import: expected a server snapshot, found image {id} (\"{}\") with no server: it is a base image, which snapform never manages as an image resource (use image_metadata to manage keys on it)",
+                    img.name
+                )));
+            }
+            let mut m = image_attrs(client, &img).await.map_err(cloud)?;
+            m.insert("metadata".into(), owned(&img.metadata));
+            Ok((m, img.status == "ERROR"))
+        }
+        "image_schedule" => {
+            let s = client.get_schedule(id).await.map_err(cloud)?.ok_or_else(|| {
+                CliError::msg(format!(
+                    "import: expected server {id} to have a scheduled-images policy, found none (or no such server)"
+                ))
+            })?;
+            Ok((
+                schedule_attrs(id, s.retention, s.day_of_week.as_deref()),
+                false,
+            ))
+        }
+        "image_metadata" => {
+            let img = client.get_image(id).await.map_err(cloud)?.ok_or_else(|| {
+                CliError::msg(format!(
+                    "import: expected an image with id {id}, found none in the cloud"
+                ))
+            })?;
+            let mut m = Map::new();
+            m.insert("id".into(), Value::str(&img.id));
+            m.insert("image_id".into(), Value::str(&img.id));
+            m.insert("all_metadata".into(), img.metadata.clone().into());
+            m.insert("metadata".into(), owned(&img.metadata));
+            Ok((m, false))
+        }
+        other => Err(CliError::msg(format!(
+            "import: resources of type \"{other}\" cannot be imported"
+        ))),
+    }
+}
+
+/// The metadata keys the block declares. Values may be unknown before apply; the keys must not.
+fn declared_keys(ws: &Workspace, block: &ObjectBlock) -> Result<Vec<String>, CliError> {
+    let Some(def) = block.attrs.get("metadata") else {
+        return Ok(Vec::new());
+    };
+    let mut scope = Scope::new();
+    for addr in ws.graph.order() {
+        if let Some(name) = addr.strip_prefix("var.") {
+            let v = ws.vars.get(name).cloned().unwrap_or(Value::Unknown);
+            scope.set(addr, v);
+        } else if let Some(name) = addr.strip_prefix("local.") {
+            let v = ws
+                .cfg
+                .locals
+                .get(name)
+                .and_then(|l| eval::eval(&l.value, &scope).ok())
+                .unwrap_or(Value::Unknown);
+            scope.set(addr, v);
+        } else if crate::graph::is_object(addr) {
+            scope.set(addr, Value::Unknown);
+        }
+    }
+    match eval::eval(&def.value, &scope) {
+        Ok(Value::Map(m)) => Ok(m.keys().cloned().collect()),
+        Ok(Value::Null) => Ok(Vec::new()),
+        Ok(_) | Err(_) => Err(CliError::msg(format!(
+            "import: expected the metadata keys of {} to be known from variables and locals, found an expression whose keys are known only after apply; write the keys out in an object literal",
+            block.addr
+        ))),
+    }
+}

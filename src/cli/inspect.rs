@@ -1,0 +1,107 @@
+//! Commands that print something derived from the configuration or the CLI itself, without
+//! touching state or the cloud: `graph` (the dependency graph in DOT) and `completions`.
+
+use super::CliError;
+use super::args::Cli;
+use super::workspace;
+use crate::config::{self, Diagnostic};
+use crate::graph;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// `snapform graph`: nodes are graph addresses (variables, locals, data sources, resources,
+/// outputs); an edge `A -> B` means A depends on B (Terraform's direction). Nodes and edges are
+/// sorted, so the output is the same on every run. Variables need no values.
+pub fn graph(dir: &Path) -> Result<u8, CliError> {
+    let sources = workspace::read_sources(dir)?;
+    let (cfg, mut diags) = config::load(sources);
+    let (g, gd) = graph::build(&cfg);
+    diags.extend(gd);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(CliError::Diagnostics(cfg.sources.clone(), diags));
+    }
+    outp!("{}", dot(g.order(), |a| g.deps(a)));
+    Ok(0)
+}
+
+/// The DOT text for `nodes` with `deps(node)` as their direct dependencies.
+fn dot(nodes: &[String], deps: impl Fn(&str) -> Vec<String>) -> String {
+    let nodes: BTreeSet<&String> = nodes.iter().collect();
+    let mut out = String::from(
+        "digraph snapform {\n  rankdir = \"RL\";\n  node [fontname = \"sans-serif\"];\n\n",
+    );
+    for n in &nodes {
+        let style = if n.starts_with("data.") {
+            "shape = box, style = dashed"
+        } else if graph::is_object(n) {
+            "shape = box"
+        } else if n.starts_with("output.") {
+            "shape = note"
+        } else {
+            "shape = ellipse"
+        };
+        out.push_str(&format!("  {} [{style}];\n", quote(n)));
+    }
+    let mut edges: BTreeSet<(String, String)> = BTreeSet::new();
+    for n in &nodes {
+        for d in deps(n) {
+            edges.insert(((*n).clone(), d));
+        }
+    }
+    if !edges.is_empty() {
+        out.push('\n');
+    }
+    for (from, to) in edges {
+        out.push_str(&format!("  {} -> {};\n", quote(&from), quote(&to)));
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `snapform completions SHELL`: the completion script on stdout.
+pub fn completions(shell: clap_complete::Shell) -> Result<u8, CliError> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut buf: Vec<u8> = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "snapform", &mut buf);
+    outp!("{}", String::from_utf8_lossy(&buf));
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dot;
+
+    #[test]
+    fn dot_is_sorted_and_points_from_dependent_to_dependency() {
+        let nodes = vec![
+            "var.r".to_string(),
+            "data.server.w".to_string(),
+            "image_schedule.s".to_string(),
+            "output.o".to_string(),
+        ];
+        let deps = |n: &str| match n {
+            "image_schedule.s" => vec!["data.server.w".to_string(), "var.r".to_string()],
+            "output.o" => vec!["image_schedule.s".to_string()],
+            _ => vec![],
+        };
+        let d = dot(&nodes, deps);
+        assert!(d.starts_with("digraph snapform {\n"), "{d}");
+        let i = d
+            .find("\"data.server.w\" [shape = box, style = dashed];")
+            .unwrap();
+        let j = d.find("\"image_schedule.s\" [shape = box];").unwrap();
+        assert!(i < j, "sorted: {d}");
+        assert!(
+            d.contains("\"image_schedule.s\" -> \"data.server.w\";"),
+            "{d}"
+        );
+        assert!(d.contains("\"output.o\" -> \"image_schedule.s\";"), "{d}");
+        assert!(d.contains("\"var.r\" [shape = ellipse];"), "{d}");
+        assert!(d.ends_with("}\n"));
+    }
+}

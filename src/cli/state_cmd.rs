@@ -1,0 +1,269 @@
+//! `state rm|mv|pull|push` and `force-unlock`: editing the state by hand. Every command holds the
+//! state lock, writes through `LocalBackend` (atomic, previous copy kept as `.backup`) and bumps
+//! the serial; none of them calls the cloud.
+
+use super::CliError;
+use super::args::{ForceUnlockArgs, LockArgs, StateCommand};
+use super::workspace::STATE_FILE;
+use crate::config::schema;
+use crate::state::{FORMAT_VERSION, LocalBackend, State};
+use std::fs::{OpenOptions, TryLockError};
+use std::path::Path;
+use std::time::Duration;
+
+pub fn run(dir: &Path, cmd: StateCommand) -> Result<u8, CliError> {
+    match cmd {
+        StateCommand::Rm { addresses, lock } => rm(dir, &addresses, &lock),
+        StateCommand::Mv { from, to, lock } => mv(dir, &from, &to, &lock),
+        StateCommand::Pull { lock } => pull(dir, &lock),
+        StateCommand::Push { file, force, lock } => push(dir, &dir.join(file), force, &lock),
+        StateCommand::List | StateCommand::Show { .. } => Err(CliError::msg(
+            "state list and state show are run by commands.rs; this is a bug",
+        )),
+    }
+}
+
+pub fn lock_timeout(s: &str) -> Result<Duration, CliError> {
+    if s == "0" || s == "0s" {
+        return Ok(Duration::ZERO);
+    }
+    crate::plan::parse_duration(s)
+        .map(Duration::from_secs)
+        .ok_or_else(|| {
+            CliError::msg(format!(
+                "--lock-timeout: expected a duration like 10s or 2m, found \"{s}\""
+            ))
+        })
+}
+
+fn open(dir: &Path, lock: &LockArgs) -> Result<(LocalBackend, State), CliError> {
+    let mut backend = LocalBackend::open(&dir.join(STATE_FILE), lock_timeout(&lock.lock_timeout)?)?;
+    let state = backend.read()?;
+    Ok((backend, state))
+}
+
+fn rm(dir: &Path, addresses: &[String], lock: &LockArgs) -> Result<u8, CliError> {
+    let (mut backend, mut state) = open(dir, lock)?;
+    // All or nothing: check every address before forgetting any.
+    let missing: Vec<&str> = addresses
+        .iter()
+        .filter(|a| !state.resources.contains_key(*a))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() {
+        return Err(CliError::msg(format!(
+            "state rm: expected addresses in state, found none for {}; state has: {}. Nothing was removed.",
+            missing.join(", "),
+            listing(&state)
+        )));
+    }
+    let mut gone = Vec::new();
+    for a in addresses {
+        if let Some(rs) = state.resources.remove(a) {
+            gone.push(rs);
+        }
+    }
+    backend.write(&mut state)?;
+    for rs in gone {
+        eprintln!(
+            "Removed {} (id {}) from state; the object itself is still in the cloud.",
+            rs.address, rs.id
+        );
+    }
+    eprintln!("State serial is now {}.", state.serial);
+    Ok(0)
+}
+
+fn mv(dir: &Path, from: &str, to: &str, lock: &LockArgs) -> Result<u8, CliError> {
+    let (kind, name) = parse_address(to)?;
+    let (mut backend, mut state) = open(dir, lock)?;
+    let Some(mut rs) = state.resources.remove(from) else {
+        return Err(CliError::msg(format!(
+            "state mv: expected {from} in state, found no such resource; state has: {}",
+            listing(&state)
+        )));
+    };
+    if rs.kind != kind {
+        return Err(CliError::msg(format!(
+            "state mv: {from} is a \"{}\" resource and cannot become a \"{kind}\" one; expected {to} to have type {}",
+            rs.kind, rs.kind
+        )));
+    }
+    if state.resources.contains_key(to) {
+        return Err(CliError::msg(format!(
+            "state mv: {to} is already in state; remove it first (state rm {to}) or pick another name"
+        )));
+    }
+    rs.address = to.to_string();
+    rs.name = name;
+    state.resources.insert(to.to_string(), rs);
+    for other in state.resources.values_mut() {
+        for d in &mut other.dependencies {
+            if d == from {
+                *d = to.to_string();
+            }
+        }
+    }
+    for intent in &mut state.journal {
+        if intent.address == from {
+            intent.address = to.to_string();
+        }
+    }
+    backend.write(&mut state)?;
+    eprintln!(
+        "Moved {from} to {to}; state serial is now {}.",
+        state.serial
+    );
+    Ok(0)
+}
+
+/// `TYPE.NAME` with a known resource type and an identifier name.
+fn parse_address(addr: &str) -> Result<(String, String), CliError> {
+    let bad = || {
+        CliError::msg(format!(
+            "expected a resource address TYPE.NAME with TYPE one of {}, found \"{addr}\"",
+            schema::RESOURCE_TYPES.join(", ")
+        ))
+    };
+    let (kind, name) = addr.split_once('.').ok_or_else(bad)?;
+    let ident = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    if !schema::RESOURCE_TYPES.contains(&kind) || !ident {
+        return Err(bad());
+    }
+    Ok((kind.to_string(), name.to_string()))
+}
+
+fn listing(state: &State) -> String {
+    if state.resources.is_empty() {
+        "nothing".to_string()
+    } else {
+        state
+            .resources
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn pull(dir: &Path, lock: &LockArgs) -> Result<u8, CliError> {
+    let (_backend, state) = open(dir, lock)?;
+    if !dir.join(STATE_FILE).exists() {
+        eprintln!(
+            "No state yet: nothing has been applied in {}.",
+            dir.display()
+        );
+        return Ok(0);
+    }
+    let text = serde_json::to_string_pretty(&state)
+        .map_err(|e| CliError::msg(format!("cannot encode the state: {e}")))?;
+    outln!("{text}");
+    Ok(0)
+}
+
+fn push(dir: &Path, file: &Path, force: bool, lock: &LockArgs) -> Result<u8, CliError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CliError::msg(format!("cannot read {}: {e}", file.display())))?;
+    let mut pushed: State = serde_json::from_str(&text).map_err(|e| {
+        CliError::msg(format!(
+            "{} is not a snapform state file: {e}",
+            file.display()
+        ))
+    })?;
+    if pushed.format_version != FORMAT_VERSION {
+        return Err(CliError::msg(format!(
+            "{} has state format version {}; expected {FORMAT_VERSION}",
+            file.display(),
+            pushed.format_version
+        )));
+    }
+    let (mut backend, current) = open(dir, lock)?;
+    let exists = dir.join(STATE_FILE).exists();
+    if exists && !force {
+        if pushed.lineage != current.lineage {
+            return Err(CliError::msg(format!(
+                "state push: {} has lineage {}, expected the current state's lineage {}: it is another state. Use --force to replace it anyway.",
+                file.display(),
+                pushed.lineage,
+                current.lineage
+            )));
+        }
+        if pushed.serial < current.serial {
+            return Err(CliError::msg(format!(
+                "state push: {} has serial {}, older than the current serial {}; pushing it would lose changes. Use --force to replace it anyway.",
+                file.display(),
+                pushed.serial,
+                current.serial
+            )));
+        }
+    }
+    if exists && current.same_content(&pushed) {
+        eprintln!("The state already has this content; nothing was written.");
+        return Ok(0);
+    }
+    // The written state is newer than both the current and the pushed one.
+    pushed.serial = pushed.serial.max(current.serial);
+    backend.write(&mut pushed)?;
+    eprintln!(
+        "Replaced the state with {}; state serial is now {}.",
+        file.display(),
+        pushed.serial
+    );
+    Ok(0)
+}
+
+/// The local lock is an OS file lock on `snapform.state.json.lock`, released by the OS when its
+/// holder exits: a free lock needs no unlocking, and a held one belongs to a live process.
+pub fn force_unlock(dir: &Path, a: ForceUnlockArgs) -> Result<u8, CliError> {
+    let path = dir.join(format!("{STATE_FILE}.lock"));
+    let id_note = match &a.id {
+        Some(id) => format!(" (the lock id \"{id}\" is not needed: local locks have no ids)"),
+        None => String::new(),
+    };
+    let file = match OpenOptions::new().read(true).write(true).open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("The state is not locked{id_note}: there is no lock file.");
+            return Ok(0);
+        }
+        Err(e) => {
+            return Err(CliError::msg(format!(
+                "cannot open {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    match file.try_lock() {
+        Ok(()) => {
+            eprintln!(
+                "The state is not locked{id_note}. The local backend locks with an OS file lock that \
+                 is released when the process holding it ends, so a stale lock cannot exist; \
+                 nothing to unlock."
+            );
+            Ok(0)
+        }
+        Err(TryLockError::WouldBlock) => {
+            let who = std::fs::read_to_string(&path).unwrap_or_default();
+            Err(CliError::msg(format!(
+                "the state is locked by a running process ({}){id_note}. The lock goes away when \
+                 that process ends; stop it if it is stuck. A lock held by a live process is never \
+                 broken, because two runs writing the state at once would corrupt it.",
+                if who.trim().is_empty() {
+                    "holder unknown"
+                } else {
+                    who.trim()
+                }
+            )))
+        }
+        Err(TryLockError::Error(e)) => Err(CliError::msg(format!(
+            "cannot test the lock {}: {e}",
+            path.display()
+        ))),
+    }
+}
