@@ -12,7 +12,7 @@ use snapform::plan::{self, Refreshed};
 use snapform::provider::{Client, ClientOptions, Credential, Secret};
 use snapform::refresh::Clients;
 use snapform::sandbox::{self, SandboxOptions};
-use snapform::state::LocalBackend;
+use snapform::state::{Backend, BackendSettings};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -75,9 +75,13 @@ async fn run_once(n: usize, batch_from: usize, snapshot: f64, latency: u64) -> (
     assert!(d.is_empty(), "{d:?}");
     let (graph, _) = snapform::graph::build(&cfg);
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut backend =
-        LocalBackend::open(&dir.path().join("s.json"), Duration::ZERO).expect("state");
-    let mut state = backend.read().expect("read");
+    let settings = BackendSettings::Local {
+        path: dir.path().join("s.json"),
+    };
+    let mut backend = Backend::open(&settings, Duration::ZERO, "apply")
+        .await
+        .expect("state");
+    let mut state = backend.read().await.expect("read");
     let (p, _) = plan::plan(
         &cfg,
         &graph,

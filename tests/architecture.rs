@@ -85,12 +85,35 @@ fn only_the_provider_speaks_http_to_a_cloud() {
         "src/sandbox",
     ] {
         for (p, text) in files(dir) {
+            // The http state backend talks to a state server, not a cloud (ARCHITECTURE.md).
+            if p.ends_with("src/state/http.rs") {
+                continue;
+            }
             assert!(
                 !code(&text).contains("reqwest"),
                 "{} uses reqwest: only src/provider speaks HTTP to a cloud",
                 p.display()
             );
         }
+    }
+}
+
+#[test]
+fn the_http_state_backend_calls_no_cloud() {
+    let (_, text) = files("src/state")
+        .into_iter()
+        .find(|(p, _)| p.ends_with("src/state/http.rs"))
+        .expect("src/state/http.rs");
+    for n in [
+        "crate::provider",
+        "crate::refresh",
+        "X-Auth-Token",
+        "tokens",
+    ] {
+        assert!(
+            !code(&text).contains(n),
+            "src/state/http.rs contains `{n}`: it speaks only the state protocol"
+        );
     }
 }
 

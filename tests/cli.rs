@@ -523,3 +523,98 @@ resource "image_schedule" "s" {{
         "{r:?}"
     );
 }
+
+/// `count` and `for_each` make instances addressed `[0]` / `["key"]`, referenced by index or
+/// key; shrinking the set destroys exactly the instances that left it.
+#[test]
+fn count_and_for_each_instances() {
+    let work = Work::new();
+    let cfg = |servers: &str, copies: u32| {
+        format!(
+            r#"
+provider "rackspace" {{
+  sandbox = ".snapform/sandbox"
+}}
+variable "servers" {{
+  type    = list(string)
+  default = {servers}
+}}
+data "server" "s" {{
+  for_each = toset(var.servers)
+  name     = each.key
+}}
+resource "image_schedule" "s" {{
+  for_each  = data.server.s
+  server_id = each.value.id
+  retention = 3
+}}
+resource "image" "golden" {{
+  count     = {copies}
+  server_id = data.server.s["web-01"].id
+  name      = "golden-${{count.index}}"
+  metadata  = {{ copy = tostring(count.index) }}
+}}
+resource "image_metadata" "first" {{
+  image_id = image.golden[0].id
+  metadata = {{ first = "yes" }}
+}}
+output "ids" {{
+  value = image.golden[*].id
+}}
+"#
+        )
+    };
+    work.write("main.snap.hcl", &cfg("[\"web-01\", \"db-01\"]", 2));
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stdout.contains("# image.golden[1] will be created"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("# image_schedule.s[\"db-01\"] will be created"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("Plan: 5 to add"), "{r:?}");
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run(&["state", "list"]);
+    assert_eq!(
+        r.stdout.lines().collect::<Vec<_>>(),
+        [
+            "image.golden[0]",
+            "image.golden[1]",
+            "image_metadata.first",
+            "image_schedule.s[\"db-01\"]",
+            "image_schedule.s[\"web-01\"]"
+        ],
+        "{r:?}"
+    );
+    let r = work.run(&["output", "--json"]);
+    let ids: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(ids["ids"]["value"].as_array().unwrap().len(), 2, "{r:?}");
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // Shrink both: exactly the instances that left are destroyed.
+    work.write("main.snap.hcl", &cfg("[\"web-01\"]", 1));
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stdout.contains("# image.golden[1] will be destroyed"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("# image_schedule.s[\"db-01\"] will be destroyed"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains("0 to add, 0 to change, 2 to destroy"),
+        "{r:?}"
+    );
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}

@@ -274,10 +274,7 @@ async fn create_image(t: &Task) -> Result<ResourceState, String> {
         .await
         .map_err(|_| "apply was stopped")?;
     let _ = done.await;
-    let id = match t
-        .call(t.client.create_image(&server, &name, &metadata))
-        .await
-    {
+    let id = match create_when_server_free(t, &server, &name, &metadata).await {
         Ok(id) => id,
         Err(e) => {
             let _ = t.tx.send(Msg::ClearIntent { id: intent_id }).await;
@@ -306,17 +303,47 @@ async fn create_image(t: &Task) -> Result<ResourceState, String> {
     image_state(t, &id, Some(img)).await
 }
 
-/// Polls until the snapshot is ACTIVE; ERROR or the create timeout fail (the resource is then
-/// tainted in state so the next plan replaces it).
-async fn wait_active(t: &Task, id: &str) -> Result<Image, String> {
-    let timeout = t
-        .args
+/// `createImage`, waiting while the server is busy with another snapshot: the cloud answers
+/// 409 then (one snapshot per server at a time), so several images of one server are made one
+/// after the other. Bounded by the create timeout.
+async fn create_when_server_free(
+    t: &Task,
+    server: &str,
+    name: &str,
+    metadata: &BTreeMap<String, String>,
+) -> Result<String, String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(create_timeout(t));
+    let mut delay = Duration::from_millis(500);
+    loop {
+        let result = {
+            let _permit = t.sem.acquire().await.map_err(|e| e.to_string())?;
+            t.client.create_image(server, name, metadata).await
+        };
+        match result {
+            Ok(id) => return Ok(id),
+            Err(e) if e.status() == Some(409) && tokio::time::Instant::now() + delay < deadline => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(15));
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+fn create_timeout(t: &Task) -> u64 {
+    t.args
         .get("timeouts")
         .and_then(|v| v.as_map())
         .and_then(|m| m.get("create"))
         .and_then(Value::as_str)
         .and_then(crate::plan::parse_duration)
-        .unwrap_or(3600);
+        .unwrap_or(3600)
+}
+
+/// Polls until the snapshot is ACTIVE; ERROR or the create timeout fail (the resource is then
+/// tainted in state so the next plan replaces it).
+async fn wait_active(t: &Task, id: &str) -> Result<Image, String> {
+    let timeout = create_timeout(t);
     let waited = tokio::time::timeout(
         Duration::from_secs(timeout),
         t.watcher.wait(&t.client, &t.change.address, id),

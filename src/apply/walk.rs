@@ -4,11 +4,11 @@ use super::ops::{self, Msg, Task};
 use super::wait::Watcher;
 use super::{ApplyError, Event, Options, Outcome, Reporter};
 use crate::config::eval::{self, Scope};
-use crate::config::{Config, Diagnostic, schema};
+use crate::config::{Config, Diagnostic, base_address, instance_key, schema};
 use crate::graph::Graph;
 use crate::plan::{Action, Change, Plan, kinds_eval_args};
 use crate::refresh::Clients;
-use crate::state::{LocalBackend, OutputState, State};
+use crate::state::{Backend, OutputState, State};
 use crate::value::{Map, Value};
 use petgraph::Direction;
 use petgraph::graphmap::DiGraphMap;
@@ -26,7 +26,7 @@ pub async fn apply(
     cfg: &Config,
     graph: &Graph,
     state: &mut State,
-    backend: &mut LocalBackend,
+    backend: &mut Backend,
     clients: &Clients,
     opts: &Options,
     reporter: Arc<dyn Reporter>,
@@ -37,19 +37,31 @@ pub async fn apply(
         scope.set(&format!("var.{k}"), v.clone());
     }
     for (addr, v) in &plan.data {
-        scope.set(addr, Value::Map(v.clone()));
+        scope.set_instance(
+            base_address(addr),
+            instance_key(addr).as_ref(),
+            Value::Map(v.clone()),
+        );
     }
     let by_addr: BTreeMap<&str, &Change> = plan
         .changes
         .iter()
         .map(|c| (c.address.as_str(), c))
         .collect();
-    // Known values of unchanged objects; forget objects already gone.
+    // Planned values (unknown where not applied yet); forget objects already gone.
     for c in &plan.changes {
+        if let Some(after) = &c.after
+            && c.action != Action::Read
+        {
+            scope.set_instance(
+                base_address(&c.address),
+                c.key.as_ref(),
+                Value::Map(after.clone()),
+            );
+        }
         if c.action == Action::NoOp {
             match &c.after {
                 Some(after) => {
-                    scope.set(&c.address, Value::Map(after.clone()));
                     if let Some(rs) = state.resources.get_mut(&c.address) {
                         rs.attributes = ops::state_attrs(after);
                         rs.managed_keys = c.managed_keys.clone();
@@ -61,7 +73,7 @@ pub async fn apply(
             }
         }
     }
-    backend.write(state)?;
+    backend.write(state).await?;
 
     let sem = Arc::new(Semaphore::new(opts.parallelism.max(1)));
     let watcher = Watcher::start(
@@ -183,7 +195,7 @@ pub async fn apply(
             break;
         }
         tokio::select! {
-            Some(msg) = rx.recv() => handle_msg(msg, state, backend)?,
+            Some(msg) = rx.recv() => handle_msg(msg, state, backend).await?,
             Some(joined) = running.join_next() => {
                 let (addr, result) = match joined {
                     Ok(r) => r,
@@ -191,7 +203,7 @@ pub async fn apply(
                 };
                 // Drain messages sent before the task ended so state is in order.
                 while let Ok(msg) = rx.try_recv() {
-                    handle_msg(msg, state, backend)?;
+                    handle_msg(msg, state, backend).await?;
                 }
                 let change = by_addr.get(addr.as_str()).copied();
                 let elapsed = started_at.get(&addr).map(|t| t.elapsed()).unwrap_or_default();
@@ -199,14 +211,19 @@ pub async fn apply(
                     Ok(rs) => {
                         match &rs {
                             Some(rs) => {
-                                scope.set(&addr, Value::Map(rs.attributes.clone()));
+                                let key = change.and_then(|c| c.key.as_ref());
+                                scope.set_instance(
+                                    base_address(&addr),
+                                    key,
+                                    Value::Map(rs.attributes.clone()),
+                                );
                                 state.resources.insert(addr.clone(), rs.clone());
                             }
                             None => {
                                 state.resources.remove(&addr);
                             }
                         }
-                        backend.write(state)?;
+                        backend.write(state).await?;
                         let action = change.map(|c| c.action).unwrap_or(Action::NoOp);
                         outcome.done.push((addr.clone(), action));
                         reporter.report(Event::Finished {
@@ -228,7 +245,7 @@ pub async fn apply(
     }
     drop(tx);
     while let Ok(msg) = rx.try_recv() {
-        handle_msg(msg, state, backend)?;
+        handle_msg(msg, state, backend).await?;
     }
 
     // Outputs, with everything now known.
@@ -252,15 +269,15 @@ pub async fn apply(
         }
         state.outputs.retain(|k, _| cfg.outputs.contains_key(k));
     }
-    backend.write(state)?;
+    backend.write(state).await?;
     Ok(outcome)
 }
 
-fn handle_msg(msg: Msg, state: &mut State, backend: &mut LocalBackend) -> Result<(), ApplyError> {
+async fn handle_msg(msg: Msg, state: &mut State, backend: &mut Backend) -> Result<(), ApplyError> {
     match msg {
         Msg::Journal { intent, ack } => {
             state.journal.push(intent);
-            backend.write(state)?;
+            backend.write(state).await?;
             let _ = ack.send(());
         }
         Msg::Record {
@@ -272,12 +289,12 @@ fn handle_msg(msg: Msg, state: &mut State, backend: &mut LocalBackend) -> Result
                 state.journal.retain(|i| i.id != id);
             }
             state.resources.insert(rs.address.clone(), rs);
-            backend.write(state)?;
+            backend.write(state).await?;
             let _ = ack.send(());
         }
         Msg::ClearIntent { id } => {
             state.journal.retain(|i| i.id != id);
-            backend.write(state)?;
+            backend.write(state).await?;
         }
     }
     Ok(())
@@ -317,7 +334,7 @@ fn late_args(
     if change.action == Action::Delete {
         return Ok(Map::new());
     }
-    let Some(block) = cfg.object(&change.address) else {
+    let Some(block) = cfg.object(base_address(&change.address)) else {
         return Err(format!(
             "{} is in the plan but not in the configuration",
             change.address
@@ -332,7 +349,10 @@ fn late_args(
     let Some(sch) = sch else {
         return Err(format!("unknown type {}", block.kind));
     };
+    crate::plan::enter_instance(scope, change.key.as_ref(), change.each_value.as_ref());
     let (args, diags) = kinds_eval_args(block, sch, scope);
+    scope.remove_root("count");
+    scope.remove_root("each");
     if let Some(d) = diags.first() {
         return Err(d.message.clone());
     }

@@ -10,7 +10,7 @@ use crate::apply;
 use crate::config::Sources;
 use crate::plan::{self, Plan, Refreshed};
 use crate::refresh;
-use crate::state::{LocalBackend, State};
+use crate::state::{Backend, State};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,7 +52,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Apply(a) => apply_cmd(&dir, a, false).await,
         Command::Destroy(a) => apply_cmd(&dir, a, true).await,
         Command::Output(o) => {
-            let state = read_state_unlocked(&dir)?;
+            let state = super::backend::read_unlocked(&dir).await?;
             output_cmd(&state, o.name.as_deref(), o.json)
         }
         Command::Show(s) => {
@@ -64,7 +64,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
                     outp!("{}", render::plan(&p));
                 }
             } else {
-                let state = read_state_unlocked(&dir)?;
+                let state = super::backend::read_unlocked(&dir).await?;
                 if s.json {
                     outln!(
                         "{}",
@@ -87,14 +87,14 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
             Ok(0)
         }
         Command::State(StateCommand::List) => {
-            let state = read_state_unlocked(&dir)?;
+            let state = super::backend::read_unlocked(&dir).await?;
             for addr in state.resources.keys() {
                 outln!("{addr}");
             }
             Ok(0)
         }
         Command::State(StateCommand::Show { address }) => {
-            let state = read_state_unlocked(&dir)?;
+            let state = super::backend::read_unlocked(&dir).await?;
             let rs = state
                 .resources
                 .get(&address)
@@ -140,16 +140,6 @@ fn parse_timeout(s: &str) -> Result<Duration, CliError> {
                 "--lock-timeout: expected a duration like 10s or 2m, found \"{s}\""
             ))
         })
-}
-
-fn read_state_unlocked(dir: &Path) -> Result<State, CliError> {
-    let p = dir.join(workspace::STATE_FILE);
-    match std::fs::read_to_string(&p) {
-        Ok(t) => serde_json::from_str(&t)
-            .map_err(|e| CliError::msg(format!("state file {} is not valid: {e}", p.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::new()),
-        Err(e) => Err(CliError::msg(format!("cannot read {}: {e}", p.display()))),
-    }
 }
 
 fn output_cmd(state: &State, name: Option<&str>, json: bool) -> Result<u8, CliError> {
@@ -205,14 +195,26 @@ async fn make_plan(
         ));
     }
     let mut refreshed: Refreshed = refresh::refresh(state, &conn.clients).await?;
-    let opts = plan::Options { destroy };
+    let strict = plan::Options {
+        destroy,
+        ..plan::Options::default()
+    };
+    // While data sources are still being read, an unknown count/for_each is not an error yet.
+    let lenient = plan::Options {
+        validate_only: true,
+        ..strict.clone()
+    };
     // Data sources are read as their arguments become known, then the plan is made again.
-    for _ in 0..=ws.cfg.data.len() {
-        let (p, diags) = plan::plan(&ws.cfg, &ws.graph, &ws.vars, state, &refreshed, &opts);
+    for _ in 0..=ws.cfg.data.len() + 1 {
+        let (p, diags) = plan::plan(&ws.cfg, &ws.graph, &ws.vars, state, &refreshed, &lenient);
         if diags.iter().any(|d| d.is_error()) {
             return Err(CliError::Diagnostics(ws.cfg.sources.clone(), diags));
         }
         if p.data_requests.is_empty() {
+            let (p, diags) = plan::plan(&ws.cfg, &ws.graph, &ws.vars, state, &refreshed, &strict);
+            if diags.iter().any(|d| d.is_error()) {
+                return Err(CliError::Diagnostics(ws.cfg.sources.clone(), diags));
+            }
             return Ok(p);
         }
         let read = refresh::read_data(&ws.cfg, &p.data_requests, &conn.clients).await?;
@@ -224,7 +226,7 @@ async fn make_plan(
 /// Adopts images whose creation an interrupted apply started but did not record.
 async fn reconcile_journal(
     state: &mut State,
-    backend: &mut LocalBackend,
+    backend: &mut Backend,
     conn: &Connected,
 ) -> Result<(), CliError> {
     if state.journal.is_empty() {
@@ -237,7 +239,7 @@ async fn reconcile_journal(
     for addr in &r.dropped {
         eprintln!("{addr}: an interrupted apply left no object behind; its intent is cleared");
     }
-    backend.write(state)?;
+    backend.write(state).await?;
     Ok(())
 }
 
@@ -249,8 +251,9 @@ fn load_ws(dir: &Path, vars: &super::args::VarArgs) -> Result<Workspace, CliErro
 
 async fn plan_cmd(dir: &Path, a: PlanArgs) -> Result<u8, CliError> {
     let ws = load_ws(dir, &a.vars)?;
-    let mut backend = LocalBackend::open(&ws.state_path(), parse_timeout(&a.lock_timeout)?)?;
-    let mut state = backend.read()?;
+    let timeout = parse_timeout(&a.lock_timeout)?;
+    let mut backend = super::backend::open(&ws, timeout, "plan").await?;
+    let mut state = backend.read().await?;
     let conn = connect(&ws).await?;
     reconcile_journal(&mut state, &mut backend, &conn).await?;
     let p = make_plan(&ws, &state, &conn, a.destroy).await?;
@@ -275,6 +278,7 @@ async fn plan_cmd(dir: &Path, a: PlanArgs) -> Result<u8, CliError> {
             out.display()
         );
     }
+    backend.unlock().await?;
     Ok(if a.detailed_exitcode && p.has_changes() {
         2
     } else {
@@ -341,8 +345,10 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
         }
         None => load_ws(dir, &a.vars)?,
     };
-    let mut backend = LocalBackend::open(&ws.state_path(), parse_timeout(&a.lock_timeout)?)?;
-    let mut state = backend.read()?;
+    let timeout = parse_timeout(&a.lock_timeout)?;
+    let op = if destroy { "destroy" } else { "apply" };
+    let mut backend = super::backend::open(&ws, timeout, op).await?;
+    let mut state = backend.read().await?;
     let conn = connect(&ws).await?;
     reconcile_journal(&mut state, &mut backend, &conn).await?;
     let p = match saved {
@@ -413,6 +419,7 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
     )
     .await
     .map_err(|e| CliError::msg(e.to_string()))?;
+    backend.unlock().await?;
     let n = p.counts();
     if outcome.success() {
         eprintln!(

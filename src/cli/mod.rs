@@ -13,6 +13,7 @@ macro_rules! outp {
 }
 
 mod args;
+mod backend;
 mod commands;
 mod connect;
 mod fmt;

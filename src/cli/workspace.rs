@@ -112,7 +112,10 @@ pub fn load(dir: &Path, sources: Sources, inputs: &VarInputs) -> Result<Workspac
         &vars,
         &State::new(),
         &Refreshed::default(),
-        &plan::Options::default(),
+        &plan::Options {
+            validate_only: true,
+            ..plan::Options::default()
+        },
     );
     for d in pd {
         let dup = diags.iter().any(|x| x.span.is_some() && x.span == d.span);

@@ -50,6 +50,47 @@ impl Scope {
         }
     }
 
+    /// Sets a whole root (`count`, `each`).
+    pub fn set_root(&mut self, name: &str, value: Value) {
+        self.roots.insert(name.to_string(), value);
+    }
+
+    pub fn remove_root(&mut self, name: &str) {
+        self.roots.remove(name);
+    }
+
+    /// Sets one instance of a block: `key` a number (count) or a string (for_each).
+    pub fn set_instance(&mut self, block: &str, key: Option<&Value>, value: Value) {
+        let Some(key) = key else {
+            self.set(block, value);
+            return;
+        };
+        let mut container = self.get(block).cloned().unwrap_or(Value::Unknown);
+        match key {
+            Value::Number(n) => {
+                let i = n.as_u64().unwrap_or(0) as usize;
+                let mut l = match container {
+                    Value::List(l) => l,
+                    _ => Vec::new(),
+                };
+                if l.len() <= i {
+                    l.resize(i + 1, Value::Unknown);
+                }
+                l[i] = value;
+                container = Value::List(l);
+            }
+            other => {
+                let mut m = match container {
+                    Value::Map(m) => m,
+                    _ => Map::new(),
+                };
+                m.insert(other.to_plain_string().unwrap_or_default(), value);
+                container = Value::Map(m);
+            }
+        }
+        self.set(block, container);
+    }
+
     /// Value of an address, if set.
     pub fn get(&self, addr: &str) -> Option<&Value> {
         let mut parts = addr.split('.');

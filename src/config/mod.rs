@@ -4,6 +4,7 @@
 //! Architecture Invariant: no I/O here. The CLI reads files into `Sources`; this layer only parses,
 //! checks and evaluates. Loading never fails: it returns what it could build *and* the diagnostics.
 
+pub mod backend;
 pub mod diag;
 pub mod eval;
 pub mod funcs;
@@ -12,6 +13,7 @@ pub mod refs;
 pub mod schema;
 pub mod vars;
 
+pub use backend::BackendBlock;
 pub use diag::{Diagnostic, Diags, Severity, SourceFile, Sources, Span};
 pub use refs::Reference;
 
@@ -85,6 +87,10 @@ pub struct ObjectBlock {
     /// Nested blocks such as `timeouts { create = "30m" }`.
     pub blocks: BTreeMap<String, Attrs>,
     pub depends_on: Vec<Reference>,
+    /// `count = N`: N instances addressed `addr[0]`, `addr[1]`, ...
+    pub count: Option<Expr>,
+    /// `for_each = map or set of strings`: instances addressed `addr["key"]`.
+    pub for_each: Option<Expr>,
     /// Provider key (`rackspace`, `rackspace.lon`); `None` = the default provider.
     pub provider: Option<String>,
     pub lifecycle: Lifecycle,
@@ -110,6 +116,36 @@ pub struct Config {
     pub data: BTreeMap<String, ObjectBlock>,
     pub resources: BTreeMap<String, ObjectBlock>,
     pub outputs: BTreeMap<String, OutputBlock>,
+    /// `snapform { backend "KIND" { ... } }`; `None` = the local state file.
+    pub backend: Option<BackendBlock>,
+}
+
+impl ObjectBlock {
+    /// True when the block declares several instances (`count` or `for_each`).
+    pub fn is_multi(&self) -> bool {
+        self.count.is_some() || self.for_each.is_some()
+    }
+}
+
+/// The block address of an instance address: `image.n["web"]` → `image.n`.
+pub fn base_address(addr: &str) -> &str {
+    addr.split('[').next().unwrap_or(addr)
+}
+
+/// The instance key of an instance address: `image.n[0]` → 0, `image.n["web"]` → "web".
+pub fn instance_key(addr: &str) -> Option<crate::value::Value> {
+    let start = addr.find('[')?;
+    let inner = addr[start + 1..].strip_suffix(']')?;
+    if inner.starts_with('"') {
+        serde_json::from_str::<String>(inner)
+            .ok()
+            .map(crate::value::Value::String)
+    } else {
+        inner
+            .parse::<u64>()
+            .ok()
+            .map(|n| crate::value::Value::Number(n.into()))
+    }
 }
 
 impl Config {

@@ -155,15 +155,7 @@ impl Loader<'_> {
         for s in b.body.iter() {
             match s {
                 Structure::Attribute(a) if a.key.as_str() == "required_version" => {}
-                Structure::Block(inner) if inner.ident.as_str() == "backend" => {
-                    let kind = inner.labels.first().map(label).unwrap_or("");
-                    if kind != "local" {
-                        self.err(
-                            inner.ident.span(),
-                            format!("backend \"{kind}\" is not supported yet; expected \"local\""),
-                        );
-                    }
-                }
+                Structure::Block(inner) if inner.ident.as_str() == "backend" => self.backend(inner),
                 Structure::Attribute(a) => self.err(
                     a.key.span(),
                     format!(
@@ -177,6 +169,35 @@ impl Loader<'_> {
                 ),
             }
         }
+    }
+
+    /// `backend "KIND" { ... }` inside `snapform`: checked against the backend's schema.
+    fn backend(&mut self, b: &Block) {
+        let Some(labels) = self.labels(b, 1, "the backend kind") else {
+            return;
+        };
+        let Some(schema) = super::backend::schema(&labels[0]) else {
+            let kinds = super::backend::BACKEND_KINDS.join(", ");
+            let msg = format!("unknown backend \"{}\"; expected one of {kinds}", labels[0]);
+            self.err(b.labels[0].span(), msg);
+            return;
+        };
+        let attrs = self.attrs_against(&b.body, schema, &format!("backend \"{}\"", labels[0]));
+        if self.cfg.backend.is_some() {
+            self.err(
+                b.ident.span(),
+                "the state backend is configured twice; keep one",
+            );
+        }
+        let block = super::BackendBlock {
+            kind: labels[0].clone(),
+            attrs,
+            span: self.span(b.span()),
+        };
+        if let Err(diags) = block.values() {
+            self.diags.extend(diags);
+        }
+        self.cfg.backend = Some(block);
     }
 
     fn provider(&mut self, b: &Block) {
@@ -358,6 +379,8 @@ impl Loader<'_> {
             format!("{kind}.{name}")
         };
         let mut depends_on = Vec::new();
+        let mut count = None;
+        let mut for_each = None;
         let mut provider = None;
         let mut lifecycle = Lifecycle::default();
         let mut meta = Body::builder();
@@ -366,6 +389,12 @@ impl Loader<'_> {
             match s {
                 Structure::Attribute(a) if a.key.as_str() == "depends_on" => {
                     depends_on = refs::collect(&a.value, self.file);
+                }
+                Structure::Attribute(a) if a.key.as_str() == "count" => {
+                    count = Some(self.expr(&a.value));
+                }
+                Structure::Attribute(a) if a.key.as_str() == "for_each" => {
+                    for_each = Some(self.expr(&a.value));
                 }
                 Structure::Attribute(a) if a.key.as_str() == "provider" => {
                     provider = Some(a.value.to_string().trim().to_string());
@@ -397,6 +426,12 @@ impl Loader<'_> {
                 other => meta = meta.structure(other.clone()),
             }
         }
+        if let (Some(_), Some(f)) = (&count, &for_each) {
+            self.diags.push(super::Diagnostic::error(
+                format!("{what} \"{kind}\" \"{name}\" has both count and for_each; use one"),
+                Some(f.span.clone()),
+            ));
+        }
         let rest = meta.build();
         let attrs = self.attrs_against(&rest, schema, &format!("{what} \"{kind}\" \"{name}\""));
         let mut blocks = BTreeMap::new();
@@ -418,6 +453,8 @@ impl Loader<'_> {
             attrs,
             blocks,
             depends_on,
+            count,
+            for_each,
             provider,
             lifecycle,
             span: self.span(b.span()),

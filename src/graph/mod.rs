@@ -80,6 +80,8 @@ pub fn build(cfg: &Config) -> (Graph, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     // Nodes in a stable order so the topological order is deterministic.
     let mut nodes: Vec<(String, Vec<&Reference>)> = Vec::new();
+    // Blocks whose expressions may use `count.index` / `each.key` / `each.value`.
+    let mut multi: BTreeMap<&str, &str> = BTreeMap::new();
     for (name, v) in &cfg.variables {
         let refs = v.default.iter().flat_map(|e| e.refs.iter()).collect();
         nodes.push((format!("var.{name}"), refs));
@@ -96,6 +98,13 @@ pub fn build(cfg: &Config) -> (Graph, Vec<Diagnostic>) {
                 .flat_map(|b| b.values().flat_map(|a| a.value.refs.iter())),
         );
         refs.extend(o.depends_on.iter());
+        refs.extend(o.count.iter().flat_map(|e| e.refs.iter()));
+        refs.extend(o.for_each.iter().flat_map(|e| e.refs.iter()));
+        if o.count.is_some() {
+            multi.insert(addr.as_str(), "count");
+        } else if o.for_each.is_some() {
+            multi.insert(addr.as_str(), "each");
+        }
         nodes.push((addr.clone(), refs));
     }
     for (name, o) in &cfg.outputs {
@@ -107,6 +116,24 @@ pub fn build(cfg: &Config) -> (Graph, Vec<Diagnostic>) {
     for (addr, refs) in &nodes {
         let to = g.index[addr];
         for r in refs {
+            if r.root == "count" || r.root == "each" {
+                match multi.get(addr.as_str()) {
+                    Some(root) if *root == r.root => {}
+                    _ => diags.push(Diagnostic::error(
+                        format!(
+                            "\"{}\" can only be used in a block with {}",
+                            r.display(),
+                            if r.root == "count" {
+                                "count"
+                            } else {
+                                "for_each"
+                            }
+                        ),
+                        Some(r.span.clone()),
+                    )),
+                }
+                continue;
+            }
             match check_reference(cfg, r) {
                 Ok(target) => {
                     if &target == addr {
@@ -185,7 +212,7 @@ fn check_reference(cfg: &Config, r: &Reference) -> Result<String, Diagnostic> {
                     "reference to undeclared data source \"{target}\""
                 )));
             };
-            check_attr(r, schema::data(&o.kind))?;
+            check_attr(r, schema::data(&o.kind), o.is_multi())?;
         }
         root if schema::resource(root).is_some() => {
             let Some(o) = cfg.resources.get(&target) else {
@@ -193,7 +220,7 @@ fn check_reference(cfg: &Config, r: &Reference) -> Result<String, Diagnostic> {
                     "reference to undeclared resource \"{target}\""
                 )));
             };
-            check_attr(r, schema::resource(&o.kind))?;
+            check_attr(r, schema::resource(&o.kind), o.is_multi())?;
         }
         root => {
             return Err(err(format!(
@@ -206,8 +233,14 @@ fn check_reference(cfg: &Config, r: &Reference) -> Result<String, Diagnostic> {
     Ok(target)
 }
 
-fn check_attr(r: &Reference, s: Option<&schema::Schema>) -> Result<(), Diagnostic> {
-    let (Some(s), Some(PathStep::Attr(a))) = (s, r.rest().first()) else {
+fn check_attr(r: &Reference, s: Option<&schema::Schema>, multi: bool) -> Result<(), Diagnostic> {
+    // With count/for_each the first step is the instance key; the attribute follows it.
+    let step = if multi {
+        r.rest().get(1)
+    } else {
+        r.rest().first()
+    };
+    let (Some(s), Some(PathStep::Attr(a))) = (s, step) else {
         return Ok(());
     };
     if s.attr(a).is_none() && a != "id" {

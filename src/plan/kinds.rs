@@ -200,6 +200,7 @@ fn declared_keys(desired: &Map) -> Vec<String> {
 /// Chooses the action for a configured resource and computes its planned attributes.
 pub fn diff(
     block: &ObjectBlock,
+    addr: &str,
     desired: &Map,
     prior: Option<&ResourceState>,
     current: Option<&Map>,
@@ -227,7 +228,7 @@ pub fn diff(
         after.insert("timeouts".into(), t.clone());
     }
     let mut change = Change {
-        address: block.addr.clone(),
+        address: addr.to_string(),
         kind: block.kind.clone(),
         name: block.name.clone(),
         provider: String::new(),
@@ -238,6 +239,8 @@ pub fn diff(
         reason: None,
         managed_keys: declared_keys(desired),
         deps: vec![],
+        key: None,
+        each_value: None,
     };
     let unknown_computed = |after: &mut Map| {
         for a in sch.attrs.iter().filter(|a| a.computed) {
@@ -275,8 +278,8 @@ pub fn diff(
             );
             if x != y && *a != "absent_keys" {
                 drift.push(Drift {
-                    address: block.addr.clone(),
-                    message: format!("{}: {a} changed outside snapform: {x} -> {y}", block.addr),
+                    address: addr.to_string(),
+                    message: format!("{addr}: {a} changed outside snapform: {x} -> {y}"),
                 });
             }
         }
@@ -342,6 +345,8 @@ pub fn destroy_change(
         reason: None,
         managed_keys: prior.managed_keys.clone(),
         deps: prior.dependencies.clone(),
+        key: None,
+        each_value: None,
     };
     if current.is_none() {
         c.action = Action::NoOp;

@@ -5,9 +5,12 @@
 //! arguments are known but not yet read come back as `data_requests`, and the caller (refresh)
 //! reads them and plans again.
 
+mod instances;
 mod kinds;
 mod model;
 
+pub use instances::enter as enter_instance;
+use instances::{Instance, block_value, instances};
 pub use kinds::parse_duration;
 pub use model::*;
 
@@ -37,6 +40,8 @@ pub fn plan(
     let mut outputs = BTreeMap::new();
     let mut drift = Vec::new();
     let mut schedule_servers: BTreeMap<String, String> = BTreeMap::new();
+    // Instance addresses the configuration declares (the rest of state is destroyed).
+    let mut planned: BTreeSet<String> = BTreeSet::new();
 
     for addr in graph.order() {
         if let Some(name) = addr.strip_prefix("var.") {
@@ -74,93 +79,138 @@ pub fn plan(
             let Some(sch) = schema::data(&block.kind) else {
                 continue;
             };
-            let (args, mut ds) = kinds::eval_args(block, sch, &scope);
-            let known = ds.is_empty() && !Value::Map(args.clone()).contains_unknown();
-            diags.append(&mut ds);
-            if let Some(found) = refreshed.data.get(addr) {
-                scope.set(addr, Value::Map(found.clone()));
-            } else if known && !opts.destroy {
-                data_requests.insert(addr.clone(), args);
-                scope.set(addr, Value::Unknown);
-            } else {
-                scope.set(addr, Value::Unknown);
-                if !opts.destroy {
-                    changes.push(Change {
-                        address: addr.clone(),
-                        kind: block.kind.clone(),
-                        name: block.name.clone(),
-                        provider: provider_key(cfg, block.provider.as_deref()),
-                        action: Action::Read,
-                        before: None,
-                        after: Some(args),
-                        replace_paths: vec![],
-                        reason: Some(
-                            "its arguments depend on values known only after apply".into(),
-                        ),
-                        managed_keys: vec![],
-                        deps: vec![],
-                    });
+            let list = match instances(block, &scope, opts.validate_only) {
+                Ok(Some(l)) => l,
+                Ok(None) => {
+                    scope.set(addr, Value::Unknown);
+                    continue;
                 }
+                Err(d) => {
+                    diags.push(d);
+                    scope.set(addr, Value::Unknown);
+                    continue;
+                }
+            };
+            let mut values: Vec<(Option<Value>, Value)> = Vec::new();
+            for inst in list {
+                inst.enter(&mut scope);
+                let (args, mut ds) = kinds::eval_args(block, sch, &scope);
+                Instance::leave(&mut scope);
+                let known = ds.is_empty() && !Value::Map(args.clone()).contains_unknown();
+                diags.append(&mut ds);
+                let value = if let Some(found) = refreshed.data.get(&inst.address) {
+                    Value::Map(found.clone())
+                } else if known && !opts.destroy {
+                    data_requests.insert(inst.address.clone(), args);
+                    Value::Unknown
+                } else {
+                    if !opts.destroy {
+                        changes.push(Change {
+                            address: inst.address.clone(),
+                            kind: block.kind.clone(),
+                            name: block.name.clone(),
+                            provider: provider_key(cfg, block.provider.as_deref()),
+                            action: Action::Read,
+                            before: None,
+                            after: Some(args),
+                            replace_paths: vec![],
+                            reason: Some(
+                                "its arguments depend on values known only after apply".into(),
+                            ),
+                            managed_keys: vec![],
+                            deps: graph.object_deps(addr).into_iter().collect(),
+                            key: inst.key.clone(),
+                            each_value: inst.each_value.clone(),
+                        });
+                    }
+                    Value::Unknown
+                };
+                values.push((inst.key.clone(), value));
             }
+            scope.set(addr, block_value(block, values));
         } else if let Some(block) = cfg.resources.get(addr) {
             let Some(sch) = schema::resource(&block.kind) else {
                 continue;
             };
-            let (desired, mut ds) = kinds::eval_args(block, sch, &scope);
-            let had_errors = !ds.is_empty();
-            diags.append(&mut ds);
-            diags.extend(kinds::validate(block, &desired));
-            if block.kind == "image_schedule"
-                && let Some(Value::String(server)) = desired.get("server_id")
-                && let Some(other) = schedule_servers.insert(server.clone(), addr.clone())
-            {
-                diags.push(Diagnostic::error(
-                    format!(
-                        "{addr} and {other} both schedule images of server {server}; a server has at most one schedule"
-                    ),
-                    Some(block.span.clone()),
-                ));
-            }
-            let prior = state.resources.get(addr);
-            let current = match refreshed.resources.get(addr) {
-                Some(c) => c.as_ref(),
-                None => prior.map(|p| &p.attributes),
+            let list = match instances(block, &scope, opts.validate_only) {
+                Ok(Some(l)) => l,
+                Ok(None) => {
+                    scope.set(addr, Value::Unknown);
+                    continue;
+                }
+                Err(d) => {
+                    diags.push(d);
+                    scope.set(addr, Value::Unknown);
+                    continue;
+                }
             };
-            if let (Some(p), None) = (prior, current) {
-                drift.push(Drift {
-                    address: addr.clone(),
-                    message: format!("{addr} (id {}) was deleted outside snapform", p.id),
-                });
-            }
-            let mut change = if opts.destroy {
-                kinds::destroy_change(block.kind.as_str(), addr, prior, current)
-            } else if had_errors {
-                None
-            } else {
-                Some(kinds::diff(
-                    block, &desired, prior, current, refreshed, &mut drift,
-                ))
-            };
-            if let Some(c) = &mut change {
-                c.provider = provider_key(cfg, block.provider.as_deref());
-                c.deps = graph.object_deps(addr).into_iter().collect();
-                let value = match c.action {
-                    Action::Delete => Value::Map(c.before.clone().unwrap_or_default()),
-                    _ => Value::Map(c.after.clone().unwrap_or_default()),
+            let mut values: Vec<(Option<Value>, Value)> = Vec::new();
+            for inst in list {
+                let iaddr = inst.address.as_str();
+                planned.insert(inst.address.clone());
+                inst.enter(&mut scope);
+                let (desired, mut ds) = kinds::eval_args(block, sch, &scope);
+                Instance::leave(&mut scope);
+                let had_errors = !ds.is_empty();
+                diags.append(&mut ds);
+                diags.extend(kinds::validate(block, &desired));
+                if block.kind == "image_schedule"
+                    && let Some(Value::String(server)) = desired.get("server_id")
+                    && let Some(other) =
+                        schedule_servers.insert(server.clone(), inst.address.clone())
+                {
+                    diags.push(Diagnostic::error(
+                        format!(
+                            "{iaddr} and {other} both schedule images of server {server}; a server has at most one schedule"
+                        ),
+                        Some(block.span.clone()),
+                    ));
+                }
+                let prior = state.resources.get(iaddr);
+                let current = match refreshed.resources.get(iaddr) {
+                    Some(c) => c.as_ref(),
+                    None => prior.map(|p| &p.attributes),
                 };
-                scope.set(addr, value);
-            } else {
-                scope.set(addr, Value::Unknown);
+                if let (Some(p), None) = (prior, current) {
+                    drift.push(Drift {
+                        address: inst.address.clone(),
+                        message: format!("{iaddr} (id {}) was deleted outside snapform", p.id),
+                    });
+                }
+                let mut change = if opts.destroy {
+                    kinds::destroy_change(block.kind.as_str(), iaddr, prior, current)
+                } else if had_errors {
+                    None
+                } else {
+                    Some(kinds::diff(
+                        block, iaddr, &desired, prior, current, refreshed, &mut drift,
+                    ))
+                };
+                let value = match &mut change {
+                    Some(c) => {
+                        c.provider = provider_key(cfg, block.provider.as_deref());
+                        c.deps = graph.object_deps(addr).into_iter().collect();
+                        c.key = inst.key.clone();
+                        c.each_value = inst.each_value.clone();
+                        match c.action {
+                            Action::Delete => Value::Map(c.before.clone().unwrap_or_default()),
+                            _ => Value::Map(c.after.clone().unwrap_or_default()),
+                        }
+                    }
+                    None => Value::Unknown,
+                };
+                values.push((inst.key.clone(), value));
+                if let Some(c) = change {
+                    changes.push(c);
+                }
             }
-            if let Some(c) = change {
-                changes.push(c);
-            }
+            scope.set(addr, block_value(block, values));
         }
     }
 
     // Resources in state that the configuration no longer declares are destroyed.
     for (addr, rs) in &state.resources {
-        if cfg.resources.contains_key(addr) {
+        if planned.contains(addr) {
             continue;
         }
         let current = match refreshed.resources.get(addr) {
@@ -170,7 +220,16 @@ pub fn plan(
         if let Some(c) = kinds::destroy_change(&rs.kind, addr, Some(rs), current) {
             let mut c = c;
             c.provider = rs.provider.clone();
-            c.reason = Some("it is no longer in the configuration".into());
+            c.reason = Some(
+                if cfg
+                    .resources
+                    .contains_key(crate::config::base_address(addr))
+                {
+                    "its key is no longer in count / for_each".into()
+                } else {
+                    "it is no longer in the configuration".into()
+                },
+            );
             changes.push(c);
         }
     }
@@ -238,9 +297,18 @@ fn provider_key(cfg: &Config, key: Option<&str>) -> String {
 /// For each change, the changes that must finish before it starts. Creates and updates follow
 /// dependencies; deletes run in reverse (a dependent is deleted before what it depends on).
 fn execution_edges(changes: &[Change], state: &State) -> crate::graph::Edges {
-    let active: BTreeSet<&str> = changes
+    use crate::config::base_address;
+    // Active instance addresses by block address.
+    let mut by_base: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for c in changes.iter().filter(|c| c.action != Action::NoOp) {
+        by_base
+            .entry(base_address(&c.address))
+            .or_default()
+            .push(c.address.as_str());
+    }
+    let deletes: BTreeSet<&str> = changes
         .iter()
-        .filter(|c| c.action != Action::NoOp)
+        .filter(|c| c.action == Action::Delete)
         .map(|c| c.address.as_str())
         .collect();
     let mut edges: crate::graph::Edges = BTreeMap::new();
@@ -249,12 +317,9 @@ fn execution_edges(changes: &[Change], state: &State) -> crate::graph::Edges {
         match c.action {
             Action::Delete => {
                 // Wait for the deletes of everything that depended on this one.
+                let base = base_address(&c.address);
                 for (addr, rs) in &state.resources {
-                    if rs.dependencies.contains(&c.address)
-                        && active.contains(addr.as_str())
-                        && changes
-                            .iter()
-                            .any(|o| &o.address == addr && o.action == Action::Delete)
+                    if rs.dependencies.iter().any(|d| d == base) && deletes.contains(addr.as_str())
                     {
                         e.insert(addr.clone());
                     }
@@ -262,8 +327,8 @@ fn execution_edges(changes: &[Change], state: &State) -> crate::graph::Edges {
             }
             _ => {
                 for d in &c.deps {
-                    if active.contains(d.as_str()) {
-                        e.insert(d.clone());
+                    for inst in by_base.get(d.as_str()).into_iter().flatten() {
+                        e.insert(inst.to_string());
                     }
                 }
             }

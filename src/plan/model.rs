@@ -56,6 +56,12 @@ pub struct Change {
     pub managed_keys: Vec<String>,
     /// Data sources and resources this one reads.
     pub deps: Vec<String>,
+    /// The instance key under `count` (a number) or `for_each` (a string).
+    #[serde(default)]
+    pub key: Option<Value>,
+    /// `each.value` under `for_each`.
+    #[serde(default)]
+    pub each_value: Option<Value>,
 }
 
 /// A difference between state and the cloud made outside snapform.
@@ -86,6 +92,9 @@ pub struct Refreshed {
 pub struct Options {
     /// Plan the destruction of everything in state.
     pub destroy: bool,
+    /// A check without the cloud (`validate`): a `count`/`for_each` that is unknown because
+    /// data sources were not read is not an error.
+    pub validate_only: bool,
 }
 
 /// A complete plan; also the saved plan file (`plan --out`).

@@ -14,7 +14,7 @@ pub async fn read_data(
 ) -> Result<BTreeMap<String, Map>, RefreshError> {
     let mut out = BTreeMap::new();
     for (addr, args) in requests {
-        let Some(block) = cfg.data.get(addr) else {
+        let Some(block) = cfg.data.get(crate::config::base_address(addr)) else {
             continue;
         };
         let key = cfg

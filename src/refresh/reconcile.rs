@@ -58,8 +58,7 @@ pub async fn reconcile(state: &mut State, clients: &Clients) -> Result<Reconcile
         match found.first() {
             Some(img) if !state.resources.contains_key(&intent.address) => {
                 let attrs = image_attrs(client, img).await?;
-                let (kind, rname) = intent
-                    .address
+                let (kind, rname) = crate::config::base_address(&intent.address)
                     .split_once('.')
                     .map(|(k, n)| (k.to_string(), n.to_string()))
                     .unwrap_or_default();

@@ -1,9 +1,15 @@
 //! State: what snapform manages — one entry per resource instance, outputs, refresh cursors and
 //! the intent journal of in-flight mutations. Versioned JSON with `serial` and `lineage`.
 
+mod backend;
+mod http;
 mod local;
+mod pg;
 
+pub use backend::{Backend, BackendSettings, read_unlocked};
+pub use http::HttpSettings;
 pub use local::LocalBackend;
+pub use pg::{PgSettings, lock_key as pg_lock_key};
 
 use crate::value::{Map, Value};
 use serde::{Deserialize, Serialize};
@@ -127,4 +133,16 @@ pub enum StateError {
         "state file {path} has format version {found}; this snapform reads version {FORMAT_VERSION}"
     )]
     Version { path: String, found: u32 },
+    /// A pg or http backend failed; `target` never holds a password.
+    #[error("{backend} state backend ({target}): cannot {op}: {message}")]
+    Backend {
+        backend: &'static str,
+        target: String,
+        op: &'static str,
+        message: String,
+    },
+    #[error(
+        "refusing to write state of lineage {found}: the stored state has lineage {expected}, so it is another state; nothing was written"
+    )]
+    Lineage { expected: String, found: String },
 }

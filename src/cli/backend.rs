@@ -1,0 +1,179 @@
+//! Which state backend a working directory uses: the configuration's `snapform { backend ... }`
+//! block (or the local state file), with environment fallbacks for connection strings and
+//! passwords so secrets need not be written into configuration.
+
+use super::CliError;
+use super::workspace::{self, STATE_FILE, Workspace};
+use crate::config::{self, Config};
+use crate::state::{Backend, BackendSettings, HttpSettings, PgSettings, State};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+/// Environment variables read when `conn_str` is not in the `pg` block, first one set wins.
+pub const PG_CONN_ENV: &[&str] = &["SNAPFORM_PG_CONN_STR", "PG_CONN_STR"];
+
+/// The backend settings of a loaded configuration.
+pub fn settings(dir: &Path, cfg: &Config) -> Result<BackendSettings, CliError> {
+    let Some(block) = &cfg.backend else {
+        return Ok(BackendSettings::Local {
+            path: dir.join(STATE_FILE),
+        });
+    };
+    let v = block
+        .values()
+        .map_err(|d| CliError::Diagnostics(cfg.sources.clone(), d))?;
+    from_values(dir, &block.kind, &v)
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|s| !s.is_empty())
+}
+
+fn from_values(
+    dir: &Path,
+    kind: &str,
+    v: &BTreeMap<String, String>,
+) -> Result<BackendSettings, CliError> {
+    let get = |k: &str| v.get(k).cloned();
+    match kind {
+        "pg" => {
+            let conn_str = get("conn_str")
+                .or_else(|| PG_CONN_ENV.iter().find_map(|n| env(n)))
+                .ok_or_else(|| {
+                    CliError::msg(format!(
+                        "backend \"pg\": expected conn_str in the backend block or {} in the environment, found neither",
+                        PG_CONN_ENV.join(" or ")
+                    ))
+                })?;
+            Ok(BackendSettings::Pg(PgSettings {
+                conn_str,
+                schema_name: get("schema_name").unwrap_or_else(|| "snapform".into()),
+                workspace: get("workspace").unwrap_or_else(|| "default".into()),
+            }))
+        }
+        "http" => {
+            let address = get("address").unwrap_or_default();
+            for (name, url) in [
+                ("address", Some(&address)),
+                ("lock_address", v.get("lock_address")),
+                ("unlock_address", v.get("unlock_address")),
+            ] {
+                if let Some(u) = url {
+                    check_url(name, u)?;
+                }
+            }
+            Ok(BackendSettings::Http(HttpSettings {
+                address,
+                lock_address: get("lock_address"),
+                unlock_address: get("unlock_address"),
+                lock_method: get("lock_method").unwrap_or_else(|| "LOCK".into()),
+                unlock_method: get("unlock_method").unwrap_or_else(|| "UNLOCK".into()),
+                update_method: get("update_method").unwrap_or_else(|| "POST".into()),
+                username: get("username").or_else(|| env("SNAPFORM_HTTP_USERNAME")),
+                password: get("password").or_else(|| env("SNAPFORM_HTTP_PASSWORD")),
+            }))
+        }
+        _ => Ok(BackendSettings::Local {
+            path: dir.join(get("path").unwrap_or_else(|| STATE_FILE.into())),
+        }),
+    }
+}
+
+fn check_url(name: &str, u: &str) -> Result<(), CliError> {
+    match url::Url::parse(u) {
+        Ok(p) if matches!(p.scheme(), "http" | "https") => Ok(()),
+        Ok(p) => Err(CliError::msg(format!(
+            "backend \"http\": {name} must be an http:// or https:// URL, found scheme \"{}\"",
+            p.scheme()
+        ))),
+        Err(e) => Err(CliError::msg(format!(
+            "backend \"http\": {name} must be an http:// or https:// URL, found an invalid one ({e})"
+        ))),
+    }
+}
+
+/// The backend of a working directory that may have no (valid) configuration: `output`,
+/// `show` and `state list` read state without loading the whole workspace.
+pub fn settings_of_dir(dir: &Path) -> Result<BackendSettings, CliError> {
+    let local = BackendSettings::Local {
+        path: dir.join(STATE_FILE),
+    };
+    let Ok(sources) = workspace::read_sources(dir) else {
+        return Ok(local);
+    };
+    let (cfg, _) = config::load(sources);
+    settings(dir, &cfg)
+}
+
+/// Opens the workspace's backend and takes its lock for `operation` (plan, apply, ...).
+pub async fn open(
+    ws: &Workspace,
+    lock_timeout: Duration,
+    operation: &str,
+) -> Result<Backend, CliError> {
+    let s = settings(&ws.dir, &ws.cfg)?;
+    open_settings(&s, lock_timeout, operation).await
+}
+
+/// Opens the backend described by `s` and takes its lock.
+pub async fn open_settings(
+    s: &BackendSettings,
+    lock_timeout: Duration,
+    operation: &str,
+) -> Result<Backend, CliError> {
+    if let BackendSettings::Http(h) = s
+        && h.lock_address.is_none()
+    {
+        eprintln!(
+            "note: backend \"http\" has no lock_address, so runs sharing this state are not serialized"
+        );
+    }
+    Ok(Backend::open(s, lock_timeout, operation).await?)
+}
+
+/// Reads the state of a working directory without taking the lock.
+pub async fn read_unlocked(dir: &Path) -> Result<State, CliError> {
+    let s = settings_of_dir(dir)?;
+    Ok(crate::state::read_unlocked(&s).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vals(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_and_url_checks() {
+        let dir = Path::new("/w");
+        let s = from_values(dir, "pg", &vals(&[("conn_str", "postgres://u@h/db")])).unwrap();
+        let BackendSettings::Pg(p) = s else {
+            panic!("pg expected")
+        };
+        assert_eq!(
+            (p.schema_name.as_str(), p.workspace.as_str()),
+            ("snapform", "default")
+        );
+        let s = from_values(dir, "http", &vals(&[("address", "http://127.0.0.1:9/s")])).unwrap();
+        let BackendSettings::Http(h) = s else {
+            panic!("http expected")
+        };
+        assert_eq!(
+            (h.lock_method.as_str(), h.update_method.as_str()),
+            ("LOCK", "POST")
+        );
+        let e = from_values(dir, "http", &vals(&[("address", "ftp://x/s")])).unwrap_err();
+        let CliError::Message(m) = e else {
+            panic!("a message expected")
+        };
+        assert!(m.contains("found scheme \"ftp\""), "{m}");
+        let s = from_values(dir, "local", &vals(&[("path", "x.json")])).unwrap();
+        assert!(matches!(s, BackendSettings::Local { path } if path == Path::new("/w/x.json")));
+    }
+}

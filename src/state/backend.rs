@@ -1,0 +1,262 @@
+//! The state backends behind one interface: `local` (a file), `pg` (PostgreSQL) and `http` (the
+//! REST state protocol). Each holds its lock from `open` until `unlock` or drop, bumps `serial`
+//! only when the content changed, and refuses to write a state of another lineage.
+
+use super::http::{HttpBackend, HttpSettings};
+use super::local::LocalBackend;
+use super::pg::{PgBackend, PgSettings};
+use super::{FORMAT_VERSION, State, StateError};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the state lives, as the configuration's `backend` block (or the default) says.
+#[derive(Clone, Debug)]
+pub enum BackendSettings {
+    Local { path: PathBuf },
+    Pg(PgSettings),
+    Http(HttpSettings),
+}
+
+impl BackendSettings {
+    /// `local`, `pg` or `http`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BackendSettings::Local { .. } => "local",
+            BackendSettings::Pg(_) => "pg",
+            BackendSettings::Http(_) => "http",
+        }
+    }
+}
+
+/// An open state backend; the lock is held until `unlock` (or drop).
+pub enum Backend {
+    Local {
+        inner: LocalBackend,
+        /// Lineage of the stored state, once one was read or written.
+        lineage: Option<String>,
+    },
+    Pg(PgBackend),
+    Http(HttpBackend),
+}
+
+impl Backend {
+    /// Opens the backend and takes its lock, waiting up to `lock_timeout`. `operation` (e.g.
+    /// `apply`) is recorded with the lock so a refused run can say who holds it.
+    pub async fn open(
+        settings: &BackendSettings,
+        lock_timeout: Duration,
+        operation: &str,
+    ) -> Result<Backend, StateError> {
+        Ok(match settings {
+            BackendSettings::Local { path } => Backend::Local {
+                inner: LocalBackend::open(path, lock_timeout)?,
+                lineage: None,
+            },
+            BackendSettings::Pg(s) => {
+                Backend::Pg(PgBackend::open(s, lock_timeout, operation).await?)
+            }
+            BackendSettings::Http(s) => {
+                Backend::Http(HttpBackend::open(s, lock_timeout, operation).await?)
+            }
+        })
+    }
+
+    /// Reads the stored state; none stored yet is a new, empty state.
+    pub async fn read(&mut self) -> Result<State, StateError> {
+        match self {
+            Backend::Local { inner, lineage } => {
+                let existed = inner.path().exists();
+                let s = inner.read()?;
+                if existed {
+                    *lineage = Some(s.lineage.clone());
+                }
+                Ok(s)
+            }
+            Backend::Pg(b) => b.read().await,
+            Backend::Http(b) => b.read().await,
+        }
+    }
+
+    /// Writes `state` if its content changed since the last read or write, bumping `serial`.
+    /// A state of another lineage than the stored one is refused.
+    pub async fn write(&mut self, state: &mut State) -> Result<(), StateError> {
+        self.write_checked(state, true).await
+    }
+
+    /// Like `write`, but replaces a stored state of another lineage (`state push --force`).
+    pub async fn replace(&mut self, state: &mut State) -> Result<(), StateError> {
+        self.write_checked(state, false).await
+    }
+
+    async fn write_checked(&mut self, state: &mut State, check: bool) -> Result<(), StateError> {
+        match self {
+            Backend::Local { inner, lineage } => {
+                if check {
+                    check_lineage(lineage.as_deref(), state)?;
+                }
+                inner.write(state)?;
+                if inner.path().exists() {
+                    *lineage = Some(state.lineage.clone());
+                }
+                Ok(())
+            }
+            Backend::Pg(b) => b.write(state, check).await,
+            Backend::Http(b) => b.write(state, check).await,
+        }
+    }
+
+    /// Releases the lock. Dropping the backend releases it too, but reports nothing.
+    pub async fn unlock(self) -> Result<(), StateError> {
+        match self {
+            Backend::Local { .. } => Ok(()),
+            Backend::Pg(b) => b.unlock().await,
+            Backend::Http(b) => b.unlock().await,
+        }
+    }
+
+    /// Where the state is, for messages (never with a password).
+    pub fn describe(&self) -> String {
+        match self {
+            Backend::Local { inner, .. } => inner.path().display().to_string(),
+            Backend::Pg(b) => b.describe(),
+            Backend::Http(b) => b.describe(),
+        }
+    }
+}
+
+/// Reads the state without taking the lock (`output`, `show`, `state list`).
+pub async fn read_unlocked(settings: &BackendSettings) -> Result<State, StateError> {
+    match settings {
+        BackendSettings::Local { path } => match std::fs::read_to_string(path) {
+            Ok(text) => parse_state(&text, "local", &path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::new()),
+            Err(source) => Err(StateError::Io {
+                op: "read",
+                path: path.display().to_string(),
+                source,
+            }),
+        },
+        BackendSettings::Pg(s) => super::pg::read_unlocked(s).await,
+        BackendSettings::Http(s) => super::http::read_unlocked(s).await,
+    }
+}
+
+/// Refuses a state whose lineage differs from the stored one.
+pub(super) fn check_lineage(stored: Option<&str>, state: &State) -> Result<(), StateError> {
+    match stored {
+        Some(l) if l != state.lineage => Err(StateError::Lineage {
+            expected: l.to_string(),
+            found: state.lineage.clone(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Decides what a remote backend writes: `None` when the content is unchanged (or nothing was
+/// ever stored and there is nothing to store), else the next serial (above both the state's and
+/// the stored one's) and the JSON text with it.
+pub(super) fn prepare(
+    last: Option<&State>,
+    stored_serial: Option<u64>,
+    state: &State,
+) -> Result<Option<(u64, String)>, String> {
+    if let Some(prev) = last
+        && prev.same_content(state)
+    {
+        return Ok(None);
+    }
+    let empty = state.resources.is_empty()
+        && state.journal.is_empty()
+        && state.outputs.is_empty()
+        && state.cursors.is_empty();
+    if stored_serial.is_none() && empty {
+        return Ok(None);
+    }
+    let serial = state.serial.max(stored_serial.unwrap_or(0)) + 1;
+    let mut next = state.clone();
+    next.serial = serial;
+    let text = serde_json::to_string_pretty(&next).map_err(|e| e.to_string())?;
+    Ok(Some((serial, text)))
+}
+
+/// Parses stored state text, checking the format version first.
+pub(super) fn parse_state(text: &str, backend: &str, target: &str) -> Result<State, StateError> {
+    #[derive(serde::Deserialize)]
+    struct Header {
+        format_version: u32,
+    }
+    let corrupt = |e: serde_json::Error| StateError::Corrupt {
+        path: format!("{target} ({backend} backend)"),
+        message: e.to_string(),
+    };
+    let h: Header = serde_json::from_str(text).map_err(corrupt)?;
+    if h.format_version != FORMAT_VERSION {
+        return Err(StateError::Version {
+            path: format!("{target} ({backend} backend)"),
+            found: h.format_version,
+        });
+    }
+    serde_json::from_str(text).map_err(corrupt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prepare_skips_unchanged_and_empty_and_bumps_serial() {
+        let mut s = State::new();
+        assert_eq!(
+            prepare(None, None, &s).unwrap(),
+            None,
+            "nothing to store yet"
+        );
+        s.cursors.insert("c".into(), "1".into());
+        let (serial, text) = prepare(None, None, &s).unwrap().unwrap();
+        assert_eq!(serial, 1);
+        assert!(text.contains("\"serial\": 1"), "{text}");
+        s.serial = 1;
+        assert_eq!(prepare(Some(&s.clone()), Some(1), &s).unwrap(), None);
+        s.cursors.insert("c".into(), "2".into());
+        assert_eq!(
+            prepare(Some(&State::new()), Some(5), &s)
+                .unwrap()
+                .unwrap()
+                .0,
+            6
+        );
+    }
+
+    #[test]
+    fn another_lineage_is_refused() {
+        let s = State::new();
+        assert!(check_lineage(None, &s).is_ok());
+        assert!(check_lineage(Some(&s.lineage), &s).is_ok());
+        let err = check_lineage(Some("other"), &s).unwrap_err();
+        assert!(err.to_string().contains("lineage"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn local_backend_refuses_another_lineage() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = BackendSettings::Local {
+            path: dir.path().join("s.json"),
+        };
+        let mut b = Backend::open(&settings, Duration::ZERO, "test")
+            .await
+            .unwrap();
+        let mut s = b.read().await.unwrap();
+        s.cursors.insert("c".into(), "1".into());
+        b.write(&mut s).await.unwrap();
+        let mut other = State::new();
+        other.cursors.insert("c".into(), "2".into());
+        let err = b.write(&mut other).await.unwrap_err();
+        assert!(matches!(err, StateError::Lineage { .. }), "{err}");
+        b.replace(&mut other).await.unwrap();
+        b.unlock().await.unwrap();
+        assert_eq!(
+            read_unlocked(&settings).await.unwrap().lineage,
+            other.lineage
+        );
+    }
+}

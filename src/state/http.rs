@@ -1,0 +1,430 @@
+//! The `http` state backend: the REST protocol of Terraform's http backend and GitLab-managed
+//! state. `GET address` reads, `POST address?ID=<lock id>` writes, `LOCK`/`UNLOCK` on
+//! `lock_address`/`unlock_address` with a JSON lock-info body; 409/423 mean "locked" and carry the
+//! holder's lock info. A state server is not a cloud: this is the one module besides the provider
+//! that speaks HTTP (ARCHITECTURE.md).
+
+use super::backend::{check_lineage, parse_state, prepare};
+use super::{State, StateError};
+use reqwest::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
+
+/// Settings of `backend "http"`.
+#[derive(Clone)]
+pub struct HttpSettings {
+    pub address: String,
+    /// Locking is off when unset (as in Terraform).
+    pub lock_address: Option<String>,
+    /// Defaults to `lock_address`.
+    pub unlock_address: Option<String>,
+    pub lock_method: String,
+    pub unlock_method: String,
+    pub update_method: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for HttpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpSettings")
+            .field("address", &redact(&self.address))
+            .field("lock_address", &self.lock_address.as_deref().map(redact))
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "(redacted)"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The lock-info document of the protocol.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LockInfo {
+    #[serde(rename = "ID", default)]
+    pub id: String,
+    #[serde(default)]
+    pub operation: String,
+    #[serde(default)]
+    pub info: String,
+    #[serde(default)]
+    pub who: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub created: String,
+    #[serde(default)]
+    pub path: String,
+}
+
+/// An open http state; holds the server-side lock (if locking is configured) until unlock/drop.
+pub struct HttpBackend {
+    http: reqwest::Client,
+    s: HttpSettings,
+    lock: Option<LockInfo>,
+    last: Option<State>,
+    stored_lineage: Option<String>,
+}
+
+/// A URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "(invalid URL)".into(),
+    }
+}
+
+fn fail(s: &HttpSettings, op: &'static str, message: impl Into<String>) -> StateError {
+    let mut m: String = message.into();
+    if let Some(p) = s.password.as_deref().filter(|p| !p.is_empty()) {
+        m = m.replace(p, "***");
+    }
+    StateError::Backend {
+        backend: "http",
+        target: redact(&s.address),
+        op,
+        message: m,
+    }
+}
+
+fn client() -> Result<reqwest::Client, String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn method(s: &HttpSettings, name: &str) -> Result<Method, StateError> {
+    Method::from_bytes(name.as_bytes()).map_err(|_| {
+        fail(
+            s,
+            "use the configured method",
+            format!("expected an HTTP method name, found \"{name}\""),
+        )
+    })
+}
+
+async fn send(
+    http: &reqwest::Client,
+    s: &HttpSettings,
+    m: Method,
+    url: &str,
+    body: Option<String>,
+) -> Result<(StatusCode, String), reqwest::Error> {
+    let mut req = http.request(m, url);
+    if let Some(u) = &s.username {
+        req = req.basic_auth(u, s.password.as_deref());
+    }
+    if let Some(b) = body {
+        req = req.header("Content-Type", "application/json").body(b);
+    }
+    let resp = req.send().await?;
+    let status = resp.status();
+    Ok((status, resp.text().await.unwrap_or_default()))
+}
+
+fn snippet(body: &str) -> String {
+    let t = body.trim();
+    if t.is_empty() {
+        return "(empty body)".into();
+    }
+    t.chars().take(200).collect()
+}
+
+fn describe_holder(body: &str) -> String {
+    match serde_json::from_str::<LockInfo>(body) {
+        Ok(l) if !l.id.is_empty() || !l.who.is_empty() => format!(
+            "held by {} for {}, lock ID {}, since {}",
+            if l.who.is_empty() { "?" } else { &l.who },
+            if l.operation.is_empty() {
+                "?"
+            } else {
+                &l.operation
+            },
+            l.id,
+            if l.created.is_empty() {
+                "?"
+            } else {
+                &l.created
+            }
+        ),
+        _ => format!("holder unknown: {}", snippet(body)),
+    }
+}
+
+impl HttpBackend {
+    pub async fn open(
+        s: &HttpSettings,
+        lock_timeout: Duration,
+        operation: &str,
+    ) -> Result<HttpBackend, StateError> {
+        let http = client().map_err(|m| fail(s, "start an HTTP client", m))?;
+        let mut b = HttpBackend {
+            http,
+            s: s.clone(),
+            lock: None,
+            last: None,
+            stored_lineage: None,
+        };
+        let Some(lock_url) = s.lock_address.clone() else {
+            return Ok(b);
+        };
+        let info = LockInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            operation: format!("OperationType{}", capitalize(operation)),
+            info: String::new(),
+            who: who(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            path: String::new(),
+        };
+        let body = serde_json::to_string(&info).unwrap_or_default();
+        let m = method(s, &s.lock_method)?;
+        let deadline = Instant::now() + lock_timeout;
+        loop {
+            let (status, text) = send(&b.http, s, m.clone(), &lock_url, Some(body.clone()))
+                .await
+                .map_err(|e| fail(s, "take the lock", e.to_string()))?;
+            match status.as_u16() {
+                200..=299 => break,
+                409 | 423 => {
+                    if Instant::now() >= deadline {
+                        return Err(StateError::Locked(format!(
+                            "{}; state at {}",
+                            describe_holder(&text),
+                            redact(&s.address)
+                        )));
+                    }
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                _ => {
+                    return Err(fail(
+                        s,
+                        "take the lock",
+                        format!(
+                            "{} {}: expected 200, 409 or 423, found {status}: {}",
+                            s.lock_method,
+                            redact(&lock_url),
+                            snippet(&text)
+                        ),
+                    ));
+                }
+            }
+        }
+        b.lock = Some(info);
+        Ok(b)
+    }
+
+    pub fn describe(&self) -> String {
+        format!("http {}", redact(&self.s.address))
+    }
+
+    pub async fn read(&mut self) -> Result<State, StateError> {
+        let state = get(&self.http, &self.s).await?;
+        self.stored_lineage = state.as_ref().map(|s| s.lineage.clone());
+        self.last = state.clone();
+        Ok(state.unwrap_or_default())
+    }
+
+    pub async fn write(&mut self, state: &mut State, check: bool) -> Result<(), StateError> {
+        if check {
+            check_lineage(self.stored_lineage.as_deref(), state)?;
+        }
+        let Some((serial, text)) = prepare(
+            self.last.as_ref(),
+            self.stored_lineage
+                .as_ref()
+                .and(self.last.as_ref().map(|l| l.serial)),
+            state,
+        )
+        .map_err(|m| fail(&self.s, "encode the state", m))?
+        else {
+            return Ok(());
+        };
+        let mut url = url::Url::parse(&self.s.address)
+            .map_err(|e| fail(&self.s, "write the state", format!("address: {e}")))?;
+        if let Some(l) = &self.lock {
+            url.query_pairs_mut().append_pair("ID", &l.id);
+        }
+        let m = method(&self.s, &self.s.update_method)?;
+        let (status, body) = send(&self.http, &self.s, m, url.as_str(), Some(text))
+            .await
+            .map_err(|e| fail(&self.s, "write the state", e.to_string()))?;
+        if !status.is_success() {
+            return Err(fail(
+                &self.s,
+                "write the state",
+                format!(
+                    "{} {}: expected 200, found {status}: {}",
+                    self.s.update_method,
+                    redact(&self.s.address),
+                    snippet(&body)
+                ),
+            ));
+        }
+        state.serial = serial;
+        self.stored_lineage = Some(state.lineage.clone());
+        self.last = Some(state.clone());
+        Ok(())
+    }
+
+    pub async fn unlock(mut self) -> Result<(), StateError> {
+        let Some(info) = self.lock.take() else {
+            return Ok(());
+        };
+        unlock(&self.http, &self.s, &info).await
+    }
+}
+
+impl Drop for HttpBackend {
+    /// An error path dropped the backend while locked: release the lock on a helper thread
+    /// (its own runtime and client), waiting at most a few seconds.
+    fn drop(&mut self) {
+        let Some(info) = self.lock.take() else {
+            return;
+        };
+        let s = self.s.clone();
+        let t = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let (Ok(rt), Ok(http)) = (rt, client()) {
+                let r = rt.block_on(async {
+                    tokio::time::timeout(Duration::from_secs(5), unlock(&http, &s, &info)).await
+                });
+                if !matches!(r, Ok(Ok(()))) {
+                    tracing::warn!("could not release the http state lock {}", info.id);
+                }
+            }
+        });
+        let _ = t.join();
+    }
+}
+
+async fn unlock(
+    http: &reqwest::Client,
+    s: &HttpSettings,
+    info: &LockInfo,
+) -> Result<(), StateError> {
+    let Some(url) = s.unlock_address.as_ref().or(s.lock_address.as_ref()) else {
+        return Ok(());
+    };
+    let body = serde_json::to_string(info).unwrap_or_default();
+    let m = method(s, &s.unlock_method)?;
+    let (status, text) = send(http, s, m, url, Some(body))
+        .await
+        .map_err(|e| fail(s, "release the lock", e.to_string()))?;
+    if !status.is_success() {
+        return Err(fail(
+            s,
+            "release the lock",
+            format!(
+                "{} {}: expected 200, found {status}: {}; release it with: snapform force-unlock {}",
+                s.unlock_method,
+                redact(url),
+                snippet(&text),
+                info.id
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `GET address`: 200 with a body is a state; 204, 404 or an empty body is none.
+async fn get(http: &reqwest::Client, s: &HttpSettings) -> Result<Option<State>, StateError> {
+    let (status, body) = send(http, s, Method::GET, &s.address, None)
+        .await
+        .map_err(|e| fail(s, "read the state", e.to_string()))?;
+    match status.as_u16() {
+        204 | 404 => Ok(None),
+        200 if body.trim().is_empty() => Ok(None),
+        200 => parse_state(&body, "http", &redact(&s.address)).map(Some),
+        _ => Err(fail(
+            s,
+            "read the state",
+            format!(
+                "GET {}: expected 200, 204 or 404, found {status}: {}",
+                redact(&s.address),
+                snippet(&body)
+            ),
+        )),
+    }
+}
+
+/// Reads the state without taking the lock.
+pub async fn read_unlocked(s: &HttpSettings) -> Result<State, StateError> {
+    let http = client().map_err(|m| fail(s, "start an HTTP client", m))?;
+    Ok(get(&http, s).await?.unwrap_or_default())
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn who() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{user}@{host} (snapform pid {})", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_settings_never_show_the_password() {
+        assert_eq!(redact("http://u:pw@h:1/s"), "http://u:***@h:1/s");
+        let s = HttpSettings {
+            address: "http://127.0.0.1:1/s".into(),
+            lock_address: None,
+            unlock_address: None,
+            lock_method: "LOCK".into(),
+            unlock_method: "UNLOCK".into(),
+            update_method: "POST".into(),
+            username: Some("u".into()),
+            password: Some("hunter2".into()),
+        };
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert!(
+            !fail(&s, "read the state", "echo hunter2")
+                .to_string()
+                .contains("hunter2")
+        );
+    }
+
+    #[test]
+    fn lock_info_uses_the_protocol_field_names() {
+        let l = LockInfo {
+            id: "1".into(),
+            who: "me".into(),
+            ..LockInfo::default()
+        };
+        let j = serde_json::to_value(&l).unwrap();
+        for k in [
+            "ID",
+            "Operation",
+            "Info",
+            "Who",
+            "Version",
+            "Created",
+            "Path",
+        ] {
+            assert!(j.get(k).is_some(), "{k} in {j}");
+        }
+        assert!(describe_holder(&j.to_string()).contains("held by me"));
+        assert_eq!(capitalize("apply"), "Apply");
+    }
+}

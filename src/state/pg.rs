@@ -1,0 +1,353 @@
+//! The `pg` state backend: one row per workspace in `<schema>.states` (created if missing), a
+//! session-level `pg_advisory_lock` held on one connection for the whole run, and every write in
+//! a transaction that re-checks the stored lineage and serial.
+
+use super::backend::{parse_state, prepare};
+use super::{State, StateError};
+use std::time::{Duration, Instant};
+use tokio_postgres::{Client, NoTls};
+
+/// Key of the advisory lock that serializes creating the schema and table.
+const SETUP_KEY: i64 = 0x736e_6170_666f_726d; // "snapform"
+
+/// Settings of `backend "pg"`.
+#[derive(Clone)]
+pub struct PgSettings {
+    /// `postgres://user:password@host:port/db` or `host=... user=...`; may hold a password.
+    pub conn_str: String,
+    pub schema_name: String,
+    pub workspace: String,
+}
+
+impl std::fmt::Debug for PgSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgSettings")
+            .field("conn_str", &"(redacted)")
+            .field("schema_name", &self.schema_name)
+            .field("workspace", &self.workspace)
+            .finish()
+    }
+}
+
+/// The advisory lock key of a workspace: FNV-1a (64 bit) of `snapform:<schema>:<workspace>`.
+pub fn lock_key(schema_name: &str, workspace: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in format!("snapform:{schema_name}:{workspace}").bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
+}
+
+/// An open pg state: a connection holding the workspace's advisory lock.
+pub struct PgBackend {
+    client: Client,
+    table: String,
+    workspace: String,
+    key: i64,
+    target: String,
+    last: Option<State>,
+    /// (lineage, serial) of the stored row, once read or written.
+    stored: Option<(String, i64)>,
+}
+
+struct Conn {
+    client: Client,
+    target: String,
+    table: String,
+}
+
+fn fail(target: &str, op: &'static str, message: impl Into<String>) -> StateError {
+    StateError::Backend {
+        backend: "pg",
+        target: target.to_string(),
+        op,
+        message: message.into(),
+    }
+}
+
+/// The error with its database detail, without the connection string.
+fn pg_message(e: &tokio_postgres::Error, secret: Option<&str>) -> String {
+    let mut m = match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => {
+            let mut m = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(s) = src {
+                m.push_str(&format!(": {s}"));
+                src = s.source();
+            }
+            m
+        }
+    };
+    if let Some(p) = secret.filter(|p| !p.is_empty()) {
+        m = m.replace(p, "***");
+    }
+    m
+}
+
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+async fn connect(s: &PgSettings, operation: &str) -> Result<Conn, StateError> {
+    let mut cfg: tokio_postgres::Config = s.conn_str.parse().map_err(|e| {
+        fail(
+            "(conn_str)",
+            "parse the connection string",
+            format!(
+                "expected postgres://user@host:port/db or key=value pairs, found an invalid one: {}",
+                pg_message(&e, None).replace(&s.conn_str, "(conn_str)")
+            ),
+        )
+    })?;
+    let password = cfg
+        .get_password()
+        .map(|p| String::from_utf8_lossy(p).to_string());
+    let host = match cfg.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = cfg.get_ports().first().copied().unwrap_or(5432);
+    let target = format!(
+        "{}@{host}:{port}/{} workspace \"{}\"",
+        cfg.get_user().unwrap_or("?"),
+        cfg.get_dbname().unwrap_or(cfg.get_user().unwrap_or("?")),
+        s.workspace
+    );
+    cfg.application_name(format!("snapform {operation} pid {}", std::process::id()));
+    if cfg.get_connect_timeout().is_none() {
+        cfg.connect_timeout(Duration::from_secs(10));
+    }
+    let (client, connection) = cfg
+        .connect(NoTls)
+        .await
+        .map_err(|e| fail(&target, "connect", pg_message(&e, password.as_deref())))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let table = format!("{}.states", quote_ident(&s.schema_name));
+    Ok(Conn {
+        client,
+        target,
+        table,
+    })
+}
+
+impl PgBackend {
+    pub async fn open(
+        s: &PgSettings,
+        lock_timeout: Duration,
+        operation: &str,
+    ) -> Result<PgBackend, StateError> {
+        let c = connect(s, operation).await?;
+        let setup = format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({SETUP_KEY}); \
+             CREATE SCHEMA IF NOT EXISTS {schema}; \
+             CREATE TABLE IF NOT EXISTS {table} (name text PRIMARY KEY, data jsonb NOT NULL, \
+               serial bigint NOT NULL, lineage text NOT NULL, \
+               updated timestamptz NOT NULL DEFAULT now()); COMMIT;",
+            schema = quote_ident(&s.schema_name),
+            table = c.table
+        );
+        c.client
+            .batch_execute(&setup)
+            .await
+            .map_err(|e| fail(&c.target, "create the states table", pg_message(&e, None)))?;
+        let key = lock_key(&s.schema_name, &s.workspace);
+        let deadline = Instant::now() + lock_timeout;
+        loop {
+            let row = c
+                .client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                .await
+                .map_err(|e| fail(&c.target, "take the lock", pg_message(&e, None)))?;
+            if row.get::<_, bool>(0) {
+                break;
+            }
+            if Instant::now() >= deadline {
+                return Err(StateError::Locked(holder(&c, key).await));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Ok(PgBackend {
+            client: c.client,
+            table: c.table,
+            workspace: s.workspace.clone(),
+            key,
+            target: c.target,
+            last: None,
+            stored: None,
+        })
+    }
+
+    pub fn describe(&self) -> String {
+        format!("pg {}", self.target)
+    }
+
+    pub async fn read(&mut self) -> Result<State, StateError> {
+        let sql = format!("SELECT data::text FROM {} WHERE name = $1", self.table);
+        let row = self
+            .client
+            .query_opt(&sql, &[&self.workspace])
+            .await
+            .map_err(|e| fail(&self.target, "read the state", pg_message(&e, None)))?;
+        let Some(row) = row else {
+            self.stored = None;
+            self.last = None;
+            return Ok(State::new());
+        };
+        let state = parse_state(row.get(0), "pg", &self.target)?;
+        self.stored = Some((state.lineage.clone(), state.serial as i64));
+        self.last = Some(state.clone());
+        Ok(state)
+    }
+
+    pub async fn write(&mut self, state: &mut State, check: bool) -> Result<(), StateError> {
+        if check {
+            super::backend::check_lineage(self.stored.as_ref().map(|s| s.0.as_str()), state)?;
+        }
+        let Some((serial, text)) = prepare(
+            self.last.as_ref(),
+            self.stored.as_ref().map(|s| s.1 as u64),
+            state,
+        )
+        .map_err(|m| fail(&self.target, "encode the state", m))?
+        else {
+            return Ok(());
+        };
+        let target = self.target.clone();
+        let db = |e: tokio_postgres::Error| fail(&target, "write the state", pg_message(&e, None));
+        let tx = self.client.transaction().await.map_err(db)?;
+        let sql = format!(
+            "SELECT lineage, serial FROM {} WHERE name = $1 FOR UPDATE",
+            self.table
+        );
+        let row = tx.query_opt(&sql, &[&self.workspace]).await.map_err(db)?;
+        let now: Option<(String, i64)> = row.map(|r| (r.get(0), r.get(1)));
+        if check && let Some((lineage, _)) = &now {
+            super::backend::check_lineage(Some(lineage), state)?;
+        }
+        if now != self.stored {
+            let found = match &now {
+                Some((l, s)) => format!("lineage {l} serial {s}"),
+                None => "no state".into(),
+            };
+            let expected = match &self.stored {
+                Some((l, s)) => format!("lineage {l} serial {s}"),
+                None => "no state".into(),
+            };
+            return Err(fail(
+                &self.target,
+                "write the state",
+                format!(
+                    "the stored state changed while this run held the lock: expected {expected}, found {found}; nothing was written"
+                ),
+            ));
+        }
+        let sql = format!(
+            "INSERT INTO {} (name, data, serial, lineage, updated) \
+             VALUES ($1, $2::text::jsonb, $3, $4, now()) \
+             ON CONFLICT (name) DO UPDATE SET data = excluded.data, serial = excluded.serial, \
+             lineage = excluded.lineage, updated = excluded.updated",
+            self.table
+        );
+        let serial_i = serial as i64;
+        tx.execute(&sql, &[&self.workspace, &text, &serial_i, &state.lineage])
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        state.serial = serial;
+        self.stored = Some((state.lineage.clone(), serial_i));
+        self.last = Some(state.clone());
+        Ok(())
+    }
+
+    pub async fn unlock(self) -> Result<(), StateError> {
+        self.client
+            .query_one("SELECT pg_advisory_unlock($1)", &[&self.key])
+            .await
+            .map_err(|e| fail(&self.target, "release the lock", pg_message(&e, None)))?;
+        Ok(())
+    }
+}
+
+/// Who holds the advisory lock `key`, from `pg_locks` and `pg_stat_activity`.
+async fn holder(c: &Conn, key: i64) -> String {
+    let (hi, lo) = (((key as u64) >> 32) as u32, key as u64 as u32);
+    let sql = "SELECT a.pid, coalesce(a.application_name, ''), \
+               coalesce(host(a.client_addr), 'local socket'), \
+               coalesce(to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') \
+               FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+               WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 \
+               AND l.objsubid = 1";
+    match c.client.query_opt(sql, &[&hi, &lo]).await {
+        Ok(Some(r)) => {
+            let app: String = r.get(1);
+            format!(
+                "PostgreSQL session pid {} \"{}\" from {} since {}; {}",
+                r.get::<_, i32>(0),
+                if app.is_empty() {
+                    "unnamed client"
+                } else {
+                    &app
+                },
+                r.get::<_, String>(2),
+                r.get::<_, String>(3),
+                c.target
+            )
+        }
+        Ok(None) => format!("an advisory lock on {} (holder not visible)", c.target),
+        Err(e) => format!("{}; holder unknown: {}", c.target, pg_message(&e, None)),
+    }
+}
+
+/// Reads a workspace's state without the lock; no table or no row is an empty state.
+pub async fn read_unlocked(s: &PgSettings) -> Result<State, StateError> {
+    let c = connect(s, "read").await?;
+    let exists = c
+        .client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&c.table])
+        .await
+        .map_err(|e| fail(&c.target, "read the state", pg_message(&e, None)))?;
+    if !exists.get::<_, bool>(0) {
+        return Ok(State::new());
+    }
+    let sql = format!("SELECT data::text FROM {} WHERE name = $1", c.table);
+    match c.client.query_opt(&sql, &[&s.workspace]).await {
+        Ok(Some(row)) => parse_state(row.get(0), "pg", &c.target),
+        Ok(None) => Ok(State::new()),
+        Err(e) => Err(fail(&c.target, "read the state", pg_message(&e, None))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_key_is_stable_and_distinct_per_workspace() {
+        assert_eq!(
+            lock_key("snapform", "default"),
+            lock_key("snapform", "default")
+        );
+        assert_ne!(
+            lock_key("snapform", "default"),
+            lock_key("snapform", "prod")
+        );
+        assert_ne!(lock_key("a", "default"), lock_key("b", "default"));
+    }
+
+    #[test]
+    fn identifiers_are_quoted_and_settings_hide_the_connection_string() {
+        assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
+        let s = PgSettings {
+            conn_str: "postgres://u:hunter2@h/db".into(),
+            schema_name: "snapform".into(),
+            workspace: "default".into(),
+        };
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

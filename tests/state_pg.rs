@@ -1,0 +1,187 @@
+//! The `pg` state backend against a real, throwaway PostgreSQL: the binary applies with its state
+//! in the `states` table, a run is refused while another session holds the advisory lock, the
+//! serial grows, and states of another lineage or changed under the lock are refused.
+
+mod cli_support;
+mod pg_support;
+
+use cli_support::Work;
+use pg_support::Postgres;
+use snapform::state::{Backend, BackendSettings, PgSettings, State, StateError, pg_lock_key};
+use std::time::Duration;
+
+const PASSWORD: &str = "s3cret-pg-pass";
+
+fn config(image: &str) -> String {
+    format!(
+        r#"
+snapform {{
+  backend "pg" {{
+    workspace = "default"
+  }}
+}}
+provider "rackspace" {{
+  sandbox = ".snapform/sandbox"
+}}
+data "server" "web" {{
+  name = "web-01"
+}}
+resource "image" "golden" {{
+  server_id = data.server.web.id
+  name      = "{image}"
+}}
+output "image_id" {{
+  value = image.golden.id
+}}
+"#
+    )
+}
+
+async fn row(pg: &Postgres) -> (i64, String, bool) {
+    let c = pg.client("test-reader").await;
+    let r = c
+        .query_one(
+            "SELECT serial, lineage, data->'resources' ? 'image.golden' FROM snapform.states WHERE name = 'default'",
+            &[],
+        )
+        .await
+        .expect("state row");
+    (r.get(0), r.get(1), r.get(2))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn binary_applies_with_state_in_postgres_and_respects_the_lock() {
+    let Some(pg) = Postgres::start() else { return };
+    let conn = pg.conn_str(Some(PASSWORD));
+    let env = [("SNAPFORM_PG_CONN_STR", conn.as_str())];
+    let work = Work::new();
+    work.write("main.snap.hcl", &config("golden-pg"));
+
+    let r = work.run_env(&["apply", "--auto-approve"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        work.state().is_none(),
+        "no local state file with backend pg"
+    );
+    let (serial, lineage, has) = row(&pg).await;
+    assert!(has && serial >= 1, "serial {serial}");
+
+    let r = work.run_env(&["plan", "--detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "a second plan has no changes: {r:?}");
+    let out = work.run_env(&["output", "image_id"], &env);
+    assert_eq!(out.stdout.trim().len(), 36, "{out:?}");
+    let list = work.run_env(&["state", "list"], &env);
+    assert_eq!(list.stdout.trim(), "image.golden", "{list:?}");
+
+    // Another session holds the workspace's lock: the run is refused and names the holder.
+    let holder = pg.client("held-by-test").await;
+    holder
+        .query_one(
+            "SELECT pg_advisory_lock($1)",
+            &[&pg_lock_key("snapform", "default")],
+        )
+        .await
+        .unwrap();
+    let r = work.run_env(&["plan", "--lock-timeout", "1s"], &env);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("locked"), "{r:?}");
+    assert!(r.stderr.contains("held-by-test"), "{r:?}");
+    drop(holder);
+
+    // A change bumps the serial; the lineage stays.
+    work.write("main.snap.hcl", &config("golden-pg-2"));
+    let r = work.run_env(&["apply", "--auto-approve", "--lock-timeout", "10s"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    let (serial2, lineage2, _) = row(&pg).await;
+    assert!(serial2 > serial, "{serial2} > {serial}");
+    assert_eq!(lineage2, lineage);
+
+    // A saved plan is refused once the stored state is another lineage.
+    let r = work.run_env(&["plan", "--out", "p.json"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    pg.client("test-writer")
+        .await
+        .execute(
+            "UPDATE snapform.states SET lineage = 'other', \
+             data = jsonb_set(data, '{lineage}', '\"other\"') WHERE name = 'default'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let r = work.run_env(&["apply", "p.json"], &env);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("stale"), "{r:?}");
+
+    let r = work.run_env(&["plan"], &[("SNAPFORM_PG_CONN_STR", "")]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("SNAPFORM_PG_CONN_STR"), "{r:?}");
+    for r in [&out, &list] {
+        assert!(!r.stderr.contains(PASSWORD) && !r.stdout.contains(PASSWORD));
+    }
+}
+
+fn settings(pg: &Postgres, workspace: &str) -> BackendSettings {
+    BackendSettings::Pg(PgSettings {
+        conn_str: pg.conn_str(Some(PASSWORD)),
+        schema_name: "custom".into(),
+        workspace: workspace.into(),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pg_backend_locks_bumps_serial_and_refuses_foreign_or_changed_state() {
+    let Some(pg) = Postgres::start() else { return };
+    let s = settings(&pg, "lib");
+    let mut a = Backend::open(&s, Duration::ZERO, "apply").await.unwrap();
+    let mut st = a.read().await.unwrap();
+    a.write(&mut st).await.unwrap();
+    assert_eq!(st.serial, 0, "an empty new state is not stored");
+    st.cursors.insert("c".into(), "1".into());
+    a.write(&mut st).await.unwrap();
+    a.write(&mut st).await.unwrap();
+    assert_eq!(st.serial, 1, "unchanged content is not rewritten");
+
+    // Locked: a second open waits, then fails naming the holder; other workspaces are free.
+    let err = Backend::open(&s, Duration::from_millis(400), "plan")
+        .await
+        .err()
+        .expect("locked");
+    assert!(matches!(err, StateError::Locked(_)), "{err}");
+    assert!(err.to_string().contains("snapform apply pid"), "{err}");
+    assert!(!err.to_string().contains(PASSWORD), "{err}");
+    let other = Backend::open(&settings(&pg, "other"), Duration::ZERO, "plan").await;
+    assert!(other.is_ok(), "another workspace has its own lock");
+    assert_eq!(snapform::state::read_unlocked(&s).await.unwrap(), st);
+
+    // Another lineage is refused; `replace` takes it.
+    let mut foreign = State::new();
+    foreign.cursors.insert("c".into(), "2".into());
+    let err = a.write(&mut foreign).await.unwrap_err();
+    assert!(matches!(err, StateError::Lineage { .. }), "{err}");
+    a.replace(&mut foreign).await.unwrap();
+    assert_eq!(foreign.serial, 2, "above the stored serial");
+
+    // Someone wrote behind the lock: nothing is written, the message says what changed.
+    pg.client("test-writer")
+        .await
+        .execute(
+            "UPDATE custom.states SET serial = 7 WHERE name = 'lib'",
+            &[],
+        )
+        .await
+        .unwrap();
+    foreign.cursors.insert("c".into(), "3".into());
+    let err = a.write(&mut foreign).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("changed while this run held the lock"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("found lineage"), "{err}");
+
+    // Unlocked, the next run gets the lock at once.
+    a.unlock().await.unwrap();
+    let mut b = Backend::open(&s, Duration::ZERO, "apply").await.unwrap();
+    assert_eq!(b.read().await.unwrap().lineage, foreign.lineage);
+    b.unlock().await.unwrap();
+}
