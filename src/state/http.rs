@@ -5,9 +5,9 @@
 //! that speaks HTTP (ARCHITECTURE.md).
 
 use super::backend::{check_lineage, parse_state, prepare};
+use super::lock_info::{LockInfo, describe_holder, snippet};
 use super::{State, StateError};
 use reqwest::{Method, StatusCode};
-use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 /// Settings of `backend "http"`.
@@ -34,26 +34,6 @@ impl std::fmt::Debug for HttpSettings {
             .field("password", &self.password.as_ref().map(|_| "(redacted)"))
             .finish_non_exhaustive()
     }
-}
-
-/// The lock-info document of the protocol.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct LockInfo {
-    #[serde(rename = "ID", default)]
-    pub id: String,
-    #[serde(default)]
-    pub operation: String,
-    #[serde(default)]
-    pub info: String,
-    #[serde(default)]
-    pub who: String,
-    #[serde(default)]
-    pub version: String,
-    #[serde(default)]
-    pub created: String,
-    #[serde(default)]
-    pub path: String,
 }
 
 /// An open http state; holds the server-side lock (if locking is configured) until unlock/drop.
@@ -128,35 +108,6 @@ async fn send(
     Ok((status, resp.text().await.unwrap_or_default()))
 }
 
-fn snippet(body: &str) -> String {
-    let t = body.trim();
-    if t.is_empty() {
-        return "(empty body)".into();
-    }
-    t.chars().take(200).collect()
-}
-
-fn describe_holder(body: &str) -> String {
-    match serde_json::from_str::<LockInfo>(body) {
-        Ok(l) if !l.id.is_empty() || !l.who.is_empty() => format!(
-            "held by {} for {}, lock ID {}, since {}",
-            if l.who.is_empty() { "?" } else { &l.who },
-            if l.operation.is_empty() {
-                "?"
-            } else {
-                &l.operation
-            },
-            l.id,
-            if l.created.is_empty() {
-                "?"
-            } else {
-                &l.created
-            }
-        ),
-        _ => format!("holder unknown: {}", snippet(body)),
-    }
-}
-
 impl HttpBackend {
     pub async fn open(
         s: &HttpSettings,
@@ -174,15 +125,7 @@ impl HttpBackend {
         let Some(lock_url) = s.lock_address.clone() else {
             return Ok(b);
         };
-        let info = LockInfo {
-            id: uuid::Uuid::new_v4().to_string(),
-            operation: format!("OperationType{}", capitalize(operation)),
-            info: String::new(),
-            who: who(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            path: String::new(),
-        };
+        let info = LockInfo::new(operation);
         let body = serde_json::to_string(&info).unwrap_or_default();
         let m = method(s, &s.lock_method)?;
         let deadline = Instant::now() + lock_timeout;
@@ -362,24 +305,6 @@ pub async fn read_unlocked(s: &HttpSettings) -> Result<State, StateError> {
     Ok(get(&http, s).await?.unwrap_or_default())
 }
 
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-fn who() -> String {
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    let host = std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into());
-    format!("{user}@{host} (snapform pid {})", std::process::id())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,28 +328,5 @@ mod tests {
                 .to_string()
                 .contains("hunter2")
         );
-    }
-
-    #[test]
-    fn lock_info_uses_the_protocol_field_names() {
-        let l = LockInfo {
-            id: "1".into(),
-            who: "me".into(),
-            ..LockInfo::default()
-        };
-        let j = serde_json::to_value(&l).unwrap();
-        for k in [
-            "ID",
-            "Operation",
-            "Info",
-            "Who",
-            "Version",
-            "Created",
-            "Path",
-        ] {
-            assert!(j.get(k).is_some(), "{k} in {j}");
-        }
-        assert!(describe_holder(&j.to_string()).contains("held by me"));
-        assert_eq!(capitalize("apply"), "Apply");
     }
 }

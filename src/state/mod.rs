@@ -4,6 +4,7 @@
 mod backend;
 mod http;
 mod local;
+mod lock_info;
 mod pg;
 
 pub use backend::{Backend, BackendSettings, read_unlocked};

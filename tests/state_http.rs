@@ -1,0 +1,262 @@
+//! The `http` state backend against a real HTTP state server (axum, in this test) that speaks
+//! the protocol of Terraform's http backend: GET/POST/DELETE on the state address, LOCK/UNLOCK
+//! with a JSON lock-info body, 423 with the holder's lock info on conflict, basic auth.
+
+mod cli_support;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State as Ext};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use cli_support::Work;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+const PASSWORD: &str = "hunter2-http-pass";
+
+#[derive(Default)]
+struct Server {
+    state: Option<Bytes>,
+    lock: Option<Value>,
+    /// "METHOD ?query" per request, in order.
+    log: Vec<String>,
+}
+
+type Shared = Arc<Mutex<Server>>;
+
+async fn handle(
+    Ext(srv): Ext<Shared>,
+    method: Method,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let want = format!("Basic {}", base64_basic(&format!("ci:{PASSWORD}")));
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(want.as_str()) {
+        return (StatusCode::UNAUTHORIZED, "bad credentials").into_response();
+    }
+    let mut s = srv.lock().unwrap();
+    let id = q.get("ID").cloned().unwrap_or_default();
+    s.log.push(format!("{method} {id}"));
+    let held = s
+        .lock
+        .as_ref()
+        .map(|l| l["ID"].as_str().unwrap_or("").to_string());
+    match method.as_str() {
+        "GET" => match &s.state {
+            Some(b) => (StatusCode::OK, b.clone()).into_response(),
+            None => StatusCode::NO_CONTENT.into_response(),
+        },
+        "POST" => {
+            if held.is_some() && held.as_deref() != Some(id.as_str()) {
+                return (StatusCode::LOCKED, s.lock.clone().unwrap().to_string()).into_response();
+            }
+            if serde_json::from_slice::<Value>(&body).is_err() {
+                return (StatusCode::BAD_REQUEST, "not JSON").into_response();
+            }
+            s.state = Some(body);
+            StatusCode::OK.into_response()
+        }
+        "DELETE" => {
+            s.state = None;
+            StatusCode::OK.into_response()
+        }
+        "LOCK" => {
+            if let Some(l) = &s.lock {
+                return (StatusCode::LOCKED, l.to_string()).into_response();
+            }
+            let info: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            if info["ID"].as_str().unwrap_or("").is_empty() {
+                return (StatusCode::BAD_REQUEST, "lock info without ID").into_response();
+            }
+            s.lock = Some(info);
+            StatusCode::OK.into_response()
+        }
+        "UNLOCK" => {
+            let info: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            match &held {
+                Some(h) if info["ID"].as_str() != Some(h) => {
+                    (StatusCode::CONFLICT, s.lock.clone().unwrap().to_string()).into_response()
+                }
+                _ => {
+                    s.lock = None;
+                    StatusCode::OK.into_response()
+                }
+            }
+        }
+        _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
+    }
+}
+
+/// Basic-auth encoding, written out so the test shares nothing with the code under test.
+fn base64_basic(s: &str) -> String {
+    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = s.as_bytes();
+    let mut out = String::new();
+    for c in b.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+async fn serve() -> (Shared, String) {
+    let srv: Shared = Arc::default();
+    let app = axum::Router::new()
+        .route("/state/{name}", axum::routing::any(handle))
+        .with_state(srv.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/state/x", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (srv, url)
+}
+
+fn config(url: &str, password: &str, image: &str) -> String {
+    format!(
+        r#"
+snapform {{
+  backend "http" {{
+    address        = "{url}"
+    lock_address   = "{url}"
+    unlock_address = "{url}"
+    username       = "ci"
+    password       = "{password}"
+  }}
+}}
+provider "rackspace" {{
+  sandbox = ".snapform/sandbox"
+}}
+data "server" "web" {{
+  name = "web-01"
+}}
+resource "image" "golden" {{
+  server_id = data.server.web.id
+  name      = "{image}"
+}}
+output "image_id" {{
+  value = image.golden.id
+}}
+"#
+    )
+}
+
+fn stored(srv: &Shared) -> Value {
+    let s = srv.lock().unwrap();
+    serde_json::from_slice(s.state.as_ref().expect("a stored state")).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn binary_keeps_state_on_an_http_state_server_and_respects_its_lock() {
+    let (srv, url) = serve().await;
+    let work = Work::new();
+    work.write("main.snap.hcl", &config(&url, PASSWORD, "golden-http"));
+
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        work.state().is_none(),
+        "no local state file with backend http"
+    );
+    let st = stored(&srv);
+    assert!(st["resources"]["image.golden"]["id"].is_string(), "{st}");
+    let serial = st["serial"].as_u64().unwrap();
+    {
+        let s = srv.lock().unwrap();
+        assert!(s.lock.is_none(), "the lock is released after the run");
+        assert_eq!(
+            s.log.first().map(String::as_str),
+            Some("LOCK "),
+            "{:?}",
+            s.log
+        );
+        assert!(
+            s.log.iter().any(|l| l.starts_with("POST ") && l.len() > 10),
+            "POST carries ?ID=: {:?}",
+            s.log
+        );
+        assert!(s.log.last().unwrap().starts_with("UNLOCK"), "{:?}", s.log);
+    }
+
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "a second plan has no changes: {r:?}");
+    let out = work.run(&["output", "image_id"]);
+    assert_eq!(
+        out.stdout.trim(),
+        st["resources"]["image.golden"]["id"].as_str().unwrap(),
+        "{out:?}"
+    );
+
+    // Someone else holds the lock: refused with who holds it.
+    srv.lock().unwrap().lock = Some(json!({
+        "ID": "lock-7", "Operation": "OperationTypeApply", "Who": "alice@ci-runner",
+        "Version": "1.6.0", "Created": "2026-01-01T00:00:00Z", "Info": "", "Path": ""
+    }));
+    let r = work.run(&["apply", "--auto-approve", "--lock-timeout", "1s"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("locked"), "{r:?}");
+    assert!(
+        r.stderr.contains("alice@ci-runner") && r.stderr.contains("lock-7"),
+        "{r:?}"
+    );
+    srv.lock().unwrap().lock = None;
+
+    // A change bumps the serial and keeps the lineage.
+    work.write("main.snap.hcl", &config(&url, PASSWORD, "golden-http-2"));
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let st2 = stored(&srv);
+    assert!(st2["serial"].as_u64().unwrap() > serial, "{st2}");
+    assert_eq!(st2["lineage"], st["lineage"]);
+
+    // A run that fails while holding the lock (corrupt state) still releases it.
+    let good = srv
+        .lock()
+        .unwrap()
+        .state
+        .replace(Bytes::from_static(b"{not json"));
+    let r = work.run(&["plan"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("not valid"), "{r:?}");
+    assert!(
+        srv.lock().unwrap().lock.is_none(),
+        "released on the error path"
+    );
+    srv.lock().unwrap().state = good;
+
+    // Wrong credentials: the status is reported, the password never is.
+    work.write(
+        "main.snap.hcl",
+        &config(&url, "wrong-pass", "golden-http-2"),
+    );
+    let r = work.run(&["plan"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("401"), "{r:?}");
+    assert!(!r.stderr.contains("wrong-pass"), "{r:?}");
+
+    // The password may come from the environment instead of the configuration.
+    let cfg = config(&url, PASSWORD, "golden-http-2")
+        .replace(&format!("    password       = \"{PASSWORD}\"\n"), "");
+    work.write("main.snap.hcl", &cfg);
+    let r = work.run_env(
+        &["plan", "--detailed-exitcode"],
+        &[("SNAPFORM_HTTP_PASSWORD", PASSWORD)],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    for r in [&r, &out] {
+        assert!(
+            !r.stderr.contains(PASSWORD) && !r.stdout.contains(PASSWORD),
+            "{r:?}"
+        );
+    }
+}
