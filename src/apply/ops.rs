@@ -99,6 +99,11 @@ pub async fn run(t: Task) -> Result<Option<ResourceState>, String> {
             delete(&t).await?;
             Ok(None)
         }
+        (_, Action::Replace) if c.create_before_destroy => {
+            let new = create(&t).await?;
+            delete(&t).await?;
+            Ok(Some(new))
+        }
         (_, Action::Replace) => {
             delete(&t).await?;
             create(&t).await.map(Some)

@@ -70,10 +70,40 @@ pub struct VarArgs {
     pub var_files: Vec<PathBuf>,
 }
 
+/// Flags that shape a plan (shared by plan, apply and destroy).
+#[derive(Args, Debug, Clone)]
+pub struct PlanFlags {
+    /// Plan only this resource (and what it depends on); repeatable.
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
+    /// Replace this resource instance even if nothing changed; repeatable.
+    #[arg(long = "replace", value_name = "ADDR")]
+    pub replace: Vec<String>,
+    /// Read the cloud before planning (`--refresh=false` trusts the state).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+    /// Change nothing in the cloud: record in state what the cloud has.
+    #[arg(long)]
+    pub refresh_only: bool,
+}
+
+impl Default for PlanFlags {
+    fn default() -> Self {
+        PlanFlags {
+            targets: Vec::new(),
+            replace: Vec::new(),
+            refresh: true,
+            refresh_only: false,
+        }
+    }
+}
+
 #[derive(Args, Debug, Clone, Default)]
 pub struct PlanArgs {
     #[command(flatten)]
     pub vars: VarArgs,
+    #[command(flatten)]
+    pub flags: PlanFlags,
     /// Write the plan to FILE, for `apply FILE`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -97,6 +127,8 @@ pub struct ApplyArgs {
     pub plan_file: Option<PathBuf>,
     #[command(flatten)]
     pub vars: VarArgs,
+    #[command(flatten)]
+    pub flags: PlanFlags,
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,

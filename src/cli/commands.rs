@@ -1,7 +1,7 @@
 //! The commands: each builds its options, runs the layers in order and maps the result to an
 //! exit code (0 ok, 1 error, 2 changes present with `--detailed-exitcode`).
 
-use super::args::{ApplyArgs, Cli, Command, PlanArgs, SandboxCommand, StateCommand};
+use super::args::{ApplyArgs, Cli, Command, PlanArgs, PlanFlags, SandboxCommand, StateCommand};
 use super::connect::{Connected, connect};
 use super::progress::Progress;
 use super::workspace::{self, Workspace};
@@ -102,7 +102,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
             outln!("{}", serde_json::to_string_pretty(rs).unwrap_or_default());
             Ok(0)
         }
-        Command::State(s) => super::state_cmd::run(&dir, s),
+        Command::State(s) => super::state_cmd::run(&dir, s).await,
         Command::Fmt(a) => super::fmt::run(&dir, a),
         Command::Graph => super::inspect::graph(&dir),
         Command::Import(a) => super::import::run(&dir, a).await,
@@ -188,15 +188,35 @@ async fn make_plan(
     state: &State,
     conn: &Connected,
     destroy: bool,
+    flags: &PlanFlags,
 ) -> Result<Plan, CliError> {
     if !state.journal.is_empty() {
         return Err(CliError::msg(
             "state has unreconciled intents; this is a bug (reconcile runs first)",
         ));
     }
-    let mut refreshed: Refreshed = refresh::refresh(state, &conn.clients).await?;
+    let mut refreshed: Refreshed = if flags.refresh {
+        refresh::refresh(state, &conn.clients).await?
+    } else {
+        // Trust the state: the planner uses recorded attributes when nothing was refreshed.
+        Refreshed {
+            image_api: conn.clients.by_key.values().all(|c| c.has_image_api()),
+            ..Refreshed::default()
+        }
+    };
+    for t in flags.targets.iter().chain(&flags.replace) {
+        let base = crate::config::base_address(t);
+        if !ws.cfg.resources.contains_key(base) && !state.resources.contains_key(t) {
+            return Err(CliError::msg(format!(
+                "{t} is neither declared in the configuration nor in state; expected a resource address such as image.golden or image.nightly[0]"
+            )));
+        }
+    }
     let strict = plan::Options {
         destroy,
+        targets: flags.targets.clone(),
+        replace: flags.replace.iter().cloned().collect(),
+        refresh_only: flags.refresh_only,
         ..plan::Options::default()
     };
     // While data sources are still being read, an unknown count/for_each is not an error yet.
@@ -256,7 +276,7 @@ async fn plan_cmd(dir: &Path, a: PlanArgs) -> Result<u8, CliError> {
     let mut state = backend.read().await?;
     let conn = connect(&ws).await?;
     reconcile_journal(&mut state, &mut backend, &conn).await?;
-    let p = make_plan(&ws, &state, &conn, a.destroy).await?;
+    let p = make_plan(&ws, &state, &conn, a.destroy, &a.flags).await?;
     if a.json {
         outln!("{}", plan_json(&p));
     } else {
@@ -363,10 +383,10 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
                 state.lineage = p.state_lineage.clone();
             }
             // Refuse if an object changed in the cloud since it was planned.
-            let now = make_plan(&ws, &state, &conn, p.destroy).await?;
+            let now = make_plan(&ws, &state, &conn, p.destroy, &PlanFlags::default()).await?;
             for c in &p.changes {
                 let again = now.changes.iter().find(|n| n.address == c.address);
-                if again.map(|n| (&n.before, n.action)) != Some((&c.before, c.action)) {
+                if again.map(|n| &n.before) != Some(&c.before) {
                     return Err(CliError::msg(format!(
                         "Saved plan is stale: {} changed since the plan was made. Run plan again.",
                         c.address
@@ -377,7 +397,7 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
             p
         }
         None => {
-            let p = make_plan(&ws, &state, &conn, destroy).await?;
+            let p = make_plan(&ws, &state, &conn, destroy, &a.flags).await?;
             outp!("{}", render::plan(&p));
             if !p.has_changes() {
                 if p.changes

@@ -17,6 +17,16 @@ pub fn plan(p: &Plan) -> String {
         }
         out.push('\n');
     }
+    if p.refresh_only {
+        if p.drift.is_empty() {
+            out.push_str("No changes. The state matches the cloud.\n");
+        } else {
+            out.push_str(
+                "This is a refresh-only plan: apply records the changes above in state and changes nothing in the cloud.\n",
+            );
+        }
+        return out;
+    }
     let visible: Vec<&Change> = p
         .changes
         .iter()

@@ -198,9 +198,11 @@ fn declared_keys(desired: &Map) -> Vec<String> {
 }
 
 /// Chooses the action for a configured resource and computes its planned attributes.
+#[allow(clippy::too_many_arguments)]
 pub fn diff(
     block: &ObjectBlock,
     addr: &str,
+    force_replace: bool,
     desired: &Map,
     prior: Option<&ResourceState>,
     current: Option<&Map>,
@@ -241,6 +243,7 @@ pub fn diff(
         deps: vec![],
         key: None,
         each_value: None,
+        create_before_destroy: false,
     };
     let unknown_computed = |after: &mut Map| {
         for a in sch.attrs.iter().filter(|a| a.computed) {
@@ -284,9 +287,27 @@ pub fn diff(
             }
         }
     }
+    // lifecycle.ignore_changes: the cloud's value stands for these attributes.
+    let ignored = |a: &str| {
+        block
+            .lifecycle
+            .ignore_changes
+            .iter()
+            .any(|i| i == "all" || i == a || i.starts_with(&format!("{a}.")))
+    };
+    for a in &args {
+        if ignored(a) {
+            match before.get(*a) {
+                Some(v) => after.insert((*a).to_string(), v.clone()),
+                None => after.remove(*a),
+            };
+        }
+    }
     let mut changed = Vec::new();
     for a in &args {
-        if normalized(kind, a, before.get(*a)) != normalized(kind, a, desired.get(*a)) {
+        if !ignored(a)
+            && normalized(kind, a, before.get(*a)) != normalized(kind, a, desired.get(*a))
+        {
             changed.push(*a);
         }
     }
@@ -299,12 +320,15 @@ pub fn diff(
         .map(|a| a.to_string())
         .collect();
     let tainted = prior.is_some_and(|p| p.tainted)
+        || force_replace
         || (kind == "image" && current.get("status") == Some(&Value::str("ERROR")));
     change.before = Some(before.clone());
     if tainted || !forces.is_empty() {
         change.action = Action::Replace;
         change.replace_paths = forces;
-        if tainted {
+        if force_replace {
+            change.reason = Some("replacement was requested with --replace".into());
+        } else if tainted {
             change.reason = Some("it is tainted (its creation failed)".into());
         }
         unknown_computed(&mut after);
@@ -347,6 +371,7 @@ pub fn destroy_change(
         deps: prior.dependencies.clone(),
         key: None,
         each_value: None,
+        create_before_destroy: false,
     };
     if current.is_none() {
         c.action = Action::NoOp;

@@ -121,6 +121,7 @@ pub fn plan(
                             deps: graph.object_deps(addr).into_iter().collect(),
                             key: inst.key.clone(),
                             each_value: inst.each_value.clone(),
+                            create_before_destroy: false,
                         });
                     }
                     Value::Unknown
@@ -183,7 +184,14 @@ pub fn plan(
                     None
                 } else {
                     Some(kinds::diff(
-                        block, iaddr, &desired, prior, current, refreshed, &mut drift,
+                        block,
+                        iaddr,
+                        opts.replace.contains(iaddr),
+                        &desired,
+                        prior,
+                        current,
+                        refreshed,
+                        &mut drift,
                     ))
                 };
                 let value = match &mut change {
@@ -234,6 +242,7 @@ pub fn plan(
         }
     }
 
+    restrict(cfg, graph, &mut changes, &mut diags, opts);
     let edges = execution_edges(&changes, state);
     if opts.destroy {
         outputs.clear();
@@ -250,6 +259,7 @@ pub fn plan(
         state_lineage: state.lineage.clone(),
         state_serial: state.serial,
         destroy: opts.destroy,
+        refresh_only: opts.refresh_only,
         variables: storable_vars(cfg, vars),
         sources: cfg.sources.clone(),
         changes,
@@ -266,6 +276,66 @@ pub fn plan(
         edges,
     };
     (plan, diags)
+}
+
+/// What the options and lifecycle rules do to the planned changes: `--target` keeps only the
+/// targets and what they depend on, `--refresh-only` turns every change into "record what the
+/// cloud has", `create_before_destroy` orders replacements, and `prevent_destroy` refuses
+/// destroying a protected resource.
+fn restrict(
+    cfg: &Config,
+    graph: &Graph,
+    changes: &mut Vec<Change>,
+    diags: &mut Vec<Diagnostic>,
+    opts: &Options,
+) {
+    use crate::config::base_address;
+    if !opts.targets.is_empty() {
+        let mut keep: BTreeSet<String> = BTreeSet::new();
+        for t in &opts.targets {
+            keep.insert(t.clone());
+            keep.insert(base_address(t).to_string());
+            keep.extend(graph.object_deps(base_address(t)));
+        }
+        changes.retain(|c| keep.contains(&c.address) || keep.contains(base_address(&c.address)));
+    }
+    if opts.refresh_only {
+        for c in changes.iter_mut() {
+            if c.action == Action::Read {
+                continue;
+            }
+            c.action = Action::NoOp;
+            c.after = c.before.clone();
+            c.reason = None;
+        }
+        changes.retain(|c| c.action != Action::Read);
+    }
+    for c in changes.iter_mut() {
+        let Some(block) = cfg.resources.get(base_address(&c.address)) else {
+            continue;
+        };
+        if c.action == Action::Replace {
+            c.create_before_destroy = block.lifecycle.create_before_destroy;
+        }
+        // Judged on the final plan only: while data sources are unread, unknown arguments can
+        // look like forced replacements.
+        if block.lifecycle.prevent_destroy
+            && !opts.validate_only
+            && matches!(c.action, Action::Delete | Action::Replace)
+        {
+            diags.push(Diagnostic::error(
+                format!(
+                    "{} has lifecycle.prevent_destroy = true, but this plan would destroy it{}; remove prevent_destroy to allow it",
+                    c.address,
+                    c.reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                ),
+                Some(block.span.clone()),
+            ));
+        }
+    }
 }
 
 /// Variable values a saved plan may hold: not `sensitive` ones, and none that a provider block
@@ -361,6 +431,7 @@ impl Plan {
             .iter()
             .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
             || self.outputs_changed
+            || (self.refresh_only && !self.drift.is_empty())
     }
 }
 

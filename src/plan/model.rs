@@ -3,7 +3,7 @@
 use crate::config::Sources;
 use crate::value::{Map, Value};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Saved plan file format version.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -62,6 +62,9 @@ pub struct Change {
     /// `each.value` under `for_each`.
     #[serde(default)]
     pub each_value: Option<Value>,
+    /// A replacement creates the new object before destroying the old one.
+    #[serde(default)]
+    pub create_before_destroy: bool,
 }
 
 /// A difference between state and the cloud made outside snapform.
@@ -95,6 +98,12 @@ pub struct Options {
     /// A check without the cloud (`validate`): a `count`/`for_each` that is unknown because
     /// data sources were not read is not an error.
     pub validate_only: bool,
+    /// `--target`: plan only these addresses and what they depend on.
+    pub targets: Vec<String>,
+    /// `--replace`: replace these instances even if nothing changed.
+    pub replace: BTreeSet<String>,
+    /// `--refresh-only`: change nothing in the cloud; record what it has.
+    pub refresh_only: bool,
 }
 
 /// A complete plan; also the saved plan file (`plan --out`).
@@ -105,6 +114,9 @@ pub struct Plan {
     pub state_lineage: String,
     pub state_serial: u64,
     pub destroy: bool,
+    /// `--refresh-only`: nothing changes in the cloud; apply records the drift in state.
+    #[serde(default)]
+    pub refresh_only: bool,
     pub variables: BTreeMap<String, Value>,
     /// The configuration the plan was made from, so apply evaluates exactly it.
     pub sources: Sources,

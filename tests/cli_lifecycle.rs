@@ -1,0 +1,195 @@
+//! End-to-end tests of lifecycle rules and plan-shaping flags: prevent_destroy, ignore_changes,
+//! create_before_destroy, --target, --replace, --refresh=false, --refresh-only.
+
+mod cli_support;
+
+use cli_support::{Api, ServedSandbox, Work};
+
+fn provider(sb: &ServedSandbox) -> String {
+    format!(
+        "provider \"rackspace\" {{\n  auth_url = \"{}\"\n  username = \"demo\"\n  api_key  = \"demo\"\n  region   = \"DFW\"\n}}\ndata \"server\" \"web\" {{\n  name = \"web-01\"\n}}\ndata \"server\" \"db\" {{\n  name = \"db-01\"\n}}\n",
+        sb.auth_url()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prevent_destroy_refuses_and_ignore_changes_ignores() {
+    let sb = ServedSandbox::start(&[]);
+    let api = Api::login(&sb.url, "DFW").await;
+    let work = Work::new();
+    let cfg = |server: &str| {
+        format!(
+            "{}resource \"image\" \"keep\" {{\n  server_id = data.server.{server}.id\n  name = \"keep\"\n  metadata = {{ owner = \"ops\" }}\n  lifecycle {{\n    prevent_destroy = true\n    ignore_changes = [metadata]\n  }}\n}}\n",
+            provider(&sb)
+        )
+    };
+    work.write("main.snap.hcl", &cfg("web"));
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let state: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
+    let id = state["resources"]["image.keep"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // ignore_changes: a value changed behind snapform's back is not planned back.
+    api.call(
+        "PUT",
+        &format!("/images/{id}/metadata/owner"),
+        Some(serde_json::json!({"meta": {"owner": "someone-else"}})),
+    )
+    .await;
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    // prevent_destroy: destroy and a forced replacement are refused, naming the resource.
+    let before = work.state();
+    let r = work.run(&["destroy", "--auto-approve"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("image.keep has lifecycle.prevent_destroy"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("main.snap.hcl:"), "{r:?}");
+    work.write("main.snap.hcl", &cfg("db"));
+    let r = work.run(&["plan"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("prevent_destroy"), "{r:?}");
+    assert_eq!(work.state(), before, "state untouched");
+    let (st, _) = api.get(&format!("/images/{id}")).await;
+    assert_eq!(st, 200, "the image is still there");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_before_destroy_and_replace() {
+    let sb = ServedSandbox::start(&[]);
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        &format!(
+            "{}resource \"image\" \"cbd\" {{\n  server_id = data.server.web.id\n  name = \"cbd\"\n  lifecycle {{\n    create_before_destroy = true\n  }}\n}}\n",
+            provider(&sb)
+        ),
+    );
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let old: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
+    let old_id = old["resources"]["image.cbd"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let http = reqwest::Client::new();
+    let _ = http
+        .delete(format!("{}/sandbox/v1/requests", sb.url))
+        .send()
+        .await;
+
+    let r = work.run(&["plan", "--detailed-exitcode", "--replace", "image.cbd"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.contains("image.cbd must be replaced"), "{r:?}");
+    assert!(r.stdout.contains("--replace"), "{r:?}");
+    let r = work.run(&["apply", "--auto-approve", "--replace", "image.cbd"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let log: serde_json::Value = http
+        .get(format!("{}/sandbox/v1/requests", sb.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let routes: Vec<String> = log["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["method"].as_str().unwrap_or(""),
+                e["route"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    let create = routes.iter().position(|r| r == "POST /servers/{id}/action");
+    let delete = routes.iter().position(|r| r == "DELETE /images/{id}");
+    assert!(
+        create.is_some() && delete.is_some() && create < delete,
+        "created before destroyed: {routes:?}"
+    );
+    let new: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
+    assert_ne!(new["resources"]["image.cbd"]["id"], old_id.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn target_refresh_false_and_refresh_only() {
+    let sb = ServedSandbox::start(&[]);
+    let api = Api::login(&sb.url, "DFW").await;
+    let work = Work::new();
+    let cfg = |a: u32, b: u32| {
+        format!(
+            "{}resource \"image_schedule\" \"a\" {{\n  server_id = data.server.web.id\n  retention = {a}\n}}\nresource \"image_schedule\" \"b\" {{\n  server_id = data.server.db.id\n  retention = {b}\n}}\nresource \"image\" \"i\" {{\n  server_id = data.server.web.id\n  name = \"i\"\n  metadata = {{ owner = \"ops\" }}\n}}\n",
+            provider(&sb)
+        )
+    };
+    work.write("main.snap.hcl", &cfg(1, 1));
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    // --target: only the target changes.
+    work.write("main.snap.hcl", &cfg(2, 2));
+    let r = work.run(&["plan", "--target", "image_schedule.a"]);
+    assert!(r.stdout.contains("0 to add, 1 to change"), "{r:?}");
+    assert!(!r.stdout.contains("image_schedule.b"), "{r:?}");
+    let r = work.run(&["apply", "--auto-approve", "--target", "image_schedule.a"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run(&["plan"]);
+    assert!(
+        r.stdout.contains("image_schedule.b will be updated"),
+        "{r:?}"
+    );
+    assert!(!r.stdout.contains("image_schedule.a will"), "{r:?}");
+    let r = work.run(&["plan", "--target", "image.nope"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("image.nope is neither declared"), "{r:?}");
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    // --refresh-only: drift is recorded in state, nothing changes in the cloud.
+    let state: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
+    let id = state["resources"]["image.i"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    api.call(
+        "PUT",
+        &format!("/images/{id}/metadata/owner"),
+        Some(serde_json::json!({"meta": {"owner": "mallory"}})),
+    )
+    .await;
+    let r = work.run(&["plan", "--refresh-only", "--detailed-exitcode"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stdout.contains("metadata changed outside snapform"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("refresh-only"), "{r:?}");
+    let r = work.run(&["apply", "--refresh-only", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let (_, md) = api.get(&format!("/images/{id}/metadata")).await;
+    assert_eq!(md["metadata"]["owner"], "mallory", "the cloud is unchanged");
+    assert!(
+        work.state().unwrap().contains("mallory"),
+        "state records the drift"
+    );
+    let r = work.run(&["plan", "--refresh-only", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    // --refresh=false trusts the state: an image deleted behind snapform's back goes unnoticed.
+    let (st, _) = api.call("DELETE", &format!("/images/{id}"), None).await;
+    assert_eq!(st, 204);
+    let r = work.run(&["plan", "--refresh=false"]);
+    assert!(!r.stdout.contains("image.i will be created"), "{r:?}");
+    let r = work.run(&["plan"]);
+    assert!(r.stdout.contains("image.i will be created"), "{r:?}");
+}
