@@ -72,6 +72,13 @@ async fn binary_applies_with_state_in_postgres_and_respects_the_lock() {
     assert_eq!(out.stdout.trim().len(), 36, "{out:?}");
     let list = work.run_env(&["state", "list"], &env);
     assert_eq!(list.stdout.trim(), "image.golden", "{list:?}");
+    let pull = work.run_env(&["state", "pull"], &env);
+    let pulled: serde_json::Value = serde_json::from_str(&pull.stdout).expect("state pull JSON");
+    assert_eq!(
+        pulled["lineage"].as_str(),
+        Some(lineage.as_str()),
+        "{pull:?}"
+    );
 
     // Another session holds the workspace's lock: the run is refused and names the holder.
     let holder = pg.client("held-by-test").await;

@@ -1,22 +1,22 @@
 //! `state rm|mv|pull|push` and `force-unlock`: editing the state by hand. Every command holds the
-//! state lock, writes through `LocalBackend` (atomic, previous copy kept as `.backup`) and bumps
-//! the serial; none of them calls the cloud.
+//! state lock of the configured backend (local: atomic, previous copy kept as `.backup`) and
+//! bumps the serial; none of them calls the cloud.
 
 use super::CliError;
 use super::args::{ForceUnlockArgs, LockArgs, StateCommand};
 use super::workspace::STATE_FILE;
 use crate::config::schema;
-use crate::state::{FORMAT_VERSION, LocalBackend, State};
+use crate::state::{Backend, FORMAT_VERSION, State};
 use std::fs::{OpenOptions, TryLockError};
 use std::path::Path;
 use std::time::Duration;
 
-pub fn run(dir: &Path, cmd: StateCommand) -> Result<u8, CliError> {
+pub async fn run(dir: &Path, cmd: StateCommand) -> Result<u8, CliError> {
     match cmd {
-        StateCommand::Rm { addresses, lock } => rm(dir, &addresses, &lock),
-        StateCommand::Mv { from, to, lock } => mv(dir, &from, &to, &lock),
-        StateCommand::Pull { lock } => pull(dir, &lock),
-        StateCommand::Push { file, force, lock } => push(dir, &dir.join(file), force, &lock),
+        StateCommand::Rm { addresses, lock } => rm(dir, &addresses, &lock).await,
+        StateCommand::Mv { from, to, lock } => mv(dir, &from, &to, &lock).await,
+        StateCommand::Pull { lock } => pull(dir, &lock).await,
+        StateCommand::Push { file, force, lock } => push(dir, &dir.join(file), force, &lock).await,
         StateCommand::List | StateCommand::Show { .. } => Err(CliError::msg(
             "state list and state show are run by commands.rs; this is a bug",
         )),
@@ -36,14 +36,17 @@ pub fn lock_timeout(s: &str) -> Result<Duration, CliError> {
         })
 }
 
-fn open(dir: &Path, lock: &LockArgs) -> Result<(LocalBackend, State), CliError> {
-    let mut backend = LocalBackend::open(&dir.join(STATE_FILE), lock_timeout(&lock.lock_timeout)?)?;
-    let state = backend.read()?;
+/// Opens the configured backend (the local file without a `backend` block) and takes its lock.
+async fn open(dir: &Path, lock: &LockArgs, op: &str) -> Result<(Backend, State), CliError> {
+    let settings = super::backend::settings_of_dir(dir)?;
+    let timeout = lock_timeout(&lock.lock_timeout)?;
+    let mut backend = super::backend::open_settings(&settings, timeout, op).await?;
+    let state = backend.read().await?;
     Ok((backend, state))
 }
 
-fn rm(dir: &Path, addresses: &[String], lock: &LockArgs) -> Result<u8, CliError> {
-    let (mut backend, mut state) = open(dir, lock)?;
+async fn rm(dir: &Path, addresses: &[String], lock: &LockArgs) -> Result<u8, CliError> {
+    let (mut backend, mut state) = open(dir, lock, "state-rm").await?;
     // All or nothing: check every address before forgetting any.
     let missing: Vec<&str> = addresses
         .iter()
@@ -63,7 +66,8 @@ fn rm(dir: &Path, addresses: &[String], lock: &LockArgs) -> Result<u8, CliError>
             gone.push(rs);
         }
     }
-    backend.write(&mut state)?;
+    backend.write(&mut state).await?;
+    backend.unlock().await?;
     for rs in gone {
         eprintln!(
             "Removed {} (id {}) from state; the object itself is still in the cloud.",
@@ -74,9 +78,9 @@ fn rm(dir: &Path, addresses: &[String], lock: &LockArgs) -> Result<u8, CliError>
     Ok(0)
 }
 
-fn mv(dir: &Path, from: &str, to: &str, lock: &LockArgs) -> Result<u8, CliError> {
+async fn mv(dir: &Path, from: &str, to: &str, lock: &LockArgs) -> Result<u8, CliError> {
     let (kind, name) = parse_address(to)?;
-    let (mut backend, mut state) = open(dir, lock)?;
+    let (mut backend, mut state) = open(dir, lock, "state-mv").await?;
     let Some(mut rs) = state.resources.remove(from) else {
         return Err(CliError::msg(format!(
             "state mv: expected {from} in state, found no such resource; state has: {}",
@@ -109,7 +113,8 @@ fn mv(dir: &Path, from: &str, to: &str, lock: &LockArgs) -> Result<u8, CliError>
             intent.address = to.to_string();
         }
     }
-    backend.write(&mut state)?;
+    backend.write(&mut state).await?;
+    backend.unlock().await?;
     eprintln!(
         "Moved {from} to {to}; state serial is now {}.",
         state.serial
@@ -152,9 +157,11 @@ fn listing(state: &State) -> String {
     }
 }
 
-fn pull(dir: &Path, lock: &LockArgs) -> Result<u8, CliError> {
-    let (_backend, state) = open(dir, lock)?;
-    if !dir.join(STATE_FILE).exists() {
+async fn pull(dir: &Path, lock: &LockArgs) -> Result<u8, CliError> {
+    let (backend, state) = open(dir, lock, "state-pull").await?;
+    backend.unlock().await?;
+    // Every stored state has a serial of at least 1.
+    if state.serial == 0 {
         eprintln!(
             "No state yet: nothing has been applied in {}.",
             dir.display()
@@ -167,7 +174,7 @@ fn pull(dir: &Path, lock: &LockArgs) -> Result<u8, CliError> {
     Ok(0)
 }
 
-fn push(dir: &Path, file: &Path, force: bool, lock: &LockArgs) -> Result<u8, CliError> {
+async fn push(dir: &Path, file: &Path, force: bool, lock: &LockArgs) -> Result<u8, CliError> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| CliError::msg(format!("cannot read {}: {e}", file.display())))?;
     let mut pushed: State = serde_json::from_str(&text).map_err(|e| {
@@ -183,8 +190,8 @@ fn push(dir: &Path, file: &Path, force: bool, lock: &LockArgs) -> Result<u8, Cli
             pushed.format_version
         )));
     }
-    let (mut backend, current) = open(dir, lock)?;
-    let exists = dir.join(STATE_FILE).exists();
+    let (mut backend, current) = open(dir, lock, "state-push").await?;
+    let exists = current.serial > 0;
     if exists && !force {
         if pushed.lineage != current.lineage {
             return Err(CliError::msg(format!(
@@ -209,7 +216,9 @@ fn push(dir: &Path, file: &Path, force: bool, lock: &LockArgs) -> Result<u8, Cli
     }
     // The written state is newer than both the current and the pushed one.
     pushed.serial = pushed.serial.max(current.serial);
-    backend.write(&mut pushed)?;
+    // Lineage was checked above (or --force given): replace whatever lineage is stored.
+    backend.replace(&mut pushed).await?;
+    backend.unlock().await?;
     eprintln!(
         "Replaced the state with {}; state serial is now {}.",
         file.display(),

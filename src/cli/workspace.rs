@@ -22,12 +22,6 @@ pub struct Workspace {
     pub vars: BTreeMap<String, Value>,
 }
 
-impl Workspace {
-    pub fn state_path(&self) -> PathBuf {
-        self.dir.join(STATE_FILE)
-    }
-}
-
 /// Reads every `*.snap.hcl` in `dir` (not recursive), sorted by name.
 pub fn read_sources(dir: &Path) -> Result<Sources, CliError> {
     let entries = std::fs::read_dir(dir)

@@ -60,8 +60,19 @@ fn redact(url: &str) -> String {
 
 fn fail(s: &HttpSettings, op: &'static str, message: impl Into<String>) -> StateError {
     let mut m: String = message.into();
-    if let Some(p) = s.password.as_deref().filter(|p| !p.is_empty()) {
-        m = m.replace(p, "***");
+    // The configured password and any password written into the URLs.
+    let in_urls = [
+        Some(&s.address),
+        s.lock_address.as_ref(),
+        s.unlock_address.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|u| url::Url::parse(u).ok()?.password().map(str::to_string));
+    for p in s.password.iter().cloned().chain(in_urls) {
+        if !p.is_empty() {
+            m = m.replace(&p, "***");
+        }
     }
     StateError::Backend {
         backend: "http",
@@ -69,6 +80,17 @@ fn fail(s: &HttpSettings, op: &'static str, message: impl Into<String>) -> State
         op,
         message: m,
     }
+}
+
+/// An error with its causes ("error sending request ...: connection refused").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut m = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        m.push_str(&format!(": {c}"));
+        src = c.source();
+    }
+    m
 }
 
 fn client() -> Result<reqwest::Client, String> {
@@ -132,7 +154,7 @@ impl HttpBackend {
         loop {
             let (status, text) = send(&b.http, s, m.clone(), &lock_url, Some(body.clone()))
                 .await
-                .map_err(|e| fail(s, "take the lock", e.to_string()))?;
+                .map_err(|e| fail(s, "take the lock", chain(&e)))?;
             match status.as_u16() {
                 200..=299 => break,
                 409 | 423 => {
@@ -197,7 +219,7 @@ impl HttpBackend {
         let m = method(&self.s, &self.s.update_method)?;
         let (status, body) = send(&self.http, &self.s, m, url.as_str(), Some(text))
             .await
-            .map_err(|e| fail(&self.s, "write the state", e.to_string()))?;
+            .map_err(|e| fail(&self.s, "write the state", chain(&e)))?;
         if !status.is_success() {
             return Err(fail(
                 &self.s,
@@ -261,7 +283,7 @@ async fn unlock(
     let m = method(s, &s.unlock_method)?;
     let (status, text) = send(http, s, m, url, Some(body))
         .await
-        .map_err(|e| fail(s, "release the lock", e.to_string()))?;
+        .map_err(|e| fail(s, "release the lock", chain(&e)))?;
     if !status.is_success() {
         return Err(fail(
             s,
@@ -282,7 +304,7 @@ async fn unlock(
 async fn get(http: &reqwest::Client, s: &HttpSettings) -> Result<Option<State>, StateError> {
     let (status, body) = send(http, s, Method::GET, &s.address, None)
         .await
-        .map_err(|e| fail(s, "read the state", e.to_string()))?;
+        .map_err(|e| fail(s, "read the state", chain(&e)))?;
     match status.as_u16() {
         204 | 404 => Ok(None),
         200 if body.trim().is_empty() => Ok(None),
@@ -323,6 +345,15 @@ mod tests {
             password: Some("hunter2".into()),
         };
         assert!(!format!("{s:?}").contains("hunter2"));
+        let mut in_url = s.clone();
+        in_url.address = "http://u:urlpass@127.0.0.1:1/s".into();
+        let e = fail(
+            &in_url,
+            "read the state",
+            "GET http://u:urlpass@127.0.0.1:1/s",
+        )
+        .to_string();
+        assert!(!e.contains("urlpass"), "{e}");
         assert!(
             !fail(&s, "read the state", "echo hunter2")
                 .to_string()
