@@ -2,26 +2,37 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use reqwest::Method;
-use reqwest::header::LOCATION;
+use reqwest::header::{DATE, LOCATION};
 use serde_json::{Value, json};
 
 use super::http::{Call, Service};
 use super::paging::{self, Next};
-use super::types::{Image, ImageQuery, str_field, string_map, u64_field};
+use super::types::{Image, ImageListing, ImageQuery, str_field, string_map, u64_field};
 use super::{Client, ProviderError, found};
 
 impl Client {
     /// Every image matching `q`, from `GET /images/detail`, following `images_links` until the
     /// last page. One request per page of `page_size` (1000) images; no per-image requests.
     pub async fn list_images(&self, q: &ImageQuery) -> Result<Vec<Image>, ProviderError> {
+        self.list_images_dated(q).await.map(|l| l.images)
+    }
+
+    /// [`Client::list_images`], plus the cloud's clock when the listing started (a cursor for
+    /// a later `changes-since`; see [`ImageListing::cloud_time`]).
+    pub async fn list_images_dated(&self, q: &ImageQuery) -> Result<ImageListing, ProviderError> {
         let mut call = Call::new(
             Method::GET,
             Service::Compute,
             &["images", "detail"],
             "GET /images/detail",
         )
-        .query("limit", self.inner.page_size());
+        .query(
+            "limit",
+            q.limit
+                .map_or_else(|| self.inner.page_size(), |l| l.max(1).to_string()),
+        );
         let filters = [
             ("name", &q.name),
             ("status", &q.status),
@@ -35,14 +46,52 @@ impl Client {
             }
         }
         let operation = call.operation.clone();
-        let items = paging::collect(
-            &self.inner,
-            call,
-            "images",
-            Next::ComputeLinks("images_links"),
-        )
-        .await?;
-        items.iter().map(|v| parse_image(v, &operation)).collect()
+        let got = if q.limit.is_some() {
+            // One page only (a probe of the clock, not a listing).
+            let reply = self.inner.execute(&call).await?;
+            let body = reply.json(&operation)?;
+            let items = body
+                .get("images")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            paging::Collected {
+                first_len: items.len(),
+                first_date: reply
+                    .headers
+                    .get(DATE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+                items,
+            }
+        } else {
+            paging::collect_dated(
+                &self.inner,
+                call,
+                "images",
+                Next::ComputeLinks("images_links"),
+            )
+            .await?
+        };
+        let images = got
+            .items
+            .iter()
+            .map(|v| parse_image(v, &operation))
+            .collect::<Result<Vec<_>, _>>()?;
+        let http_date = got
+            .first_date
+            .as_deref()
+            .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+            .map(|t| t.with_timezone(&Utc));
+        let first_updated = images[..got.first_len.min(images.len())]
+            .iter()
+            .filter_map(|i| parse_time(&i.updated))
+            .max();
+        Ok(ImageListing {
+            images,
+            cloud_time: http_date.max(first_updated),
+            http_date,
+        })
     }
 
     /// `GET /images/{id}`; `None` when the image does not exist.
@@ -100,6 +149,13 @@ impl Client {
         );
         Ok(found(self.inner.execute(&call).await)?.is_some())
     }
+}
+
+/// A cloud timestamp (`YYYY-MM-DDThh:mm:ssZ`, or any RFC 3339 time).
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// The last non-empty path segment of a Location URL, without query or fragment.

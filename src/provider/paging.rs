@@ -31,13 +31,43 @@ pub(crate) async fn collect(
     items_key: &str,
     next: Next,
 ) -> Result<Vec<Value>, ProviderError> {
+    collect_dated(inner, first, items_key, next)
+        .await
+        .map(|c| c.items)
+}
+
+/// A whole listing plus what its first page says about the cloud's clock.
+pub(crate) struct Collected {
+    pub items: Vec<Value>,
+    /// The `Date` header of the first page's answer (HTTP-date), if any.
+    pub first_date: Option<String>,
+    /// How many of `items` came from the first page.
+    pub first_len: usize,
+}
+
+/// [`collect`], keeping the first page's `Date` header (a cursor for `changes-since`).
+pub(crate) async fn collect_dated(
+    inner: &Inner,
+    first: Call,
+    items_key: &str,
+    next: Next,
+) -> Result<Collected, ProviderError> {
     let operation = first.operation.clone();
     let mut call = first;
     let mut items = Vec::new();
     let mut seen = HashSet::new();
     let mut ids = HashSet::new();
+    let mut first_date = None;
+    let mut first_len = 0;
     for page in 1..=MAX_PAGES {
         let reply = inner.execute(&call).await?;
+        if page == 1 {
+            first_date = reply
+                .headers
+                .get(reqwest::header::DATE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+        }
         let mut body = reply.json(&call.operation)?;
         let Some(Value::Array(page_items)) = body.get_mut(items_key).map(Value::take) else {
             return Err(ProviderError::transport(
@@ -54,15 +84,25 @@ pub(crate) async fn collect(
                 None => true,
             }
         }));
+        if page == 1 {
+            first_len = items.len();
+        }
+        let done = |items| {
+            Ok(Collected {
+                items,
+                first_date: first_date.clone(),
+                first_len,
+            })
+        };
         let href = match next {
             Next::ComputeLinks(key) => compute_next(&body, key),
             Next::GlanceNext => body.get("next").and_then(Value::as_str).map(str::to_owned),
         };
         let Some(href) = href.filter(|h| !h.trim().is_empty()) else {
-            return Ok(items);
+            return done(items);
         };
         if empty {
-            return Ok(items);
+            return done(items);
         }
         let service = match next {
             Next::ComputeLinks(_) => Service::Compute,

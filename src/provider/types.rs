@@ -36,6 +36,23 @@ pub struct ImageQuery {
     pub image_type: Option<String>,
     /// ISO-8601 time; the answer then includes DELETED images.
     pub changes_since: Option<String>,
+    /// Ask for one page of at most this many images and do not follow `images_links`.
+    pub limit: Option<u32>,
+}
+
+/// A listing and what it tells about the cloud's clock.
+#[derive(Clone, Debug)]
+pub struct ImageListing {
+    pub images: Vec<Image>,
+    /// The cloud's time when the listing started, as a cursor for `changes-since`: the later
+    /// of the first page's HTTP `Date` and the latest `updated` on that page. Both are read
+    /// from the cloud (never our clock) and neither can be later than the moment the first
+    /// page was read (give or take the second's precision and the front end's skew, which
+    /// the caller's safety margin covers): anything changed after it has a later `updated`.
+    /// `None` when the cloud sent no usable date and no image.
+    pub cloud_time: Option<chrono::DateTime<chrono::Utc>>,
+    /// The first page's `Date` header alone.
+    pub http_date: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// An image, as the compute API's detail view shows it.

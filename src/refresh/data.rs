@@ -74,7 +74,7 @@ pub async fn read_one(
                     status: s(args, "status").map(str::to_string),
                     server_id: s(args, "server_id").map(str::to_string),
                     image_type: s(args, "type").map(str::to_uppercase),
-                    changes_since: None,
+                    ..ImageQuery::default()
                 };
                 client.list_images(&q).await?
             };

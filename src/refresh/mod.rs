@@ -2,12 +2,19 @@
 //! attributes of every resource in state and the results of data sources. It decides nothing.
 //!
 //! Refresh is batched: one paginated image listing per provider serves every `image` and
-//! `image_metadata` resource, whatever their number.
+//! `image_metadata` resource, whatever their number — and incremental: with a cursor in state,
+//! only the images changed since (`incremental.rs`; cursors are stored by apply, `cursor.rs`).
 
+mod cursor;
 mod data;
+mod import;
+mod incremental;
 mod reconcile;
 
+pub use cursor::store_cursors;
 pub use data::{read_data, read_one as read_data_one};
+pub use import::read_import;
+pub use incremental::{SAFETY_MARGIN_SECONDS, WINDOW_DAYS, cursor_key};
 pub use reconcile::{Reconciled, reconcile};
 
 use crate::plan::Refreshed;
@@ -65,22 +72,40 @@ pub async fn refresh(state: &State, clients: &Clients) -> Result<Refreshed, Refr
             .or_default()
             .push(rs);
     }
+    // A provider with no images in state yet still needs a cursor, so that the plan after the
+    // apply that creates them is incremental: one tiny listing tells the cloud's time.
+    for key in clients.by_key.keys() {
+        if !by_provider.contains_key(key.as_str()) && !state.cursors.contains_key(&cursor_key(key))
+        {
+            by_provider.insert(key, Vec::new());
+        }
+    }
     for (key, list) in by_provider {
         let client = clients.get(key)?;
         let needs_images = list
             .iter()
             .any(|r| r.kind == "image" || r.kind == "image_metadata");
-        let images: BTreeMap<String, Image> = if needs_images {
-            client
-                .list_images(&ImageQuery::default())
-                .await?
-                .into_iter()
-                .map(|i| (i.id.clone(), i))
-                .collect()
+        let view = if needs_images {
+            Some(incremental::read(client, key, &list, state).await?)
         } else {
-            BTreeMap::new()
+            None
         };
+        let cursor = match &view {
+            Some(v) => v.cursor.clone(),
+            None if list.is_empty() => probe(client).await,
+            // Nothing listed: what state has is still as good as it was.
+            None => state.cursors.get(&cursor_key(key)).cloned(),
+        };
+        if let Some(c) = cursor {
+            out.cursors.insert(cursor_key(key), c);
+        }
+        let no_images = BTreeMap::new();
+        let images: &BTreeMap<String, Image> = view.as_ref().map_or(&no_images, |v| &v.images);
         for rs in list {
+            if let Some(current) = view.as_ref().and_then(|v| v.unchanged(rs)) {
+                out.resources.insert(rs.address.clone(), current);
+                continue;
+            }
             let current = match rs.kind.as_str() {
                 "image" => match images.get(&rs.id) {
                     Some(img) => Some(image_attrs(client, img).await?),
@@ -109,6 +134,22 @@ pub async fn refresh(state: &State, clients: &Clients) -> Result<Refreshed, Refr
         }
     }
     Ok(out)
+}
+
+/// The cloud's time from one one-image page, for a provider with nothing to list yet. A
+/// failure only means no cursor (the next refresh lists in full).
+async fn probe(client: &Client) -> Option<String> {
+    let q = ImageQuery {
+        limit: Some(1),
+        ..ImageQuery::default()
+    };
+    match client.list_images_dated(&q).await {
+        Ok(l) => l.cloud_time.map(incremental::fmt_time),
+        Err(e) => {
+            tracing::debug!(error = %e, "no changes-since cursor");
+            None
+        }
+    }
 }
 
 /// State attributes of an image resource from the cloud's view of it.
