@@ -48,6 +48,22 @@ pub async fn apply(
         .iter()
         .map(|c| (c.address.as_str(), c))
         .collect();
+    // `moved` blocks rename state entries; `import` blocks add the objects they adopted.
+    for (from, to) in &plan.moves {
+        if let Some(mut rs) = state.resources.remove(from) {
+            rs.address = to.clone();
+            if let Some((_, name)) = base_address(to).split_once('.') {
+                rs.name = name.to_string();
+            }
+            state.resources.insert(to.clone(), rs);
+        }
+    }
+    for (addr, rs) in &plan.imports {
+        state
+            .resources
+            .entry(addr.clone())
+            .or_insert_with(|| rs.clone());
+    }
     // Planned values (unknown where not applied yet); forget objects already gone.
     for c in &plan.changes {
         if let Some(after) = &c.after

@@ -204,6 +204,7 @@ async fn make_plan(
             ..Refreshed::default()
         }
     };
+    read_imports(ws, state, conn, &mut refreshed).await?;
     for t in flags.targets.iter().chain(&flags.replace) {
         let base = crate::config::base_address(t);
         if !ws.cfg.resources.contains_key(base) && !state.resources.contains_key(t) {
@@ -241,6 +242,59 @@ async fn make_plan(
         refreshed.data.extend(read);
     }
     Err(CliError::msg("data sources did not settle; this is a bug"))
+}
+
+/// Reads the objects `import` blocks adopt (those not in state yet) into `refreshed.imports`.
+async fn read_imports(
+    ws: &Workspace,
+    state: &State,
+    conn: &Connected,
+    refreshed: &mut Refreshed,
+) -> Result<(), CliError> {
+    let moved_to: Vec<&str> = ws.cfg.moved.iter().map(|m| m.to.as_str()).collect();
+    for imp in &ws.cfg.imports {
+        if state.resources.contains_key(&imp.to) || moved_to.contains(&imp.to.as_str()) {
+            continue;
+        }
+        let err = |m: String| {
+            CliError::Diagnostics(
+                ws.cfg.sources.clone(),
+                vec![crate::config::Diagnostic::error(m, Some(imp.span.clone()))],
+            )
+        };
+        let Some(block) = ws.cfg.resources.get(crate::config::base_address(&imp.to)) else {
+            return Err(err(format!(
+                "import to {}: no such resource block in the configuration",
+                imp.to
+            )));
+        };
+        let id = super::import::eval_id(ws, &imp.id).map_err(err)?;
+        let keys = super::import::declared_keys(ws, block)?;
+        let provider = ws
+            .cfg
+            .provider(block.provider.as_deref())
+            .map(|p| p.key())
+            .unwrap_or_else(|| "rackspace".into());
+        let client = conn.clients.get(&provider)?;
+        let (attributes, tainted) = refresh::read_import(client, &block.kind, &id, &keys)
+            .await
+            .map_err(|m| err(format!("import {id} to {}: {m}", imp.to)))?;
+        refreshed.imports.insert(
+            imp.to.clone(),
+            crate::state::ResourceState {
+                address: imp.to.clone(),
+                kind: block.kind.clone(),
+                name: block.name.clone(),
+                provider,
+                id,
+                attributes,
+                managed_keys: keys,
+                tainted,
+                dependencies: Vec::new(),
+            },
+        );
+    }
+    Ok(())
 }
 
 /// Adopts images whose creation an interrupted apply started but did not record.

@@ -13,10 +13,9 @@ use super::state_cmd::lock_timeout;
 use super::workspace::{self, Workspace};
 use crate::config::ObjectBlock;
 use crate::config::eval::{self, Scope};
-use crate::provider::Client;
-use crate::refresh::{image_attrs, schedule_attrs};
+
 use crate::state::ResourceState;
-use crate::value::{Map, Value};
+use crate::value::Value;
 use std::path::Path;
 
 pub async fn run(dir: &Path, a: ImportArgs) -> Result<u8, CliError> {
@@ -68,7 +67,10 @@ pub async fn run(dir: &Path, a: ImportArgs) -> Result<u8, CliError> {
         .unwrap_or_else(|| "rackspace".into());
     let conn = connect(&ws).await?;
     let client = conn.clients.get(&provider)?;
-    let (attributes, tainted) = read(client, block, &a.id, &managed_keys).await?;
+    let (attributes, tainted) =
+        crate::refresh::read_import(client, &block.kind, &a.id, &managed_keys)
+            .await
+            .map_err(|m| CliError::msg(format!("import: {m}")))?;
     state.resources.insert(
         addr.to_string(),
         ResourceState {
@@ -93,69 +95,8 @@ pub async fn run(dir: &Path, a: ImportArgs) -> Result<u8, CliError> {
 }
 
 /// Reads the object the way refresh does; returns its state attributes and tainted flag.
-async fn read(
-    client: &Client,
-    block: &ObjectBlock,
-    id: &str,
-    managed_keys: &[String],
-) -> Result<(Map, bool), CliError> {
-    let cloud = |e: crate::provider::ProviderError| CliError::msg(format!("import: {e}"));
-    let owned = |all: &std::collections::BTreeMap<String, String>| -> Value {
-        all.iter()
-            .filter(|(k, _)| managed_keys.contains(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect::<std::collections::BTreeMap<String, String>>()
-            .into()
-    };
-    match block.kind.as_str() {
-        "image" => {
-            let img = client.get_image(id).await.map_err(cloud)?.ok_or_else(|| {
-                CliError::msg(format!(
-                    "import: expected an image with id {id}, found none in the cloud"
-                ))
-            })?;
-            if img.server_id.is_none() {
-                return Err(CliError::msg(format!(
-                    "import: expected a server snapshot, found image {id} (\"{}\") with no server: it is a base image, which snapform never manages as an image resource (use image_metadata to manage keys on it)",
-                    img.name
-                )));
-            }
-            let mut m = image_attrs(client, &img).await.map_err(cloud)?;
-            m.insert("metadata".into(), owned(&img.metadata));
-            Ok((m, img.status == "ERROR"))
-        }
-        "image_schedule" => {
-            let s = client.get_schedule(id).await.map_err(cloud)?.ok_or_else(|| {
-                CliError::msg(format!(
-                    "import: expected server {id} to have a scheduled-images policy, found none (or no such server)"
-                ))
-            })?;
-            Ok((
-                schedule_attrs(id, s.retention, s.day_of_week.as_deref()),
-                false,
-            ))
-        }
-        "image_metadata" => {
-            let img = client.get_image(id).await.map_err(cloud)?.ok_or_else(|| {
-                CliError::msg(format!(
-                    "import: expected an image with id {id}, found none in the cloud"
-                ))
-            })?;
-            let mut m = Map::new();
-            m.insert("id".into(), Value::str(&img.id));
-            m.insert("image_id".into(), Value::str(&img.id));
-            m.insert("all_metadata".into(), img.metadata.clone().into());
-            m.insert("metadata".into(), owned(&img.metadata));
-            Ok((m, false))
-        }
-        other => Err(CliError::msg(format!(
-            "import: resources of type \"{other}\" cannot be imported"
-        ))),
-    }
-}
-
 /// The metadata keys the block declares. Values may be unknown before apply; the keys must not.
-fn declared_keys(ws: &Workspace, block: &ObjectBlock) -> Result<Vec<String>, CliError> {
+pub(super) fn declared_keys(ws: &Workspace, block: &ObjectBlock) -> Result<Vec<String>, CliError> {
     let Some(def) = block.attrs.get("metadata") else {
         return Ok(Vec::new());
     };
@@ -183,5 +124,26 @@ fn declared_keys(ws: &Workspace, block: &ObjectBlock) -> Result<Vec<String>, Cli
             "import: expected the metadata keys of {} to be known from variables and locals, found an expression whose keys are known only after apply; write the keys out in an object literal",
             block.addr
         ))),
+    }
+}
+
+/// The id of an `import` block: a string known from variables and locals.
+pub(super) fn eval_id(ws: &Workspace, id: &crate::config::Expr) -> Result<String, String> {
+    let mut scope = Scope::new();
+    for (k, v) in &ws.vars {
+        scope.set(&format!("var.{k}"), v.clone());
+    }
+    for (name, l) in &ws.cfg.locals {
+        if let Ok(v) = eval::eval(&l.value, &scope) {
+            scope.set(&format!("local.{name}"), v);
+        }
+    }
+    match eval::eval(id, &scope) {
+        Ok(Value::String(s)) if !s.is_empty() => Ok(s),
+        Ok(other) => Err(format!(
+            "the id of an import block must be a non-empty string known before apply, found {}",
+            other.type_name()
+        )),
+        Err(d) => Err(d.message),
     }
 }

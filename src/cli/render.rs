@@ -27,12 +27,50 @@ pub fn plan(p: &Plan) -> String {
         }
         return out;
     }
+    // State-only changes: moves, imports and objects leaving state without being destroyed.
+    let mut state_only = String::new();
+    for (from, to) in &p.moves {
+        let _ = writeln!(state_only, "  # {from} has moved to {to}");
+    }
+    for addr in p.imports.keys() {
+        let what = match p
+            .changes
+            .iter()
+            .find(|c| &c.address == addr)
+            .map(|c| c.action)
+        {
+            Some(Action::Update) => "will be imported and updated in-place (see below)",
+            Some(Action::Replace) => "will be imported, then replaced (see below)",
+            _ => "will be imported",
+        };
+        let _ = writeln!(state_only, "  # {addr} {what}");
+    }
+    for c in p
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::NoOp && c.after.is_none())
+    {
+        let _ = writeln!(
+            state_only,
+            "  # {} will be removed from state; the object stays in the cloud{}",
+            c.address,
+            c.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        );
+    }
+    if !state_only.is_empty() {
+        out.push_str("snapform will change the state only:\n\n");
+        out.push_str(&state_only);
+        out.push('\n');
+    }
     let visible: Vec<&Change> = p
         .changes
         .iter()
         .filter(|c| c.action != Action::NoOp)
         .collect();
-    if visible.is_empty() && !p.outputs_changed {
+    if visible.is_empty() && !p.outputs_changed && state_only.is_empty() {
         out.push_str("No changes. The cloud matches the configuration.\n");
         return out;
     }
@@ -78,9 +116,16 @@ pub fn plan(p: &Plan) -> String {
         out.push('\n');
     }
     let n = p.counts();
+    let mut extra = String::new();
+    if !p.imports.is_empty() {
+        extra.push_str(&format!(" {} to import.", p.imports.len()));
+    }
+    if !p.moves.is_empty() {
+        extra.push_str(&format!(" {} moved.", p.moves.len()));
+    }
     let _ = writeln!(
         out,
-        "Plan: {} to add, {} to change, {} to destroy.",
+        "Plan: {} to add, {} to change, {} to destroy.{extra}",
         n.add, n.change, n.destroy
     );
     out

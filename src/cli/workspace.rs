@@ -97,6 +97,17 @@ pub fn load(dir: &Path, sources: Sources, inputs: &VarInputs) -> Result<Workspac
     let (cfg, mut diags) = config::load(sources);
     let (graph, gd) = graph::build(&cfg);
     diags.extend(gd);
+    if let Some((req, span)) = &cfg.required_version {
+        let have = env!("CARGO_PKG_VERSION");
+        match crate::config::version::satisfies(req, have) {
+            Ok(true) => {}
+            Ok(false) => diags.push(Diagnostic::error(
+                format!("this configuration requires snapform {req}, but this is snapform {have}"),
+                Some(span.clone()),
+            )),
+            Err(m) => diags.push(Diagnostic::error(m, Some(span.clone()))),
+        }
+    }
     let (vars, vd) = vars::resolve(&cfg, inputs);
     diags.extend(vd);
     // Keep going after errors so `validate` reports every problem at once.

@@ -5,6 +5,7 @@
 //! checks and evaluates. Loading never fails: it returns what it could build *and* the diagnostics.
 
 pub mod backend;
+mod blocks;
 pub mod diag;
 pub mod eval;
 pub mod funcs;
@@ -12,6 +13,7 @@ mod parse;
 pub mod refs;
 pub mod schema;
 pub mod vars;
+pub mod version;
 
 pub use backend::BackendBlock;
 pub use diag::{Diagnostic, Diags, Severity, SourceFile, Sources, Span};
@@ -64,6 +66,39 @@ pub struct VariableBlock {
     pub ty: Option<String>,
     pub description: Option<String>,
     pub sensitive: bool,
+    /// `validation { condition = ..., error_message = "..." }` blocks.
+    pub validations: Vec<Validation>,
+    pub span: Span,
+}
+
+/// A rule a variable's value must satisfy.
+#[derive(Clone, Debug)]
+pub struct Validation {
+    pub condition: Expr,
+    pub error_message: String,
+}
+
+/// `moved { from = image.old  to = image.new }`: state at `from` now belongs to `to`.
+#[derive(Clone, Debug)]
+pub struct MovedBlock {
+    pub from: String,
+    pub to: String,
+    pub span: Span,
+}
+
+/// `removed { from = image.x  lifecycle { destroy = false } }`: stop managing without destroying.
+#[derive(Clone, Debug)]
+pub struct RemovedBlock {
+    pub from: String,
+    pub destroy: bool,
+    pub span: Span,
+}
+
+/// `import { to = image.x  id = "..." }`: adopt an existing object when planning.
+#[derive(Clone, Debug)]
+pub struct ImportBlock {
+    pub to: String,
+    pub id: Expr,
     pub span: Span,
 }
 
@@ -118,6 +153,11 @@ pub struct Config {
     pub outputs: BTreeMap<String, OutputBlock>,
     /// `snapform { backend "KIND" { ... } }`; `None` = the local state file.
     pub backend: Option<BackendBlock>,
+    /// `snapform { required_version = ">= 0.1" }`, with its location.
+    pub required_version: Option<(String, Span)>,
+    pub moved: Vec<MovedBlock>,
+    pub removed: Vec<RemovedBlock>,
+    pub imports: Vec<ImportBlock>,
 }
 
 impl ObjectBlock {

@@ -43,10 +43,10 @@ pub(super) fn load(sources: Sources) -> (Config, Vec<Diagnostic>) {
     (cfg, diags)
 }
 
-struct Loader<'a> {
-    file: usize,
-    cfg: &'a mut Config,
-    diags: &'a mut Vec<Diagnostic>,
+pub(super) struct Loader<'a> {
+    pub(super) file: usize,
+    pub(super) cfg: &'a mut Config,
+    pub(super) diags: &'a mut Vec<Diagnostic>,
 }
 
 fn range(s: Option<std::ops::Range<usize>>) -> std::ops::Range<usize> {
@@ -61,18 +61,18 @@ fn label(l: &BlockLabel) -> &str {
 }
 
 impl Loader<'_> {
-    fn span(&self, r: Option<std::ops::Range<usize>>) -> Span {
+    pub(super) fn span(&self, r: Option<std::ops::Range<usize>>) -> Span {
         Span {
             file: self.file,
             range: range(r),
         }
     }
 
-    fn err(&mut self, r: Option<std::ops::Range<usize>>, msg: impl Into<String>) {
+    pub(super) fn err(&mut self, r: Option<std::ops::Range<usize>>, msg: impl Into<String>) {
         self.diags.push(Diagnostic::error(msg, Some(self.span(r))));
     }
 
-    fn expr(&self, e: &EditExpr) -> Expr {
+    pub(super) fn expr(&self, e: &EditExpr) -> Expr {
         Expr {
             expr: hcl::Expression::from(e.clone()),
             span: self.span(e.span()),
@@ -103,7 +103,7 @@ impl Loader<'_> {
         }
     }
 
-    fn labels(&mut self, b: &Block, want: usize, what: &str) -> Option<Vec<String>> {
+    pub(super) fn labels(&mut self, b: &Block, want: usize, what: &str) -> Option<Vec<String>> {
         if b.labels.len() != want {
             self.err(
                 b.ident.span(),
@@ -122,6 +122,9 @@ impl Loader<'_> {
     fn block(&mut self, b: &Block) {
         match b.ident.as_str() {
             "snapform" => self.settings(b),
+            "moved" => self.moved(b),
+            "removed" => self.removed(b),
+            "import" => self.import(b),
             "provider" => self.provider(b),
             "variable" => self.variable(b),
             "locals" => {
@@ -145,7 +148,7 @@ impl Loader<'_> {
             other => self.err(
                 b.ident.span(),
                 format!(
-                    "unknown block type \"{other}\"; expected one of snapform, provider, variable, locals, data, resource, output"
+                    "unknown block type \"{other}\"; expected one of snapform, provider, variable, locals, data, resource, output, moved, removed, import"
                 ),
             ),
         }
@@ -154,7 +157,18 @@ impl Loader<'_> {
     fn settings(&mut self, b: &Block) {
         for s in b.body.iter() {
             match s {
-                Structure::Attribute(a) if a.key.as_str() == "required_version" => {}
+                Structure::Attribute(a) if a.key.as_str() == "required_version" => {
+                    match &a.value {
+                        EditExpr::String(v) => {
+                            self.cfg.required_version =
+                                Some((v.value().to_string(), self.span(a.value.span())))
+                        }
+                        _ => self.err(
+                            a.value.span(),
+                            "required_version must be a string such as \">= 0.1\"",
+                        ),
+                    }
+                }
                 Structure::Block(inner) if inner.ident.as_str() == "backend" => self.backend(inner),
                 Structure::Attribute(a) => self.err(
                     a.key.span(),
@@ -246,6 +260,7 @@ impl Loader<'_> {
             ty: None,
             description: None,
             sensitive: false,
+            validations: Vec::new(),
             span: self.span(b.span()),
         };
         for s in b.body.iter() {
@@ -263,7 +278,11 @@ impl Loader<'_> {
                         ),
                     ),
                 },
-                Structure::Block(inner) if inner.ident.as_str() == "validation" => {}
+                Structure::Block(inner) if inner.ident.as_str() == "validation" => {
+                    if let Some(rule) = self.validation(inner, &name) {
+                        v.validations.push(rule);
+                    }
+                }
                 Structure::Block(inner) => self.err(
                     inner.ident.span(),
                     format!("unknown block \"{}\" in variable \"{name}\"", inner.ident.as_str()),

@@ -107,6 +107,26 @@ pub fn resolve(cfg: &Config, inputs: &VarInputs) -> (BTreeMap<String, Value>, Ve
             },
             None => v,
         };
+        // validation { condition, error_message }
+        let mut scope = Scope::new();
+        scope.set(&format!("var.{name}"), v.clone());
+        for rule in &decl.validations {
+            match eval::eval(&rule.condition, &scope) {
+                Ok(Value::Bool(true)) | Ok(Value::Unknown) => {}
+                Ok(Value::Bool(false)) => diags.push(Diagnostic::error(
+                    format!("invalid value for variable \"{name}\": {}", rule.error_message),
+                    Some(rule.condition.span.clone()),
+                )),
+                Ok(other) => diags.push(Diagnostic::error(
+                    format!(
+                        "the validation condition of variable \"{name}\" must be true or false, found {}",
+                        other.type_name()
+                    ),
+                    Some(rule.condition.span.clone()),
+                )),
+                Err(d) => diags.push(d),
+            }
+        }
         out.insert(name.clone(), v);
     }
     (out, diags)

@@ -8,6 +8,7 @@
 mod instances;
 mod kinds;
 mod model;
+mod moves;
 
 pub use instances::enter as enter_instance;
 use instances::{Instance, block_value, instances};
@@ -31,6 +32,8 @@ pub fn plan(
     opts: &Options,
 ) -> (Plan, Vec<Diagnostic>) {
     let mut diags = Vec::new();
+    let steered = moves::steer(cfg, state, refreshed, &mut diags);
+    let (state, refreshed) = (&steered.state, &steered.refreshed);
     let mut scope = Scope::new();
     for (k, v) in vars {
         scope.set(&format!("var.{k}"), v.clone());
@@ -228,6 +231,16 @@ pub fn plan(
         if let Some(c) = kinds::destroy_change(&rs.kind, addr, Some(rs), current) {
             let mut c = c;
             c.provider = rs.provider.clone();
+            if moves::forget_only(cfg, addr) {
+                c.action = Action::NoOp;
+                c.after = None;
+                c.reason = Some(
+                    "a removed block says so: it leaves state, the object stays in the cloud"
+                        .into(),
+                );
+                changes.push(c);
+                continue;
+            }
             c.reason = Some(
                 if cfg
                     .resources
@@ -266,6 +279,12 @@ pub fn plan(
         drift,
         outputs,
         outputs_changed,
+        moves: steered.moves.clone(),
+        imports: steered
+            .imported
+            .iter()
+            .filter_map(|a| Some((a.clone(), state.resources.get(a)?.clone())))
+            .collect(),
         outputs_before: state
             .outputs
             .iter()
@@ -433,6 +452,12 @@ impl Plan {
             .any(|c| !matches!(c.action, Action::NoOp | Action::Read))
             || self.outputs_changed
             || (self.refresh_only && !self.drift.is_empty())
+            || !self.moves.is_empty()
+            || !self.imports.is_empty()
+            || self
+                .changes
+                .iter()
+                .any(|c| c.action == Action::NoOp && c.after.is_none())
     }
 }
 

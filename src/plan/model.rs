@@ -91,6 +91,8 @@ pub struct Refreshed {
     pub image_api: bool,
     /// New `changes-since` cursors from this refresh (`State::cursors` keys).
     pub cursors: BTreeMap<String, String>,
+    /// Objects read for `import` blocks, by target address (not yet in state).
+    pub imports: BTreeMap<String, crate::state::ResourceState>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -134,6 +136,12 @@ pub struct Plan {
     pub data_requests: BTreeMap<String, Map>,
     /// Data source results used by this plan.
     pub data: BTreeMap<String, Map>,
+    /// `moved` blocks applied: (from, to); apply renames these state entries first.
+    #[serde(default)]
+    pub moves: Vec<(String, String)>,
+    /// Objects adopted by `import` blocks; apply records them in state first.
+    #[serde(default)]
+    pub imports: BTreeMap<String, crate::state::ResourceState>,
     /// Execution graph: address → addresses that must finish first.
     pub edges: crate::graph::Edges,
     /// The refresh's `changes-since` cursors; apply stores them (`refresh::store_cursors`).

@@ -7,11 +7,13 @@
 
 mod cursor;
 mod data;
+mod import;
 mod incremental;
 mod reconcile;
 
 pub use cursor::store_cursors;
 pub use data::{read_data, read_one as read_data_one};
+pub use import::read_import;
 pub use incremental::{SAFETY_MARGIN_SECONDS, WINDOW_DAYS, cursor_key};
 pub use reconcile::{Reconciled, reconcile};
 
