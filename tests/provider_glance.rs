@@ -39,6 +39,7 @@ async fn connect(glance: &str) -> Client {
         project: None,
         max_retries: 2,
         timeout: Duration::from_secs(10),
+        rate_limits: Default::default(),
     };
     let tuning = Tuning {
         page_size: 2,

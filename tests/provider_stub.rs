@@ -199,6 +199,7 @@ async fn start() -> (Arc<Stub>, ClientOptions) {
         project: None,
         max_retries: 3,
         timeout: Duration::from_secs(5),
+        rate_limits: Default::default(),
     };
     (stub, opts)
 }

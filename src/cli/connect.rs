@@ -4,7 +4,7 @@
 use super::CliError;
 use super::workspace::Workspace;
 use crate::config::eval::{self, Scope};
-use crate::provider::{Client, ClientOptions, Credential, Preset, Secret};
+use crate::provider::{Client, ClientOptions, Credential, Preset, RateLimits, Secret};
 use crate::refresh::Clients;
 use crate::sandbox::{self, Sandbox, SandboxOptions};
 use crate::value::Value;
@@ -154,7 +154,18 @@ pub async fn connect(ws: &Workspace) -> Result<Connected, CliError> {
                 project: get("project", "PROJECT_NAME"),
                 max_retries: 5,
                 timeout: Duration::from_secs(60),
+                rate_limits: Default::default(),
             }
+        };
+        let limits = |k: &str| attrs.get(k).map(String::as_str);
+        let opts = ClientOptions {
+            rate_limits: RateLimits::for_provider(
+                limits("rate_limit_get"),
+                limits("rate_limit_post"),
+                &opts.auth_url,
+            )
+            .map_err(|e| CliError::msg(format!("provider \"{}\": {e}", p.key())))?,
+            ..opts
         };
         let client = Client::connect(opts)
             .await

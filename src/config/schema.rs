@@ -215,6 +215,8 @@ pub static PROVIDER_RACKSPACE: Schema = Schema {
         arg("password", Ty::String),
         arg("region", Ty::String),
         arg("sandbox", Ty::String),
+        arg("rate_limit_get", Ty::String),
+        arg("rate_limit_post", Ty::String),
     ],
     blocks: &[],
 };
@@ -229,6 +231,8 @@ pub static PROVIDER_OPENSTACK: Schema = Schema {
         arg("project", Ty::String),
         arg("region", Ty::String),
         arg("sandbox", Ty::String),
+        arg("rate_limit_get", Ty::String),
+        arg("rate_limit_post", Ty::String),
     ],
     blocks: &[],
 };

@@ -48,6 +48,8 @@ pub struct ClientOptions {
     pub max_retries: u32,
     /// Timeout of one HTTP request.
     pub timeout: Duration,
+    /// Client-side pacing per (endpoint host, verb); unlimited by default.
+    pub rate_limits: super::RateLimits,
 }
 
 impl Default for ClientOptions {
@@ -61,6 +63,7 @@ impl Default for ClientOptions {
             project: None,
             max_retries: 5,
             timeout: Duration::from_secs(60),
+            rate_limits: super::RateLimits::default(),
         }
     }
 }

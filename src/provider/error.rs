@@ -218,6 +218,30 @@ fn truncate(text: &str) -> String {
     }
 }
 
+/// A transport error with its causes ("connection refused", "operation timed out"), no URL.
+pub(crate) fn describe(e: &reqwest::Error) -> String {
+    let mut parts = vec![if e.is_timeout() {
+        "timed out".to_owned()
+    } else if e.is_connect() {
+        "cannot connect".to_owned()
+    } else if e.is_decode() || e.is_body() {
+        "cannot read the response".to_owned()
+    } else {
+        "request failed".to_owned()
+    }];
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        // hyper-util's "client error (Connect)" wrapper repeats what `parts[0]` says.
+        let wrapper = text.starts_with("client error (");
+        if !wrapper && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
 #[cfg(test)]
 #[path = "error_tests.rs"]
 mod tests;

@@ -11,7 +11,8 @@ use serde_json::Value;
 use url::Url;
 
 use super::auth::{self, ClientOptions, Session};
-use super::error::parse_fault;
+use super::error::{describe, parse_fault};
+use super::ratelimit::Limiters;
 use super::{ProviderError, Tuning};
 
 const JSON: &str = "application/json";
@@ -109,7 +110,13 @@ pub(crate) struct Inner {
     pub tuning: Tuning,
     session: RwLock<Arc<Session>>,
     auth_lock: tokio::sync::Mutex<()>,
+    meter: Meter,
+}
+
+/// What every attempt goes through: the request counter and the client-side rate limiters.
+struct Meter {
     requests: AtomicU64,
+    limiters: Limiters,
 }
 
 impl Inner {
@@ -119,15 +126,18 @@ impl Inner {
         opts: ClientOptions,
         tuning: Tuning,
     ) -> Result<Inner, ProviderError> {
-        let requests = AtomicU64::new(0);
-        let session = authenticate(&http, &opts, &tuning, &requests).await?;
+        let meter = Meter {
+            requests: AtomicU64::new(0),
+            limiters: Limiters::new(opts.rate_limits),
+        };
+        let session = authenticate(&http, &opts, &tuning, &meter).await?;
         Ok(Inner {
             http,
             opts,
             tuning,
             session: RwLock::new(Arc::new(session)),
             auth_lock: tokio::sync::Mutex::new(()),
-            requests,
+            meter,
         })
     }
 
@@ -137,7 +147,7 @@ impl Inner {
     }
 
     pub fn request_count(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
+        self.meter.requests.load(Ordering::Relaxed)
     }
 
     pub fn current(&self) -> Arc<Session> {
@@ -172,7 +182,7 @@ impl Inner {
         }
         tracing::debug!("re-authenticating");
         let fresh =
-            Arc::new(authenticate(&self.http, &self.opts, &self.tuning, &self.requests).await?);
+            Arc::new(authenticate(&self.http, &self.opts, &self.tuning, &self.meter).await?);
         match self.session.write() {
             Ok(mut s) => *s = fresh.clone(),
             Err(poisoned) => *poisoned.into_inner() = fresh.clone(),
@@ -186,7 +196,7 @@ impl Inner {
             &self.http,
             &self.opts,
             &self.tuning,
-            &self.requests,
+            &self.meter,
             call,
             &url,
             Some(session),
@@ -201,7 +211,7 @@ async fn authenticate(
     http: &reqwest::Client,
     opts: &ClientOptions,
     tuning: &Tuning,
-    requests: &AtomicU64,
+    meter: &Meter,
 ) -> Result<Session, ProviderError> {
     let url = auth::token_url(opts)?;
     let operation = format!("authenticate as {:?} at {}", opts.username, url.as_str());
@@ -212,7 +222,7 @@ async fn authenticate(
         body: Body::Json(auth::token_request(opts)),
         operation,
     };
-    let reply = send_with_retries(http, opts, tuning, requests, &call, &url, None)
+    let reply = send_with_retries(http, opts, tuning, meter, &call, &url, None)
         .await
         .map_err(|e| match e {
             ProviderError::Api {
@@ -265,7 +275,7 @@ async fn send_with_retries(
     http: &reqwest::Client,
     opts: &ClientOptions,
     tuning: &Tuning,
-    requests: &AtomicU64,
+    meter: &Meter,
     call: &Call,
     url: &Url,
     session: Option<&Session>,
@@ -275,7 +285,7 @@ async fn send_with_retries(
         .with_min_delay(tuning.min_backoff)
         .with_max_delay(tuning.max_backoff)
         .with_max_times(opts.max_retries as usize);
-    let attempt = || attempt(http, opts, requests, call, url, session);
+    let attempt = || attempt(http, opts, meter, call, url, session);
     attempt
         .retry(backoff)
         .sleep(tokio::time::sleep)
@@ -301,7 +311,7 @@ async fn send_with_retries(
 async fn attempt(
     http: &reqwest::Client,
     opts: &ClientOptions,
-    requests: &AtomicU64,
+    meter: &Meter,
     call: &Call,
     url: &Url,
     session: Option<&Session>,
@@ -330,7 +340,9 @@ async fn attempt(
         Body::Json(v) => req.header(CONTENT_TYPE, JSON).body(v.to_string()),
         Body::JsonPatch(v) => req.header(CONTENT_TYPE, JSON_PATCH).body(v.to_string()),
     };
-    requests.fetch_add(1, Ordering::Relaxed);
+    // Pace ourselves below the cloud's limits (every attempt counts, retries included).
+    meter.limiters.until_ready(&call.method, url).await;
+    meter.requests.fetch_add(1, Ordering::Relaxed);
     let started = std::time::Instant::now();
     let idempotent = matches!(call.method, Method::GET | Method::HEAD);
     let transport = |e: reqwest::Error| Failure {
@@ -371,28 +383,4 @@ async fn attempt(
         retryable,
         wait,
     })
-}
-
-/// A transport error with its causes ("connection refused", "operation timed out"), no URL.
-fn describe(e: &reqwest::Error) -> String {
-    let mut parts = vec![if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connect() {
-        "cannot connect".to_owned()
-    } else if e.is_decode() || e.is_body() {
-        "cannot read the response".to_owned()
-    } else {
-        "request failed".to_owned()
-    }];
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let text = s.to_string();
-        // hyper-util's "client error (Connect)" wrapper repeats what `parts[0]` says.
-        let wrapper = text.starts_with("client error (");
-        if !wrapper && !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
 }

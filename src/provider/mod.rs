@@ -3,7 +3,8 @@
 //! Layout (one file per API, like gophercloud): `auth` (Identity v2.0 and Keystone v3),
 //! `catalog` (endpoint selection), `http` (token, retries, 401 re-auth, faults),
 //! `servers`, `compute_images`, `metadata`, `schedule` (RAX-SI), `glance` (Image API v2),
-//! `paging` (next-link loops), `types`, `secret`, `error`.
+//! `paging` (next-link loops), `ratelimit` (client-side pacing per host and verb), `types`,
+//! `secret`, `error`.
 //!
 //! Architecture invariant: credentials and tokens never reach `Debug`, `Display`, errors or logs.
 
@@ -15,6 +16,7 @@ mod glance;
 mod http;
 mod metadata;
 mod paging;
+mod ratelimit;
 mod schedule;
 mod secret;
 mod servers;
@@ -24,9 +26,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use auth::{ClientOptions, Credential, Preset};
-pub use error::ProviderError;
-pub use secret::Secret;
 pub use compute_images::parse_time;
+pub use error::ProviderError;
+pub use ratelimit::{Rate, RateLimits};
+pub use secret::Secret;
 pub use types::{Image, ImageListing, ImageQuery, ImageV2, Schedule, Server};
 
 /// Knobs that are not part of a provider block: page sizes and retry timing. The defaults

@@ -33,6 +33,7 @@ pub fn options(sb: &Sandbox) -> ClientOptions {
         project: None,
         max_retries: 5,
         timeout: Duration::from_secs(10),
+        rate_limits: Default::default(),
     }
 }
 
