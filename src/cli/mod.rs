@@ -51,7 +51,7 @@ impl CliError {
                 }
                 let n = diags.iter().filter(|d| d.is_error()).count();
                 out.push_str(&format!(
-                    "{n} error{} in the configuration; nothing was sent to the cloud.\n",
+                    "{n} error{} in the configuration; nothing was changed in the cloud or in state.\n",
                     if n == 1 { "" } else { "s" }
                 ));
                 out
