@@ -82,17 +82,8 @@ pub fn plan(
             let Some(sch) = schema::data(&block.kind) else {
                 continue;
             };
-            let list = match instances(block, &scope, opts.validate_only) {
-                Ok(Some(l)) => l,
-                Ok(None) => {
-                    scope.set(addr, Value::Unknown);
-                    continue;
-                }
-                Err(d) => {
-                    diags.push(d);
-                    scope.set(addr, Value::Unknown);
-                    continue;
-                }
+            let Some(list) = expand(block, &mut scope, opts, &mut diags) else {
+                continue;
             };
             let mut values: Vec<(Option<Value>, Value)> = Vec::new();
             for inst in list {
@@ -136,17 +127,8 @@ pub fn plan(
             let Some(sch) = schema::resource(&block.kind) else {
                 continue;
             };
-            let list = match instances(block, &scope, opts.validate_only) {
-                Ok(Some(l)) => l,
-                Ok(None) => {
-                    scope.set(addr, Value::Unknown);
-                    continue;
-                }
-                Err(d) => {
-                    diags.push(d);
-                    scope.set(addr, Value::Unknown);
-                    continue;
-                }
+            let Some(list) = expand(block, &mut scope, opts, &mut diags) else {
+                continue;
             };
             let mut values: Vec<(Option<Value>, Value)> = Vec::new();
             for inst in list {
@@ -296,6 +278,28 @@ pub fn plan(
         cursors: refreshed.cursors.clone(),
     };
     (plan, diags)
+}
+
+/// The instances of a block; when they cannot be known, the block's value is unknown (and an
+/// error is recorded unless this is a lenient pass).
+fn expand(
+    block: &crate::config::ObjectBlock,
+    scope: &mut Scope,
+    opts: &Options,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<Instance>> {
+    match instances(block, scope, opts.validate_only) {
+        Ok(Some(l)) => Some(l),
+        Ok(None) => {
+            scope.set(&block.addr, Value::Unknown);
+            None
+        }
+        Err(d) => {
+            diags.push(d);
+            scope.set(&block.addr, Value::Unknown);
+            None
+        }
+    }
 }
 
 /// What the options and lifecycle rules do to the planned changes: `--target` keeps only the
