@@ -16,7 +16,20 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The human plan, coloured on a terminal unless `--no-color` / `NO_COLOR`.
+fn shown(p: &Plan) -> String {
+    let text = render::plan(p);
+    if render::use_color(NO_COLOR.load(std::sync::atomic::Ordering::Relaxed)) {
+        render::colorize(&text)
+    } else {
+        text
+    }
+}
+
+static NO_COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 pub async fn run(cli: Cli) -> Result<u8, CliError> {
+    NO_COLOR.store(cli.no_color, std::sync::atomic::Ordering::Relaxed);
     let dir = match &cli.chdir {
         Some(d) => d.clone(),
         None => std::env::current_dir()
@@ -61,7 +74,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
                 if s.json {
                     outln!("{}", plan_json(&p));
                 } else {
-                    outp!("{}", render::plan(&p));
+                    outp!("{}", shown(&p));
                 }
             } else {
                 let state = super::backend::read_unlocked(&dir).await?;
@@ -334,7 +347,7 @@ async fn plan_cmd(dir: &Path, a: PlanArgs) -> Result<u8, CliError> {
     if a.json {
         outln!("{}", plan_json(&p));
     } else {
-        outp!("{}", render::plan(&p));
+        outp!("{}", shown(&p));
     }
     if let Some(out) = &a.out {
         let path = if out.is_absolute() {
@@ -447,12 +460,12 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
                     )));
                 }
             }
-            outp!("{}", render::plan(&p));
+            outp!("{}", shown(&p));
             p
         }
         None => {
             let p = make_plan(&ws, &state, &conn, destroy, &a.flags).await?;
-            outp!("{}", render::plan(&p));
+            outp!("{}", shown(&p));
             if !p.has_changes() {
                 if p.changes
                     .iter()

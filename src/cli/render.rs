@@ -289,3 +289,66 @@ fn attr(
         }
     }
 }
+
+/// Colours a rendered plan for a terminal. The symbols (`+`, `~`, `-/+`, `-`, `<=`) stay, so
+/// colour is never the only carrier of meaning.
+pub fn colorize(text: &str) -> String {
+    const RESET: &str = "\x1b[0m";
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        let code = if t.starts_with("-/+ ") {
+            Some("\x1b[35m")
+        } else if t.starts_with("+ ") {
+            Some("\x1b[32m")
+        } else if t.starts_with("~ ") {
+            Some("\x1b[33m")
+        } else if t.starts_with("- ") {
+            Some("\x1b[31m")
+        } else if t.starts_with("<= ") {
+            Some("\x1b[36m")
+        } else if t.starts_with("# (") {
+            Some("\x1b[2m")
+        } else if t.starts_with("# ") || t.starts_with("Plan:") {
+            Some("\x1b[1m")
+        } else {
+            None
+        };
+        match code {
+            Some(c) => {
+                let body = line.trim_end_matches('\n');
+                out.push_str(c);
+                out.push_str(body);
+                out.push_str(RESET);
+                if line.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// Whether to colour stdout: a terminal, no `--no-color`, no `NO_COLOR`.
+pub fn use_color(no_color: bool) -> bool {
+    use std::io::IsTerminal;
+    !no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn colour_keeps_the_symbols() {
+        let plain = "  + resource \"image\" \"g\" {\n      ~ retention = 7 -> 14\nPlan: 1 to add\n";
+        let c = super::colorize(plain);
+        assert!(c.contains("\x1b[32m  + resource"));
+        assert!(c.contains("~ retention = 7 -> 14"));
+        let stripped: String = c
+            .replace("\x1b[0m", "")
+            .replace("\x1b[32m", "")
+            .replace("\x1b[33m", "")
+            .replace("\x1b[1m", "");
+        assert_eq!(stripped, plain);
+    }
+}
