@@ -182,7 +182,7 @@ pub fn plan(
                 let value = match &mut change {
                     Some(c) => {
                         c.provider = provider_key(cfg, block.provider.as_deref());
-                        c.deps = graph.object_deps(addr).into_iter().collect();
+                        c.deps = precise_deps(cfg, graph, block);
                         c.key = inst.key.clone();
                         c.each_value = inst.each_value.clone();
                         match c.action {
@@ -278,6 +278,48 @@ pub fn plan(
         cursors: refreshed.cursors.clone(),
     };
     (plan, diags)
+}
+
+/// What a block depends on: an instance address where a reference names one statically
+/// (`image.g[0].id` → `image.g[0]`), else the whole block; through locals, whole blocks.
+fn precise_deps(cfg: &Config, graph: &Graph, block: &crate::config::ObjectBlock) -> Vec<String> {
+    use crate::value::PathStep;
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    let refs = block
+        .attrs
+        .values()
+        .map(|a| &a.value)
+        .chain(
+            block
+                .blocks
+                .values()
+                .flat_map(|b| b.values().map(|a| &a.value)),
+        )
+        .chain(block.count.iter())
+        .chain(block.for_each.iter())
+        .flat_map(|e| e.refs.iter())
+        .chain(block.depends_on.iter());
+    for r in refs {
+        let Some(target) = r.target() else { continue };
+        if target.starts_with("var.") || target.starts_with("local.") {
+            out.extend(graph.object_deps(&target));
+            continue;
+        }
+        let multi = cfg.object(&target).is_some_and(|o| o.is_multi());
+        match (multi, r.rest().first()) {
+            (true, Some(PathStep::Index(i))) => {
+                out.insert(format!("{target}[{i}]"));
+            }
+            (true, Some(PathStep::Attr(k))) => {
+                out.insert(format!("{target}[{}]", Value::String(k.clone())));
+            }
+            _ => {
+                out.insert(target);
+            }
+        }
+    }
+    out.remove(&block.addr);
+    out.into_iter().collect()
 }
 
 /// The instances of a block; when they cannot be known, the block's value is unknown (and an
@@ -413,7 +455,8 @@ fn execution_edges(changes: &[Change], state: &State) -> crate::graph::Edges {
                 // Wait for the deletes of everything that depended on this one.
                 let base = base_address(&c.address);
                 for (addr, rs) in &state.resources {
-                    if rs.dependencies.iter().any(|d| d == base) && deletes.contains(addr.as_str())
+                    if rs.dependencies.iter().any(|d| d == base || *d == c.address)
+                        && deletes.contains(addr.as_str())
                     {
                         e.insert(addr.clone());
                     }
@@ -421,6 +464,16 @@ fn execution_edges(changes: &[Change], state: &State) -> crate::graph::Edges {
             }
             _ => {
                 for d in &c.deps {
+                    if d.contains('[') {
+                        // A dependency on one instance waits for that instance only.
+                        if by_base
+                            .get(base_address(d))
+                            .is_some_and(|l| l.contains(&d.as_str()))
+                        {
+                            e.insert(d.clone());
+                        }
+                        continue;
+                    }
                     for inst in by_base.get(d.as_str()).into_iter().flatten() {
                         e.insert(inst.to_string());
                     }

@@ -239,3 +239,27 @@ fn planning_is_deterministic() {
     let b = serde_json::to_string(&run(IMAGE, &s, &r)).unwrap();
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_reference_to_one_instance_waits_for_that_instance_only() {
+    let src = r#"
+resource "image" "g" {
+  count     = 2
+  server_id = "srv"
+  name      = "g-${count.index}"
+}
+resource "image_metadata" "first" {
+  image_id = image.g[0].id
+  metadata = { first = "yes" }
+}
+resource "image_metadata" "all" {
+  count    = 2
+  image_id = image.g[count.index].id
+}
+"#;
+    let p = run(src, &State::new(), &Refreshed::default());
+    let deps = |a: &str| p.edges[a].iter().cloned().collect::<Vec<_>>();
+    assert_eq!(deps("image_metadata.first"), ["image.g[0]"]);
+    // A computed index depends on the whole block.
+    assert_eq!(deps("image_metadata.all[1]"), ["image.g[0]", "image.g[1]"]);
+}
