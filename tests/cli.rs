@@ -618,3 +618,59 @@ output "ids" {{
     let r = work.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+/// Two provider instances (`alias`) for two regions, selected with `provider = rackspace.ord`.
+#[test]
+fn multi_region_with_provider_aliases() {
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        r#"
+provider "rackspace" {
+  sandbox = ".snapform/sandbox"
+  region  = "DFW"
+}
+provider "rackspace" {
+  alias   = "ord"
+  sandbox = ".snapform/sandbox"
+  region  = "ORD"
+}
+data "server" "ord" {
+  provider = rackspace.ord
+  name     = "web-03"
+}
+resource "image_schedule" "ord" {
+  provider  = rackspace.ord
+  server_id = data.server.ord.id
+  retention = 3
+}
+"#,
+    );
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let state: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
+    assert_eq!(
+        state["resources"]["image_schedule.ord"]["provider"],
+        "rackspace.ord"
+    );
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // Dropping the aliased provider while state still uses it is refused, naming the resource.
+    work.write(
+        "main.snap.hcl",
+        "provider \"rackspace\" {\n  sandbox = \".snapform/sandbox\"\n}\n",
+    );
+    let r = work.run(&["plan"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("image_schedule.ord"), "{r:?}");
+    assert!(r.stderr.contains("rackspace.ord"), "{r:?}");
+    // web-03 lives in ORD only: through the default (DFW) provider it is not found.
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        "provider \"rackspace\" {\n  sandbox = \".snapform/sandbox\"\n}\ndata \"server\" \"x\" {\n  name = \"web-03\"\n}\noutput \"id\" {\n  value = data.server.x.id\n}\n",
+    );
+    let r = work.run(&["plan"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("no server with name \"web-03\""), "{r:?}");
+}

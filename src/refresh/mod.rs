@@ -81,7 +81,16 @@ pub async fn refresh(state: &State, clients: &Clients) -> Result<Refreshed, Refr
         }
     }
     for (key, list) in by_provider {
-        let client = clients.get(key)?;
+        let client = clients.get(key).map_err(|_| RefreshError::Data {
+            address: list
+                .iter()
+                .map(|r| r.address.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            message: format!(
+                "recorded in state as managed by provider \"{key}\", which the configuration no longer has; keep that provider block until they are destroyed (or use `snapform state rm`)"
+            ),
+        })?;
         let needs_images = list
             .iter()
             .any(|r| r.kind == "image" || r.kind == "image_metadata");
