@@ -1,8 +1,12 @@
 //! The Image API v2 calls against a real OpenStack Glance (Zed) on loopback, started with
 //! `../shared/tools/glance/run-glance.sh DIR 19292`. Opt-in: run with
 //! `SNAPFORM_GLANCE_URL=http://127.0.0.1:19292 cargo test --test provider_glance -- --ignored`.
+//! With `SNAPFORM_GLANCE_REQUIRED=1` (CI sets it when glance-api could be installed), plain
+//! `cargo test` runs the same checks on a Glance the test starts itself (tests/glance_support).
 //! A tiny identity stub hands out a catalog whose image endpoint is that Glance (bare root,
 //! as real catalogs list it).
+
+mod glance_support;
 
 use std::time::Duration;
 
@@ -80,7 +84,32 @@ async fn create(http: &reqwest::Client, glance: &str, name: &str, upload: bool) 
 #[ignore = "needs a real Glance: set SNAPFORM_GLANCE_URL (see the file header)"]
 async fn image_api_v2_against_real_glance() {
     let glance = std::env::var("SNAPFORM_GLANCE_URL").expect("SNAPFORM_GLANCE_URL");
-    let glance = glance.trim_end_matches('/').to_owned();
+    exercise(glance.trim_end_matches('/')).await;
+}
+
+/// The same checks on a Glance started here; only with `SNAPFORM_GLANCE_REQUIRED=1`.
+#[tokio::test]
+async fn image_api_v2_against_own_glance() {
+    if !glance_support::required() {
+        eprintln!(
+            "SKIPPED image_api_v2_against_own_glance: set SNAPFORM_GLANCE_REQUIRED=1 to start a \
+             Glance here, or SNAPFORM_GLANCE_URL with --ignored to use a running one"
+        );
+        return;
+    }
+    let Some(glance) = tokio::task::spawn_blocking(|| {
+        glance_support::start_or_skip("image_api_v2_against_own_glance", &[])
+    })
+    .await
+    .expect("start glance") else {
+        return;
+    };
+    exercise(&glance.url).await;
+    drop(glance);
+}
+
+async fn exercise(glance: &str) {
+    let glance = glance.to_owned();
     let c = connect(&glance).await;
     assert!(c.has_image_api());
     let _ = rustls::crypto::ring::default_provider().install_default();
