@@ -553,9 +553,13 @@ fn confirm(destroy: bool) -> Result<bool, CliError> {
         // Still read: scripts may pipe "yes".
     }
     let mut line = String::new();
-    stdin
+    let n = stdin
         .lock()
         .read_line(&mut line)
         .map_err(|e| CliError::msg(format!("cannot read the answer: {e}")))?;
+    if n == 0 {
+        // No input at all (closed stdin): end the prompt line, then cancel.
+        eprintln!("(no answer; use --auto-approve in scripts)");
+    }
     Ok(line.trim() == "yes")
 }
