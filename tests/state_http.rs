@@ -209,7 +209,12 @@ async fn binary_keeps_state_on_an_http_state_server_and_respects_its_lock() {
         r.stderr.contains("alice@ci-runner") && r.stderr.contains("lock-7"),
         "{r:?}"
     );
-    srv.lock().unwrap().lock = None;
+    // The holder died: force-unlock with its id releases it on the server.
+    let r = work.run(&["force-unlock"]);
+    assert_eq!(r.code, 1, "the id is required: {r:?}");
+    let r = work.run(&["force-unlock", "lock-7"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(srv.lock().unwrap().lock.is_none(), "released");
 
     // A change bumps the serial and keeps the lineage.
     work.write("main.snap.hcl", &config(&url, PASSWORD, "golden-http-2"));

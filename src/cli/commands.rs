@@ -119,7 +119,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Fmt(a) => super::fmt::run(&dir, a),
         Command::Graph => super::inspect::graph(&dir),
         Command::Import(a) => super::import::run(&dir, a).await,
-        Command::ForceUnlock(a) => super::state_cmd::force_unlock(&dir, a),
+        Command::ForceUnlock(a) => super::state_cmd::force_unlock(&dir, a).await,
         Command::Completions { shell } => super::inspect::completions(shell),
         Command::Sandbox(SandboxCommand::Serve(opts)) => {
             let sb = crate::sandbox::spawn(opts)

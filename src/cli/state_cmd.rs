@@ -229,7 +229,28 @@ async fn push(dir: &Path, file: &Path, force: bool, lock: &LockArgs) -> Result<u
 
 /// The local lock is an OS file lock on `snapform.state.json.lock`, released by the OS when its
 /// holder exits: a free lock needs no unlocking, and a held one belongs to a live process.
-pub fn force_unlock(dir: &Path, a: ForceUnlockArgs) -> Result<u8, CliError> {
+pub async fn force_unlock(dir: &Path, a: ForceUnlockArgs) -> Result<u8, CliError> {
+    match super::backend::settings_of_dir(dir)? {
+        crate::state::BackendSettings::Http(h) => {
+            let Some(id) = &a.id else {
+                return Err(CliError::msg(
+                    "force-unlock: expected the lock id (the ID a refused run printed), found none",
+                ));
+            };
+            crate::state::http_force_unlock(&h, id).await?;
+            eprintln!("Released lock {id} on the http state server.");
+            return Ok(0);
+        }
+        crate::state::BackendSettings::Pg(_) => {
+            eprintln!(
+                "The pg backend locks with a session advisory lock, which PostgreSQL releases when \
+                 the connection holding it ends: a dead run leaves no lock behind, and a live one \
+                 is never broken. A refused run names the holder (pid, application, address)."
+            );
+            return Ok(0);
+        }
+        _ => {}
+    }
     let path = dir.join(format!("{STATE_FILE}.lock"));
     let id_note = match &a.id {
         Some(id) => format!(" (the lock id \"{id}\" is not needed: local locks have no ids)"),

@@ -271,6 +271,23 @@ impl Drop for HttpBackend {
     }
 }
 
+/// `force-unlock ID`: releases a lock a dead run left behind on the server, by its id.
+pub async fn force_unlock(s: &HttpSettings, id: &str) -> Result<(), StateError> {
+    if s.unlock_address.is_none() && s.lock_address.is_none() {
+        return Err(fail(
+            s,
+            "force-unlock",
+            "expected lock_address or unlock_address in the backend block, found neither: this state is never locked",
+        ));
+    }
+    let http = client().map_err(|e| fail(s, "force-unlock", e))?;
+    let info = LockInfo {
+        id: id.to_string(),
+        ..LockInfo::default()
+    };
+    unlock(&http, s, &info).await
+}
+
 async fn unlock(
     http: &reqwest::Client,
     s: &HttpSettings,

@@ -8,7 +8,7 @@ mod lock_info;
 mod pg;
 
 pub use backend::{Backend, BackendSettings, read_unlocked};
-pub use http::HttpSettings;
+pub use http::{HttpSettings, force_unlock as http_force_unlock};
 pub use local::LocalBackend;
 pub use pg::{PgSettings, lock_key as pg_lock_key};
 
