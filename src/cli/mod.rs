@@ -20,6 +20,7 @@ mod fmt;
 mod hclfmt;
 mod import;
 mod inspect;
+mod planning;
 mod progress;
 mod render;
 mod state_cmd;

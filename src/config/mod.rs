@@ -9,6 +9,7 @@ mod blocks;
 pub mod diag;
 pub mod eval;
 pub mod funcs;
+mod objects;
 mod parse;
 pub mod refs;
 pub mod schema;

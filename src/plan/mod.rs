@@ -5,10 +5,12 @@
 //! arguments are known but not yet read come back as `data_requests`, and the caller (refresh)
 //! reads them and plans again.
 
+mod edges;
 mod instances;
 mod kinds;
 mod model;
 mod moves;
+mod restrict;
 
 pub use instances::enter as enter_instance;
 use instances::{Instance, block_value, instances};
@@ -182,7 +184,7 @@ pub fn plan(
                 let value = match &mut change {
                     Some(c) => {
                         c.provider = provider_key(cfg, block.provider.as_deref());
-                        c.deps = precise_deps(cfg, graph, block);
+                        c.deps = edges::precise_deps(cfg, graph, block);
                         c.key = inst.key.clone();
                         c.each_value = inst.each_value.clone();
                         match c.action {
@@ -237,8 +239,8 @@ pub fn plan(
         }
     }
 
-    restrict(cfg, graph, &mut changes, &mut diags, opts);
-    let edges = execution_edges(&changes, state);
+    restrict::restrict(cfg, graph, &mut changes, &mut diags, opts);
+    let edges = edges::execution_edges(&changes, state);
     if opts.destroy {
         outputs.clear();
     }
@@ -280,48 +282,6 @@ pub fn plan(
     (plan, diags)
 }
 
-/// What a block depends on: an instance address where a reference names one statically
-/// (`image.g[0].id` → `image.g[0]`), else the whole block; through locals, whole blocks.
-fn precise_deps(cfg: &Config, graph: &Graph, block: &crate::config::ObjectBlock) -> Vec<String> {
-    use crate::value::PathStep;
-    let mut out: BTreeSet<String> = BTreeSet::new();
-    let refs = block
-        .attrs
-        .values()
-        .map(|a| &a.value)
-        .chain(
-            block
-                .blocks
-                .values()
-                .flat_map(|b| b.values().map(|a| &a.value)),
-        )
-        .chain(block.count.iter())
-        .chain(block.for_each.iter())
-        .flat_map(|e| e.refs.iter())
-        .chain(block.depends_on.iter());
-    for r in refs {
-        let Some(target) = r.target() else { continue };
-        if target.starts_with("var.") || target.starts_with("local.") {
-            out.extend(graph.object_deps(&target));
-            continue;
-        }
-        let multi = cfg.object(&target).is_some_and(|o| o.is_multi());
-        match (multi, r.rest().first()) {
-            (true, Some(PathStep::Index(i))) => {
-                out.insert(format!("{target}[{i}]"));
-            }
-            (true, Some(PathStep::Attr(k))) => {
-                out.insert(format!("{target}[{}]", Value::String(k.clone())));
-            }
-            _ => {
-                out.insert(target);
-            }
-        }
-    }
-    out.remove(&block.addr);
-    out.into_iter().collect()
-}
-
 /// The instances of a block; when they cannot be known, the block's value is unknown (and an
 /// error is recorded unless this is a lenient pass).
 fn expand(
@@ -340,66 +300,6 @@ fn expand(
             diags.push(d);
             scope.set(&block.addr, Value::Unknown);
             None
-        }
-    }
-}
-
-/// What the options and lifecycle rules do to the planned changes: `--target` keeps only the
-/// targets and what they depend on, `--refresh-only` turns every change into "record what the
-/// cloud has", `create_before_destroy` orders replacements, and `prevent_destroy` refuses
-/// destroying a protected resource.
-fn restrict(
-    cfg: &Config,
-    graph: &Graph,
-    changes: &mut Vec<Change>,
-    diags: &mut Vec<Diagnostic>,
-    opts: &Options,
-) {
-    use crate::config::base_address;
-    if !opts.targets.is_empty() {
-        let mut keep: BTreeSet<String> = BTreeSet::new();
-        for t in &opts.targets {
-            keep.insert(t.clone());
-            keep.insert(base_address(t).to_string());
-            keep.extend(graph.object_deps(base_address(t)));
-        }
-        changes.retain(|c| keep.contains(&c.address) || keep.contains(base_address(&c.address)));
-    }
-    if opts.refresh_only {
-        for c in changes.iter_mut() {
-            if c.action == Action::Read {
-                continue;
-            }
-            c.action = Action::NoOp;
-            c.after = c.before.clone();
-            c.reason = None;
-        }
-        changes.retain(|c| c.action != Action::Read);
-    }
-    for c in changes.iter_mut() {
-        let Some(block) = cfg.resources.get(base_address(&c.address)) else {
-            continue;
-        };
-        if c.action == Action::Replace {
-            c.create_before_destroy = block.lifecycle.create_before_destroy;
-        }
-        // Judged on the final plan only: while data sources are unread, unknown arguments can
-        // look like forced replacements.
-        if block.lifecycle.prevent_destroy
-            && !opts.validate_only
-            && matches!(c.action, Action::Delete | Action::Replace)
-        {
-            diags.push(Diagnostic::error(
-                format!(
-                    "{} has lifecycle.prevent_destroy = true, but this plan would destroy it{}; remove prevent_destroy to allow it",
-                    c.address,
-                    c.reason
-                        .as_deref()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default()
-                ),
-                Some(block.span.clone()),
-            ));
         }
     }
 }
@@ -428,60 +328,6 @@ fn provider_key(cfg: &Config, key: Option<&str>) -> String {
         .map(|p| p.key())
         .or_else(|| key.map(str::to_string))
         .unwrap_or_else(|| "rackspace".into())
-}
-
-/// For each change, the changes that must finish before it starts. Creates and updates follow
-/// dependencies; deletes run in reverse (a dependent is deleted before what it depends on).
-fn execution_edges(changes: &[Change], state: &State) -> crate::graph::Edges {
-    use crate::config::base_address;
-    // Active instance addresses by block address.
-    let mut by_base: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for c in changes.iter().filter(|c| c.action != Action::NoOp) {
-        by_base
-            .entry(base_address(&c.address))
-            .or_default()
-            .push(c.address.as_str());
-    }
-    let deletes: BTreeSet<&str> = changes
-        .iter()
-        .filter(|c| c.action == Action::Delete)
-        .map(|c| c.address.as_str())
-        .collect();
-    let mut edges: crate::graph::Edges = BTreeMap::new();
-    for c in changes.iter().filter(|c| c.action != Action::NoOp) {
-        let e = edges.entry(c.address.clone()).or_default();
-        match c.action {
-            Action::Delete => {
-                // Wait for the deletes of everything that depended on this one.
-                let base = base_address(&c.address);
-                for (addr, rs) in &state.resources {
-                    if rs.dependencies.iter().any(|d| d == base || *d == c.address)
-                        && deletes.contains(addr.as_str())
-                    {
-                        e.insert(addr.clone());
-                    }
-                }
-            }
-            _ => {
-                for d in &c.deps {
-                    if d.contains('[') {
-                        // A dependency on one instance waits for that instance only.
-                        if by_base
-                            .get(base_address(d))
-                            .is_some_and(|l| l.contains(&d.as_str()))
-                        {
-                            e.insert(d.clone());
-                        }
-                        continue;
-                    }
-                    for inst in by_base.get(d.as_str()).into_iter().flatten() {
-                        e.insert(inst.to_string());
-                    }
-                }
-            }
-        }
-    }
-    edges
 }
 
 impl Plan {
@@ -516,11 +362,6 @@ impl Plan {
                 .iter()
                 .any(|c| c.action == Action::NoOp && c.after.is_none())
     }
-}
-
-/// Planned attribute map for a NoOp, kept for dependents' evaluation.
-pub fn noop_after(current: &Map) -> Map {
-    current.clone()
 }
 
 /// Evaluates a block's arguments (used by apply for values unknown at plan time).

@@ -1,0 +1,145 @@
+//! Making a plan: reconciling the intent journal, refreshing, reading `import` targets and data
+//! sources as their arguments become known, then running the pure planner.
+
+use super::CliError;
+use super::args::PlanFlags;
+use super::connect::Connected;
+use super::workspace::Workspace;
+use crate::plan::{self, Plan, Refreshed};
+use crate::refresh;
+use crate::state::{Backend, State};
+
+/// Everything a plan needs from the cloud, then the plan itself.
+pub(super) async fn make_plan(
+    ws: &Workspace,
+    state: &State,
+    conn: &Connected,
+    destroy: bool,
+    flags: &PlanFlags,
+) -> Result<Plan, CliError> {
+    if !state.journal.is_empty() {
+        return Err(CliError::msg(
+            "state has unreconciled intents; this is a bug (reconcile runs first)",
+        ));
+    }
+    let mut refreshed: Refreshed = if flags.refresh {
+        refresh::refresh(state, &conn.clients).await?
+    } else {
+        // Trust the state: the planner uses recorded attributes when nothing was refreshed.
+        Refreshed {
+            image_api: conn.clients.by_key.values().all(|c| c.has_image_api()),
+            ..Refreshed::default()
+        }
+    };
+    read_imports(ws, state, conn, &mut refreshed).await?;
+    for t in flags.targets.iter().chain(&flags.replace) {
+        let base = crate::config::base_address(t);
+        if !ws.cfg.resources.contains_key(base) && !state.resources.contains_key(t) {
+            return Err(CliError::msg(format!(
+                "{t} is neither declared in the configuration nor in state; expected a resource address such as image.golden or image.nightly[0]"
+            )));
+        }
+    }
+    let strict = plan::Options {
+        destroy,
+        targets: flags.targets.clone(),
+        replace: flags.replace.iter().cloned().collect(),
+        refresh_only: flags.refresh_only,
+        ..plan::Options::default()
+    };
+    // While data sources are still being read, an unknown count/for_each is not an error yet.
+    let lenient = plan::Options {
+        validate_only: true,
+        ..strict.clone()
+    };
+    // Data sources are read as their arguments become known, then the plan is made again.
+    for _ in 0..=ws.cfg.data.len() + 1 {
+        let (p, diags) = plan::plan(&ws.cfg, &ws.graph, &ws.vars, state, &refreshed, &lenient);
+        if diags.iter().any(|d| d.is_error()) {
+            return Err(CliError::Diagnostics(ws.cfg.sources.clone(), diags));
+        }
+        if p.data_requests.is_empty() {
+            let (p, diags) = plan::plan(&ws.cfg, &ws.graph, &ws.vars, state, &refreshed, &strict);
+            if diags.iter().any(|d| d.is_error()) {
+                return Err(CliError::Diagnostics(ws.cfg.sources.clone(), diags));
+            }
+            return Ok(p);
+        }
+        let read = refresh::read_data(&ws.cfg, &p.data_requests, &conn.clients).await?;
+        refreshed.data.extend(read);
+    }
+    Err(CliError::msg("data sources did not settle; this is a bug"))
+}
+
+/// Reads the objects `import` blocks adopt (those not in state yet) into `refreshed.imports`.
+async fn read_imports(
+    ws: &Workspace,
+    state: &State,
+    conn: &Connected,
+    refreshed: &mut Refreshed,
+) -> Result<(), CliError> {
+    let moved_to: Vec<&str> = ws.cfg.moved.iter().map(|m| m.to.as_str()).collect();
+    for imp in &ws.cfg.imports {
+        if state.resources.contains_key(&imp.to) || moved_to.contains(&imp.to.as_str()) {
+            continue;
+        }
+        let err = |m: String| {
+            CliError::Diagnostics(
+                ws.cfg.sources.clone(),
+                vec![crate::config::Diagnostic::error(m, Some(imp.span.clone()))],
+            )
+        };
+        let Some(block) = ws.cfg.resources.get(crate::config::base_address(&imp.to)) else {
+            return Err(err(format!(
+                "import to {}: no such resource block in the configuration",
+                imp.to
+            )));
+        };
+        let id = super::import::eval_id(ws, &imp.id).map_err(err)?;
+        let keys = super::import::declared_keys(ws, block)?;
+        let provider = ws
+            .cfg
+            .provider(block.provider.as_deref())
+            .map(|p| p.key())
+            .unwrap_or_else(|| "rackspace".into());
+        let client = conn.clients.get(&provider)?;
+        let (attributes, tainted) = refresh::read_import(client, &block.kind, &id, &keys)
+            .await
+            .map_err(|m| err(format!("import {id} to {}: {m}", imp.to)))?;
+        refreshed.imports.insert(
+            imp.to.clone(),
+            crate::state::ResourceState {
+                address: imp.to.clone(),
+                kind: block.kind.clone(),
+                name: block.name.clone(),
+                provider,
+                id,
+                attributes,
+                managed_keys: keys,
+                tainted,
+                dependencies: Vec::new(),
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Adopts images whose creation an interrupted apply started but did not record.
+pub(super) async fn reconcile_journal(
+    state: &mut State,
+    backend: &mut Backend,
+    conn: &Connected,
+) -> Result<(), CliError> {
+    if state.journal.is_empty() {
+        return Ok(());
+    }
+    let r = refresh::reconcile(state, &conn.clients).await?;
+    for (addr, id) in &r.adopted {
+        eprintln!("{addr}: adopted image {id}, created by an interrupted apply");
+    }
+    for addr in &r.dropped {
+        eprintln!("{addr}: an interrupted apply left no object behind; its intent is cleared");
+    }
+    backend.write(state).await?;
+    Ok(())
+}
