@@ -226,4 +226,3 @@ pub(super) fn coalesce(args: FuncArgs) -> Res {
         .cloned()
         .ok_or_else(|| "coalesce: all arguments are null or empty strings".into())
 }
-

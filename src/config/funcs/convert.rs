@@ -157,4 +157,3 @@ pub(super) fn jsondecode(args: FuncArgs) -> Res {
         serde_json::from_str(&s).map_err(|e| format!("jsondecode: invalid JSON: {e}"))?;
     Ok(from_json(json))
 }
-

@@ -147,4 +147,3 @@ pub(super) fn date_token(
     };
     Ok(())
 }
-

@@ -83,7 +83,12 @@ pub(super) fn format(args: FuncArgs) -> Res {
 }
 
 /// Formats one value for one verb, without width padding.
-pub(super) fn format_one(verb: char, spec: &Spec, val: &Value, pos: usize) -> Result<String, String> {
+pub(super) fn format_one(
+    verb: char,
+    spec: &Spec,
+    val: &Value,
+    pos: usize,
+) -> Result<String, String> {
     let bad = |what: &str| {
         format!(
             "format: \"%{verb}\" at offset {pos} needs {what}, got {}",
@@ -208,4 +213,3 @@ pub(super) fn pad(spec: &Spec, body: String, numeric: bool) -> String {
         format!("{}{body}", " ".repeat(fill))
     }
 }
-

@@ -125,4 +125,3 @@ pub(super) fn range(args: FuncArgs) -> Res {
     }
     Ok(Value::Array(out))
 }
-

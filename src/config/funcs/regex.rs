@@ -58,4 +58,3 @@ pub(super) fn regexall(args: FuncArgs) -> Res {
         .map_err(|e| e.replacen("regex:", "regexall:", 1))?;
     Ok(Value::Array(all))
 }
-

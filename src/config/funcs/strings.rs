@@ -144,4 +144,3 @@ pub(super) fn substr(args: FuncArgs) -> Res {
             .collect::<String>(),
     )
 }
-

@@ -482,4 +482,3 @@ fn numeric_functions() {
     err("range(0, 5000)", "range: more than 1024 elements");
     err("range()", "range: expected 1 to 3 arguments");
 }
-
