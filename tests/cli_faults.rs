@@ -6,23 +6,6 @@ mod cli_support;
 use cli_support::{Api, ServedSandbox, Work};
 use serde_json::json;
 
-fn provider(sb: &ServedSandbox) -> String {
-    format!(
-        "provider \"rackspace\" {{\n  auth_url = \"{}\"\n  username = \"demo\"\n  api_key  = \"demo\"\n  region   = \"DFW\"\n}}\n",
-        sb.auth_url()
-    )
-}
-
-async fn faults(sb: &ServedSandbox, body: serde_json::Value) {
-    let r = reqwest::Client::new()
-        .put(format!("{}/sandbox/v1/faults", sb.url))
-        .json(&body)
-        .send()
-        .await
-        .expect("faults");
-    assert!(r.status().is_success(), "{}", r.status());
-}
-
 /// A failed snapshot: the image is tainted, what depends on it is skipped, independent work
 /// finishes, the exit code is 1 and the summary says so; the next apply replaces the image.
 #[tokio::test(flavor = "multi_thread")]
@@ -53,10 +36,10 @@ resource "image_schedule" "db" {{
   retention = 2
 }}
 "#,
-            provider(&sb)
+            sb.provider_block()
         ),
     );
-    faults(&sb, json!({"fail_next_snapshots": 1})).await;
+    sb.set_faults(json!({"fail_next_snapshots": 1})).await;
     let r = work.run(&["apply", "--auto-approve"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("failed:  image.a"), "{r:?}");
@@ -105,7 +88,7 @@ async fn apply_converges_through_503s_and_rate_limits() {
     let sb = ServedSandbox::start(&["--rate-limit", "GET=40/s"]);
     let api = Api::login(&sb.url, "DFW").await;
     let work = Work::new();
-    let mut cfg = provider(&sb);
+    let mut cfg = sb.provider_block();
     for (i, server) in ["web-01", "web-02", "db-01"].iter().enumerate() {
         cfg.push_str(&format!(
             "data \"server\" \"s{i}\" {{\n  name = \"{server}\"\n}}\nresource \"image\" \"i{i}\" {{\n  server_id = data.server.s{i}.id\n  name = \"flaky-{i}\"\n  metadata = {{ n = \"{i}\" }}\n}}\nresource \"image_schedule\" \"s{i}\" {{\n  server_id = data.server.s{i}.id\n  retention = {}\n}}\n",
@@ -113,10 +96,12 @@ async fn apply_converges_through_503s_and_rate_limits() {
         ));
     }
     work.write("main.snap.hcl", &cfg);
-    faults(&sb, json!({"error_rate": 0.15, "latency_ms": 5})).await;
+    sb.set_faults(json!({"error_rate": 0.15, "latency_ms": 5}))
+        .await;
     let r = work.run(&["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
-    faults(&sb, json!({"error_rate": 0.0, "latency_ms": 0})).await;
+    sb.set_faults(json!({"error_rate": 0.0, "latency_ms": 0}))
+        .await;
     for i in 0..3 {
         let (_, imgs) = api.get(&format!("/images/detail?name=flaky-{i}")).await;
         let imgs = imgs["images"].as_array().unwrap().clone();
@@ -134,7 +119,7 @@ async fn many_snapshots_are_polled_with_one_listing() {
     let sb = ServedSandbox::start(&["--snapshot-seconds", "1"]);
     let api = Api::login(&sb.url, "DFW").await;
     let http = reqwest::Client::new();
-    let mut cfg = provider(&sb);
+    let mut cfg = sb.provider_block();
     for i in 0..8 {
         let r = http
             .post(format!("{}/sandbox/v1/servers", sb.url))
@@ -149,20 +134,10 @@ async fn many_snapshots_are_polled_with_one_listing() {
     }
     let work = Work::new();
     work.write("main.snap.hcl", &cfg);
-    let _ = http
-        .delete(format!("{}/sandbox/v1/requests", sb.url))
-        .send()
-        .await;
+    sb.reset_requests().await;
     let r = work.run(&["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let counts: serde_json::Value = http
-        .get(format!("{}/sandbox/v1/requests", sb.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let counts = sb.requests().await;
     let by = &counts["by_route"];
     let listings = by["GET /images/detail"].as_u64().unwrap_or(0);
     let gets = by["GET /images/{id}"].as_u64().unwrap_or(0);

@@ -5,10 +5,11 @@ mod cli_support;
 
 use cli_support::{Api, ServedSandbox, Work};
 
+/// The sandbox provider plus the two fixture servers the tests snapshot.
 fn provider(sb: &ServedSandbox) -> String {
     format!(
-        "provider \"rackspace\" {{\n  auth_url = \"{}\"\n  username = \"demo\"\n  api_key  = \"demo\"\n  region   = \"DFW\"\n}}\ndata \"server\" \"web\" {{\n  name = \"web-01\"\n}}\ndata \"server\" \"db\" {{\n  name = \"db-01\"\n}}\n",
-        sb.auth_url()
+        "{}data \"server\" \"web\" {{\n  name = \"web-01\"\n}}\ndata \"server\" \"db\" {{\n  name = \"db-01\"\n}}\n",
+        sb.provider_block()
     )
 }
 
@@ -79,11 +80,7 @@ async fn create_before_destroy_and_replace() {
         .as_str()
         .unwrap()
         .to_string();
-    let http = reqwest::Client::new();
-    let _ = http
-        .delete(format!("{}/sandbox/v1/requests", sb.url))
-        .send()
-        .await;
+    sb.reset_requests().await;
 
     let r = work.run(&["plan", "--detailed-exitcode", "--replace", "image.cbd"]);
     assert_eq!(r.code, 2, "{r:?}");
@@ -91,14 +88,7 @@ async fn create_before_destroy_and_replace() {
     assert!(r.stdout.contains("--replace"), "{r:?}");
     let r = work.run(&["apply", "--auto-approve", "--replace", "image.cbd"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let log: serde_json::Value = http
-        .get(format!("{}/sandbox/v1/requests", sb.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log = sb.requests().await;
     let routes: Vec<String> = log["log"]
         .as_array()
         .unwrap()

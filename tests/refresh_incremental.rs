@@ -62,24 +62,6 @@ resource "image_metadata" "base" {{
     )
 }
 
-async fn requests(sb: &ServedSandbox) -> Value {
-    reqwest::Client::new()
-        .get(format!("{}/sandbox/v1/requests", sb.url))
-        .send()
-        .await
-        .expect("requests")
-        .json()
-        .await
-        .expect("json")
-}
-
-async fn reset_requests(sb: &ServedSandbox) {
-    let _ = reqwest::Client::new()
-        .delete(format!("{}/sandbox/v1/requests", sb.url))
-        .send()
-        .await;
-}
-
 fn state(work: &Work) -> Value {
     serde_json::from_str(&work.state().expect("state file")).expect("state json")
 }
@@ -114,7 +96,7 @@ fn full_plan_json(work: &Work, sb: &ServedSandbox) -> Value {
 /// Runs `plan` with debug logging; returns the listing requests it sent (query keys, from
 /// the client's log) and the sandbox's counters for it.
 async fn logged_plan(work: &Work, sb: &ServedSandbox) -> (Vec<String>, Value) {
-    reset_requests(sb).await;
+    sb.reset_requests().await;
     let r = work.run_env(&["plan"], &[("SNAPFORM_LOG", "debug")]);
     assert_eq!(r.code, 0, "{r:?}");
     let listings = r
@@ -123,7 +105,7 @@ async fn logged_plan(work: &Work, sb: &ServedSandbox) -> (Vec<String>, Value) {
         .filter(|l| l.contains("/images/detail") && l.contains("DEBUG"))
         .map(str::to_owned)
         .collect();
-    (listings, requests(sb).await["by_route"].clone())
+    (listings, sb.requests().await["by_route"].clone())
 }
 
 #[tokio::test(flavor = "multi_thread")]

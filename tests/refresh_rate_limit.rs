@@ -26,15 +26,7 @@ fn config(sb: &ServedSandbox, limits: &str) -> String {
 
 /// Statuses of the sandbox's logged `POST` metadata calls.
 async fn metadata_posts(sb: &ServedSandbox) -> Vec<u64> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let v: Value = reqwest::Client::new()
-        .get(format!("{}/sandbox/v1/requests", sb.url))
-        .send()
-        .await
-        .expect("requests")
-        .json()
-        .await
-        .expect("json");
+    let v: Value = sb.requests().await;
     v["log"]
         .as_array()
         .expect("log")

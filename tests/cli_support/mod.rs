@@ -60,6 +60,50 @@ impl ServedSandbox {
     pub fn auth_url(&self) -> String {
         format!("{}/v2.0", self.url)
     }
+
+    /// A `provider "rackspace"` block pointing at this sandbox (user demo, region DFW).
+    pub fn provider_block(&self) -> String {
+        format!(
+            "provider \"rackspace\" {{\n  auth_url = \"{}\"\n  username = \"demo\"\n  api_key  = \"demo\"\n  region   = \"DFW\"\n}}\n",
+            self.auth_url()
+        )
+    }
+
+    fn control() -> reqwest::Client {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::new()
+    }
+
+    /// `PUT /sandbox/v1/faults`: sets fault knobs (latency, error rate, failing snapshots...).
+    pub async fn set_faults(&self, body: Value) {
+        let r = Self::control()
+            .put(format!("{}/sandbox/v1/faults", self.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("faults");
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+
+    /// `GET /sandbox/v1/requests`: counters by route and the recent request log.
+    pub async fn requests(&self) -> Value {
+        Self::control()
+            .get(format!("{}/sandbox/v1/requests", self.url))
+            .send()
+            .await
+            .expect("requests")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// `DELETE /sandbox/v1/requests`: resets the counters and the log.
+    pub async fn reset_requests(&self) {
+        let _ = Self::control()
+            .delete(format!("{}/sandbox/v1/requests", self.url))
+            .send()
+            .await;
+    }
 }
 
 impl Drop for ServedSandbox {
