@@ -96,6 +96,7 @@ async fn run_once(n: usize, batch_from: usize, snapshot: f64, latency: u64) -> (
         &p,
         &cfg,
         &graph,
+        &BTreeMap::new(),
         &mut state,
         &mut backend,
         &clients,

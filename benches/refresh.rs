@@ -66,7 +66,8 @@ async fn main() {
 
     let mut state = State::new();
     for (i, id) in ids.iter().enumerate() {
-        let addr = format!("image.bench_{i}");
+        let addr: snapform::addr::InstanceAddr =
+            format!("image.bench_{i}").parse().expect("an address");
         state.resources.insert(
             addr.clone(),
             ResourceState {
@@ -79,6 +80,7 @@ async fn main() {
                 managed_keys: vec![],
                 tainted: false,
                 dependencies: vec![],
+                sensitive_attributes: vec![],
             },
         );
     }

@@ -3,6 +3,7 @@
 //! Layers (see ARCHITECTURE.md): config → graph → plan → apply, with state, refresh, provider
 //! (the only cloud HTTP client), sandbox (the emulator) and cli (the only code that prints).
 
+pub mod addr;
 pub mod apply;
 pub mod cli;
 pub mod config;

@@ -20,6 +20,9 @@ pub enum Value {
     Map(BTreeMap<String, Value>),
     /// Known only after apply.
     Unknown,
+    /// A sensitive value: shown as `(sensitive value)`, never written to plans or logs. The mark
+    /// propagates through every expression that reads it.
+    Sensitive(Box<Value>),
 }
 
 pub type Map = BTreeMap<String, Value>;
@@ -33,8 +36,94 @@ impl Value {
         Value::Number(n.into())
     }
 
+    /// Marks `v` sensitive (once: a mark is never doubled).
+    pub fn sensitive(v: Value) -> Value {
+        match v {
+            s @ Value::Sensitive(_) => s,
+            other => Value::Sensitive(Box::new(other)),
+        }
+    }
+
+    /// Marks `v` sensitive when `marked` is true.
+    pub fn marked_if(v: Value, marked: bool) -> Value {
+        if marked { Value::sensitive(v) } else { v }
+    }
+
+    /// The value under a sensitive mark (the value itself when it has none).
+    pub fn peel(&self) -> &Value {
+        match self {
+            Value::Sensitive(v) => v.peel(),
+            other => other,
+        }
+    }
+
+    /// Removes a top-level mark: the bare value and whether it was marked.
+    pub fn unmark(self) -> (Value, bool) {
+        match self {
+            Value::Sensitive(v) => (v.unmark().0, true),
+            other => (other, false),
+        }
+    }
+
+    pub fn is_sensitive(&self) -> bool {
+        matches!(self, Value::Sensitive(_))
+    }
+
+    /// True when this value or anything inside it is marked sensitive.
+    pub fn contains_sensitive(&self) -> bool {
+        match self {
+            Value::Sensitive(_) => true,
+            Value::List(l) => l.iter().any(Value::contains_sensitive),
+            Value::Map(m) => m.values().any(Value::contains_sensitive),
+            _ => false,
+        }
+    }
+
+    /// The same value with every sensitive mark removed, at any depth.
+    pub fn unmarked(&self) -> Value {
+        match self {
+            Value::Sensitive(v) => v.unmarked(),
+            Value::List(l) => Value::List(l.iter().map(Value::unmarked).collect()),
+            Value::Map(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), v.unmarked())).collect()),
+            other => other.clone(),
+        }
+    }
+
+    /// The same value with what is under each sensitive mark replaced by an unknown: what a
+    /// serialized value reads back as (apply evaluates those values again from its inputs).
+    pub fn redacted(&self) -> Value {
+        match self {
+            Value::Sensitive(_) => Value::Sensitive(Box::new(Value::Unknown)),
+            Value::List(l) => Value::List(l.iter().map(Value::redacted).collect()),
+            Value::Map(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), v.redacted())).collect()),
+            other => other.clone(),
+        }
+    }
+
+    /// Every primitive under a sensitive mark, as text (for redacting logs and messages).
+    pub fn sensitive_strings(&self, out: &mut Vec<String>) {
+        fn leaves(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::List(l) => l.iter().for_each(|x| leaves(x, out)),
+                Value::Map(m) => m.values().for_each(|x| leaves(x, out)),
+                Value::Sensitive(x) => leaves(x, out),
+                other => {
+                    if let Some(s) = other.to_plain_string() {
+                        out.push(s);
+                    }
+                }
+            }
+        }
+        match self {
+            Value::Sensitive(v) => leaves(v, out),
+            Value::List(l) => l.iter().for_each(|x| x.sensitive_strings(out)),
+            Value::Map(m) => m.values().for_each(|x| x.sensitive_strings(out)),
+            _ => {}
+        }
+    }
+
     pub fn is_unknown(&self) -> bool {
-        matches!(self, Value::Unknown)
+        matches!(self.peel(), Value::Unknown)
     }
 
     /// True when this value or anything inside it is unknown.
@@ -43,26 +132,31 @@ impl Value {
             Value::Unknown => true,
             Value::List(l) => l.iter().any(Value::contains_unknown),
             Value::Map(m) => m.values().any(Value::contains_unknown),
+            Value::Sensitive(v) => v.contains_unknown(),
             _ => false,
         }
     }
 
+    // The accessors below see through a sensitive mark: they are for using a value (sending it
+    // to the cloud, checking a range), not for showing it. Showing goes through `Display` and
+    // serialization, which keep the mark.
+
     pub fn as_str(&self) -> Option<&str> {
-        match self {
+        match self.peel() {
             Value::String(s) => Some(s),
             _ => None,
         }
     }
 
     pub fn as_bool(&self) -> Option<bool> {
-        match self {
+        match self.peel() {
             Value::Bool(b) => Some(*b),
             _ => None,
         }
     }
 
     pub fn as_i64(&self) -> Option<i64> {
-        match self {
+        match self.peel() {
             Value::Number(n) => n.as_i64().or_else(|| {
                 n.as_f64()
                     .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
@@ -73,14 +167,14 @@ impl Value {
     }
 
     pub fn as_map(&self) -> Option<&Map> {
-        match self {
+        match self.peel() {
             Value::Map(m) => Some(m),
             _ => None,
         }
     }
 
     pub fn as_list(&self) -> Option<&[Value]> {
-        match self {
+        match self.peel() {
             Value::List(l) => Some(l),
             _ => None,
         }
@@ -91,7 +185,7 @@ impl Value {
     pub fn get_path(&self, path: &[PathStep]) -> Option<&Value> {
         let mut cur = self;
         for step in path {
-            cur = match (cur, step) {
+            cur = match (cur.peel(), step) {
                 (Value::Unknown, _) => return Some(&Value::Unknown),
                 (Value::Map(m), PathStep::Attr(k)) => m.get(k)?,
                 (Value::Map(m), PathStep::Index(i)) => m.get(&i.to_string())?,
@@ -112,6 +206,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Map(_) => "map",
             Value::Unknown => "unknown",
+            Value::Sensitive(v) => v.type_name(),
         }
     }
 
@@ -119,6 +214,7 @@ impl Value {
     pub fn to_hcl(&self) -> hcl::Value {
         match self {
             Value::Null | Value::Unknown => hcl::Value::Null,
+            Value::Sensitive(v) => v.to_hcl(),
             Value::Bool(b) => hcl::Value::Bool(*b),
             Value::Number(n) => {
                 if let Some(i) = n.as_i64() {
@@ -175,6 +271,10 @@ impl Value {
                 serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
             }
             Value::Unknown => serde_json::json!({ UNKNOWN_KEY: true }),
+            // Never the value itself: whatever is serialized (plans, JSON output, logs) shows
+            // only that there was one. State stores values unmarked, with the names of its
+            // sensitive attributes beside them.
+            Value::Sensitive(_) => serde_json::json!({ SENSITIVE_KEY: true }),
         }
     }
 
@@ -188,6 +288,10 @@ impl Value {
             serde_json::Value::Object(o) => {
                 if o.len() == 1 && o.get(UNKNOWN_KEY) == Some(&serde_json::Value::Bool(true)) {
                     Value::Unknown
+                } else if o.len() == 1
+                    && o.get(SENSITIVE_KEY) == Some(&serde_json::Value::Bool(true))
+                {
+                    Value::sensitive(Value::Unknown)
                 } else {
                     Value::Map(
                         o.iter()
@@ -209,7 +313,7 @@ impl Value {
 
     /// The string form of a primitive, as HCL converts primitives to strings.
     pub fn to_plain_string(&self) -> Option<String> {
-        match self {
+        match self.peel() {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
             Value::Bool(b) => Some(b.to_string()),
@@ -219,6 +323,7 @@ impl Value {
 }
 
 const UNKNOWN_KEY: &str = "$unknown";
+const SENSITIVE_KEY: &str = "$sensitive";
 
 /// One step of a reference path: `.name` or `[index]`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -236,6 +341,7 @@ impl fmt::Display for Value {
             Value::Number(n) => write!(f, "{n}"),
             Value::String(s) => write!(f, "{}", serde_json::Value::String(s.clone())),
             Value::Unknown => f.write_str("(known after apply)"),
+            Value::Sensitive(_) => f.write_str("(sensitive value)"),
             Value::List(l) => {
                 f.write_str("[")?;
                 for (i, v) in l.iter().enumerate() {
@@ -308,6 +414,30 @@ mod tests {
         let back: Value = serde_json::from_str(&j).unwrap();
         assert_eq!(back, v);
         assert!(back.contains_unknown());
+    }
+
+    #[test]
+    fn sensitive_marks_round_trip_and_redact() {
+        let v = Value::Map(
+            [
+                ("name".to_string(), Value::sensitive(Value::str("s3cret"))),
+                ("id".to_string(), Value::str("x")),
+            ]
+            .into(),
+        );
+        let j = serde_json::to_string(&v).unwrap();
+        assert!(!j.contains("s3cret"), "{j}");
+        assert_eq!(serde_json::from_str::<Value>(&j).unwrap(), v.redacted());
+        assert!(!v.to_string().contains("s3cret"), "{v}");
+        assert_eq!(v.unmarked().as_map().unwrap()["name"], Value::str("s3cret"));
+        assert_eq!(v.as_map().unwrap()["name"].as_str(), Some("s3cret"));
+        let mut leaves = Vec::new();
+        v.sensitive_strings(&mut leaves);
+        assert_eq!(leaves, ["s3cret"]);
+        assert_eq!(
+            Value::sensitive(Value::sensitive(Value::Null)),
+            Value::sensitive(Value::Null)
+        );
     }
 
     #[test]

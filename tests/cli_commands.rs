@@ -148,6 +148,7 @@ fn graph_prints_sorted_dot_of_every_block() {
             "\"image_schedule.web\"",
             "\"local.owner\"",
             "\"output.id\"",
+            "\"provider.rackspace\"",
             "\"var.retention\""
         ]
     );

@@ -14,6 +14,7 @@ mod walk;
 
 pub use walk::apply;
 
+use crate::addr::InstanceAddr;
 use crate::plan::Action;
 use std::time::Duration;
 
@@ -42,26 +43,23 @@ impl Default for Options {
 #[derive(Clone, Debug)]
 pub enum Event {
     Started {
-        address: String,
+        address: InstanceAddr,
         action: Action,
     },
     /// A snapshot is saving: percent from the API's `progress`.
-    Progress {
-        address: String,
-        percent: u32,
-    },
+    Progress { address: InstanceAddr, percent: u32 },
     Finished {
-        address: String,
+        address: InstanceAddr,
         action: Action,
         id: Option<String>,
         elapsed: Duration,
     },
     Failed {
-        address: String,
+        address: InstanceAddr,
         error: String,
     },
     Skipped {
-        address: String,
+        address: InstanceAddr,
         because: String,
     },
 }
@@ -74,9 +72,9 @@ pub trait Reporter: Send + Sync {
 /// What an apply did.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    pub done: Vec<(String, Action)>,
-    pub failed: Vec<(String, String)>,
-    pub skipped: Vec<String>,
+    pub done: Vec<(InstanceAddr, Action)>,
+    pub failed: Vec<(InstanceAddr, String)>,
+    pub skipped: Vec<InstanceAddr>,
 }
 
 impl Outcome {

@@ -63,6 +63,7 @@ impl Task {
             managed_keys: self.change.managed_keys.clone(),
             tainted: false,
             dependencies: self.change.deps.clone(),
+            sensitive_attributes: self.change.sensitive_attributes.clone(),
         }
     }
 }
@@ -90,9 +91,10 @@ pub async fn run(t: Task) -> Result<Option<ResourceState>, String> {
     let c = &t.change;
     match (c.kind.as_str(), c.action) {
         (_, Action::Read) => {
-            let v = crate::refresh::read_data_one(&t.client, &c.address, &c.kind, &t.args)
-                .await
-                .map_err(|e| e.to_string())?;
+            let v =
+                crate::refresh::read_data_one(&t.client, &c.address.to_string(), &c.kind, &t.args)
+                    .await
+                    .map_err(|e| e.to_string())?;
             Ok(Some(t.state("", v)))
         }
         (_, Action::Delete) => {

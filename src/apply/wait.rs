@@ -12,7 +12,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 
 struct Watch {
     id: String,
-    address: String,
+    address: crate::addr::InstanceAddr,
     client: Client,
     last_progress: Option<u32>,
     done: oneshot::Sender<Result<Image, String>>,
@@ -39,12 +39,17 @@ impl Watcher {
     }
 
     /// Resolves when the image has left SAVING (any final status), with its last view.
-    pub async fn wait(&self, client: &Client, address: &str, id: &str) -> Result<Image, String> {
+    pub async fn wait(
+        &self,
+        client: &Client,
+        address: &crate::addr::InstanceAddr,
+        id: &str,
+    ) -> Result<Image, String> {
         let (done, rx) = oneshot::channel();
         self.tx
             .send(Watch {
                 id: id.to_string(),
-                address: address.to_string(),
+                address: address.clone(),
                 client: client.clone(),
                 last_progress: None,
                 done,

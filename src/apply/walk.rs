@@ -3,10 +3,10 @@
 use super::ops::{self, Msg, Task};
 use super::wait::Watcher;
 use super::{ApplyError, Event, Options, Outcome, Reporter};
-use crate::config::eval::{self, Scope};
-use crate::config::{Config, Diagnostic, base_address, instance_key, schema};
-use crate::graph::Graph;
-use crate::plan::{Action, Change, Plan, kinds_eval_args};
+use crate::addr::{BlockAddr, InstanceAddr, InstanceKey};
+use crate::config::{Config, schema};
+use crate::graph::{Evaluator, Expansion, Graph, Instance};
+use crate::plan::{Action, Change, Plan};
 use crate::refresh::Clients;
 use crate::state::{Backend, OutputState, State};
 use crate::value::{Map, Value};
@@ -19,12 +19,14 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 /// Carries out `plan`. State is written after every completed operation; the returned outcome
-/// says what was done, what failed and what was skipped.
+/// says what was done, what failed and what was skipped. `vars` are this run's variable
+/// values (a saved plan's, plus the sensitive ones it never stores).
 #[allow(clippy::too_many_arguments)]
 pub async fn apply(
     plan: &Plan,
     cfg: &Config,
     graph: &Graph,
+    vars: &BTreeMap<String, Value>,
     state: &mut State,
     backend: &mut Backend,
     clients: &Clients,
@@ -32,29 +34,13 @@ pub async fn apply(
     reporter: Arc<dyn Reporter>,
 ) -> Result<Outcome, ApplyError> {
     let mut outcome = Outcome::default();
-    let mut scope = Scope::new();
-    for (k, v) in &plan.variables {
-        scope.set(&format!("var.{k}"), v.clone());
-    }
-    for (addr, v) in &plan.data {
-        scope.set_instance(
-            base_address(addr),
-            instance_key(addr).as_ref(),
-            Value::Map(v.clone()),
-        );
-    }
-    let by_addr: BTreeMap<&str, &Change> = plan
-        .changes
-        .iter()
-        .map(|c| (c.address.as_str(), c))
-        .collect();
+    let by_addr: BTreeMap<&InstanceAddr, &Change> =
+        plan.changes.iter().map(|c| (&c.address, c)).collect();
     // `moved` blocks rename state entries; `import` blocks add the objects they adopted.
     for (from, to) in &plan.moves {
         if let Some(mut rs) = state.resources.remove(from) {
             rs.address = to.clone();
-            if let Some((_, name)) = base_address(to).split_once('.') {
-                rs.name = name.to_string();
-            }
+            rs.name = to.block.name.clone();
             state.resources.insert(to.clone(), rs);
         }
     }
@@ -64,23 +50,16 @@ pub async fn apply(
             .entry(addr.clone())
             .or_insert_with(|| rs.clone());
     }
-    // Planned values (unknown where not applied yet); forget objects already gone.
+    let ev = seeded_evaluator(plan, cfg, graph, vars, state);
+    // Forget objects already gone; record the refreshed view of unchanged ones.
     for c in &plan.changes {
-        if let Some(after) = &c.after
-            && c.action != Action::Read
-        {
-            scope.set_instance(
-                base_address(&c.address),
-                c.key.as_ref(),
-                Value::Map(after.clone()),
-            );
-        }
         if c.action == Action::NoOp {
             match &c.after {
                 Some(after) => {
                     if let Some(rs) = state.resources.get_mut(&c.address) {
                         rs.attributes = ops::state_attrs(after);
                         rs.managed_keys = c.managed_keys.clone();
+                        rs.sensitive_attributes = c.sensitive_attributes.clone();
                     }
                 }
                 None => {
@@ -101,14 +80,14 @@ pub async fn apply(
     );
     let (tx, mut rx) = mpsc::channel::<Msg>(64);
     // The execution graph from the plan (edge: dependency → dependent); apply only walks it.
-    let mut exec: DiGraphMap<&str, ()> = DiGraphMap::new();
+    let mut exec: DiGraphMap<&InstanceAddr, ()> = DiGraphMap::new();
     for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
-        exec.add_node(c.address.as_str());
+        exec.add_node(&c.address);
     }
     for (addr, deps) in &plan.edges {
         for d in deps {
-            if exec.contains_node(d.as_str()) && exec.contains_node(addr.as_str()) {
-                exec.add_edge(d.as_str(), addr.as_str(), ());
+            if exec.contains_node(d) && exec.contains_node(addr) {
+                exec.add_edge(d, addr, ());
             }
         }
     }
@@ -119,26 +98,31 @@ pub async fn apply(
         )));
     }
     // Unfinished dependencies per node; a node is ready when its count reaches zero.
-    let mut waiting: BTreeMap<&str, usize> = exec
+    let mut waiting: BTreeMap<&InstanceAddr, usize> = exec
         .nodes()
         .map(|n| (n, exec.neighbors_directed(n, Direction::Incoming).count()))
         .collect();
-    let mut ready: VecDeque<String> = waiting
+    let mut ready: VecDeque<InstanceAddr> = waiting
         .iter()
         .filter(|(_, n)| **n == 0)
-        .map(|(a, _)| a.to_string())
+        .map(|(a, _)| (*a).clone())
         .collect();
-    let mut failed: BTreeSet<String> = BTreeSet::new();
-    let mut running: JoinSet<(String, Result<Option<crate::state::ResourceState>, String>)> =
-        JoinSet::new();
-    let mut started_at: BTreeMap<String, Instant> = BTreeMap::new();
+    let mut failed: BTreeSet<InstanceAddr> = BTreeSet::new();
+    type Done = (
+        InstanceAddr,
+        Result<Option<crate::state::ResourceState>, String>,
+    );
+    let mut running: JoinSet<Option<Done>> = JoinSet::new();
+    let mut started_at: BTreeMap<InstanceAddr, Instant> = BTreeMap::new();
     // Marks `addr` as settled (done, failed or skipped) and queues dependents that became ready.
-    let settle = |addr: &str, waiting: &mut BTreeMap<&str, usize>, ready: &mut VecDeque<String>| {
+    let settle = |addr: &InstanceAddr,
+                  waiting: &mut BTreeMap<&InstanceAddr, usize>,
+                  ready: &mut VecDeque<InstanceAddr>| {
         for d in exec.neighbors_directed(addr, Direction::Outgoing) {
             if let Some(n) = waiting.get_mut(d) {
                 *n -= 1;
                 if *n == 0 {
-                    ready.push_back(d.to_string());
+                    ready.push_back(d.clone());
                 }
             }
         }
@@ -149,7 +133,7 @@ pub async fn apply(
         while let Some(addr) = ready.pop_front() {
             {
                 let blocked = exec
-                    .neighbors_directed(addr.as_str(), Direction::Incoming)
+                    .neighbors_directed(&addr, Direction::Incoming)
                     .find(|x| failed.contains(*x));
                 if let Some(b) = blocked {
                     failed.insert(addr.clone());
@@ -161,8 +145,8 @@ pub async fn apply(
                     settle(&addr, &mut waiting, &mut ready);
                     continue;
                 }
-                let change = by_addr[addr.as_str()];
-                let args = match late_args(cfg, graph, &mut scope, change) {
+                let change = by_addr[&addr];
+                let args = match late_args(cfg, &ev, change) {
                     Ok(a) => a,
                     Err(msg) => {
                         failed.insert(addr.clone());
@@ -204,7 +188,7 @@ pub async fn apply(
                 };
                 running.spawn(async move {
                     let addr = task.change.address.clone();
-                    (addr, ops::run(task).await)
+                    Some((addr, ops::run(task).await))
                 });
             }
         }
@@ -215,25 +199,21 @@ pub async fn apply(
             Some(msg) = rx.recv() => handle_msg(msg, state, backend).await?,
             Some(joined) = running.join_next() => {
                 let (addr, result) = match joined {
-                    Ok(r) => r,
-                    Err(e) => (String::from("?"), Err(format!("task failed: {e}"))),
+                    Ok(Some(r)) => r,
+                    Ok(None) => continue,
+                    Err(e) => return Err(ApplyError::Inconsistent(format!("an apply task failed: {e}"))),
                 };
                 // Drain messages sent before the task ended so state is in order.
                 while let Ok(msg) = rx.try_recv() {
                     handle_msg(msg, state, backend).await?;
                 }
-                let change = by_addr.get(addr.as_str()).copied();
+                let change = by_addr.get(&addr).copied();
                 let elapsed = started_at.get(&addr).map(|t| t.elapsed()).unwrap_or_default();
                 match result {
                     Ok(rs) => {
                         match &rs {
                             Some(rs) => {
-                                let key = change.and_then(|c| c.key.as_ref());
-                                scope.set_instance(
-                                    base_address(&addr),
-                                    key,
-                                    Value::Map(rs.attributes.clone()),
-                                );
+                                ev.set_instance(&addr, Value::Map(rs.shown_attributes()));
                                 state.resources.insert(addr.clone(), rs.clone());
                             }
                             None => {
@@ -265,20 +245,19 @@ pub async fn apply(
         handle_msg(msg, state, backend).await?;
     }
 
-    // Outputs, with everything now known.
+    // Outputs, with everything now known. State keeps their values in clear, with the flag.
     if plan.destroy {
         state.outputs.clear();
     } else {
         for (name, o) in &cfg.outputs {
-            let v = eval_with_locals(cfg, graph, &mut scope, &format!("output.{name}"))
-                .and_then(|_| eval::eval(&o.value, &scope).map_err(|d| d.message));
-            if let Ok(v) = v
+            if let Some(Ok(v)) = ev.output(name)
                 && !v.contains_unknown()
+                && (o.sensitive || !v.contains_sensitive())
             {
                 state.outputs.insert(
                     name.clone(),
                     OutputState {
-                        value: v,
+                        value: v.unmarked(),
                         sensitive: o.sensitive,
                     },
                 );
@@ -320,47 +299,85 @@ async fn handle_msg(msg: Msg, state: &mut State, backend: &mut Backend) -> Resul
     Ok(())
 }
 
-/// Evaluates the locals an object depends on, in order, into the scope.
-fn eval_with_locals(
-    cfg: &Config,
-    graph: &Graph,
-    scope: &mut Scope,
-    addr: &str,
-) -> Result<(), String> {
-    let mut needed = BTreeSet::new();
-    let mut stack = graph.deps(addr);
-    while let Some(d) = stack.pop() {
-        if d.starts_with("local.") && needed.insert(d.clone()) {
-            stack.extend(graph.deps(&d));
+/// An evaluator holding every instance value apply starts from: what state has, then what
+/// the plan expects (unknown where only the cloud can tell), then the data sources it read.
+fn seeded_evaluator<'c>(
+    plan: &Plan,
+    cfg: &'c Config,
+    graph: &'c Graph,
+    vars: &BTreeMap<String, Value>,
+    state: &State,
+) -> Evaluator<'c> {
+    let ev = Evaluator::new(cfg, graph, vars);
+    let mut keys: BTreeMap<&BlockAddr, BTreeSet<Option<InstanceKey>>> = BTreeMap::new();
+    let planned: BTreeSet<&InstanceAddr> = plan.changes.iter().map(|c| &c.address).collect();
+    for a in state.resources.keys().filter(|a| !planned.contains(a)) {
+        keys.entry(&a.block).or_default().insert(a.key.clone());
+    }
+    for c in plan.changes.iter().filter(|c| c.action != Action::Delete) {
+        keys.entry(&c.address.block)
+            .or_default()
+            .insert(c.address.key.clone());
+    }
+    for a in plan.data.keys() {
+        keys.entry(&a.block).or_default().insert(a.key.clone());
+    }
+    for (block, ks) in keys {
+        let Some(b) = cfg.object(block) else { continue };
+        let e = if b.count.is_some() {
+            let n = ks
+                .iter()
+                .filter_map(|k| match k {
+                    Some(InstanceKey::Index(i)) => Some(i + 1),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0);
+            Expansion::Count(n)
+        } else if b.for_each.is_some() {
+            Expansion::Keys(
+                ks.into_iter()
+                    .filter_map(|k| match k {
+                        Some(InstanceKey::Key(k)) => Some(k),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        } else {
+            Expansion::Single
+        };
+        ev.set_expansion(block, e);
+    }
+    for (addr, rs) in &state.resources {
+        if !planned.contains(addr) {
+            ev.set_instance(addr, Value::Map(rs.shown_attributes()));
         }
     }
-    for a in graph.order().iter().filter(|a| needed.contains(*a)) {
-        if let Some(def) = cfg.locals.get(a.trim_start_matches("local.")) {
-            let v = eval::eval(&def.value, scope).map_err(|d: Diagnostic| d.message)?;
-            scope.set(a, v);
+    for c in &plan.changes {
+        if let Some(after) = &c.after
+            && c.action != Action::Read
+        {
+            ev.set_instance(&c.address, Value::Map(after.clone()));
         }
     }
-    Ok(())
+    for (addr, v) in &plan.data {
+        ev.set_instance(addr, Value::Map(v.clone()));
+    }
+    ev
 }
 
-/// The arguments of a change, evaluated now that its dependencies are applied; known values must
-/// match the plan.
-fn late_args(
-    cfg: &Config,
-    graph: &Graph,
-    scope: &mut Scope,
-    change: &Change,
-) -> Result<Map, String> {
+/// The arguments of a change, evaluated now that its dependencies are applied (marks removed:
+/// these go to the cloud); known values must match the plan.
+fn late_args(cfg: &Config, ev: &Evaluator<'_>, change: &Change) -> Result<Map, String> {
     if change.action == Action::Delete {
         return Ok(Map::new());
     }
-    let Some(block) = cfg.object(base_address(&change.address)) else {
+    let Some(block) = cfg.object(&change.address.block) else {
         return Err(format!(
             "{} is in the plan but not in the configuration",
             change.address
         ));
     };
-    eval_with_locals(cfg, graph, scope, &change.address)?;
     let sch = if change.action == Action::Read {
         schema::data(&block.kind)
     } else {
@@ -369,13 +386,18 @@ fn late_args(
     let Some(sch) = sch else {
         return Err(format!("unknown type {}", block.kind));
     };
-    crate::plan::enter_instance(scope, change.key.as_ref(), change.each_value.as_ref());
-    let (args, diags) = kinds_eval_args(block, sch, scope);
-    scope.remove_root("count");
-    scope.remove_root("each");
+    let inst = Instance {
+        addr: change.address.clone(),
+        each_value: change.each_value.clone(),
+    };
+    let (args, diags) = ev.eval_args(block, sch, Some(&inst));
     if let Some(d) = diags.first() {
         return Err(d.message.clone());
     }
+    let args: Map = args
+        .iter()
+        .map(|(k, v)| (k.clone(), v.unmarked()))
+        .collect();
     if Value::Map(args.clone()).contains_unknown() {
         return Err(format!(
             "{}: some arguments are still unknown after their dependencies were applied",
@@ -386,11 +408,20 @@ fn late_args(
         for (k, v) in &args {
             if let Some(planned) = after.get(k)
                 && !planned.contains_unknown()
-                && normalize(k, planned) != normalize(k, v)
+                && normalize(k, &planned.unmarked()) != normalize(k, v)
             {
+                let shown = |x: &Value| {
+                    if planned.contains_sensitive() {
+                        "(sensitive value)".to_string()
+                    } else {
+                        x.to_string()
+                    }
+                };
                 return Err(format!(
-                    "{}: \"{k}\" was planned as {planned} but is now {v}; run plan again",
-                    change.address
+                    "{}: \"{k}\" was planned as {} but is now {}; run plan again",
+                    change.address,
+                    shown(planned),
+                    shown(v)
                 ));
             }
         }

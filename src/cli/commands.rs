@@ -86,7 +86,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
                 } else {
                     for (addr, rs) in &state.resources {
                         outln!("# {addr}{}", if rs.tainted { " (tainted)" } else { "" });
-                        for (k, v) in &rs.attributes {
+                        for (k, v) in &rs.shown_attributes() {
                             outln!("    {k} = {v}");
                         }
                         outln!();
@@ -108,11 +108,20 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         }
         Command::State(StateCommand::Show { address }) => {
             let state = super::backend::read_unlocked(&dir).await?;
+            let parsed: crate::addr::InstanceAddr = address
+                .parse()
+                .map_err(|e| CliError::msg(format!("state show: {e}")))?;
             let rs = state
                 .resources
-                .get(&address)
+                .get(&parsed)
                 .ok_or_else(|| CliError::msg(format!("{address} is not in state")))?;
-            outln!("{}", serde_json::to_string_pretty(rs).unwrap_or_default());
+            // Sensitive attributes show as {"$sensitive": true}, as in every other view.
+            let mut shown = rs.clone();
+            shown.attributes = rs.shown_attributes();
+            outln!(
+                "{}",
+                serde_json::to_string_pretty(&shown).unwrap_or_default()
+            );
             Ok(0)
         }
         Command::State(s) => super::state_cmd::run(&dir, s).await,
@@ -350,6 +359,7 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
         &p,
         &ws.cfg,
         &ws.graph,
+        &ws.vars,
         &mut state,
         &mut backend,
         &conn.clients,
@@ -378,7 +388,7 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
             outcome.skipped.len()
         );
         for (addr, e) in &outcome.failed {
-            eprintln!("  failed:  {addr}: {e}");
+            eprintln!("  failed:  {addr}: {}", super::redact::text(e));
         }
         for addr in &outcome.skipped {
             eprintln!("  skipped: {addr}");

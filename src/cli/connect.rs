@@ -3,7 +3,7 @@
 
 use super::CliError;
 use super::workspace::Workspace;
-use crate::config::eval::{self, Scope};
+use crate::graph::Evaluator;
 use crate::provider::{Client, ClientOptions, Credential, Preset, RateLimits, Secret};
 use crate::refresh::Clients;
 use crate::sandbox::{self, Sandbox, SandboxOptions};
@@ -22,25 +22,19 @@ pub struct Connected {
 
 /// Connects every configured provider.
 pub async fn connect(ws: &Workspace) -> Result<Connected, CliError> {
-    let mut scope = Scope::new();
-    for (k, v) in &ws.vars {
-        scope.set(&format!("var.{k}"), v.clone());
-    }
-    for (name, def) in &ws.cfg.locals {
-        // Locals that depend only on variables are usable in provider blocks.
-        if let Ok(v) = eval::eval(&def.value, &scope) {
-            scope.set(&format!("local.{name}"), v);
-        }
-    }
+    // Provider blocks may use variables and locals (the graph checks that they use nothing
+    // else); they are evaluated like every other expression.
+    let ev = Evaluator::new(&ws.cfg, &ws.graph, &ws.vars);
     let mut clients = Clients::default();
     let mut sandboxes: Vec<Sandbox> = Vec::new();
     let mut sandbox_urls: BTreeMap<PathBuf, String> = BTreeMap::new();
     for p in &ws.cfg.providers {
         let mut attrs: BTreeMap<String, String> = BTreeMap::new();
         for (k, def) in &p.attrs {
-            let v = eval::eval(&def.value, &scope)
+            let v = ev
+                .eval(&def.value, None)
                 .map_err(|d| CliError::Diagnostics(ws.cfg.sources.clone(), vec![d]))?;
-            match v {
+            match v.unmarked() {
                 Value::Null => {}
                 Value::Unknown => {
                     return Err(CliError::msg(format!(

@@ -10,10 +10,10 @@ use super::CliError;
 use super::args::ImportArgs;
 use super::connect::connect;
 use super::state_cmd::lock_timeout;
-use super::workspace::{self, Workspace};
+use super::workspace;
+use crate::addr::{InstanceAddr, Target};
 use crate::config::ObjectBlock;
-use crate::config::eval::{self, Scope};
-
+use crate::graph::{Evaluator, Instance, Node};
 use crate::state::ResourceState;
 use crate::value::Value;
 use std::path::Path;
@@ -22,11 +22,15 @@ pub async fn run(dir: &Path, a: ImportArgs) -> Result<u8, CliError> {
     let sources = workspace::read_sources(dir)?;
     let inputs = workspace::var_inputs(dir, &a.vars)?;
     let ws = workspace::load(dir, sources, &inputs)?;
-    let addr = a.address.as_str();
-    let Some(block) = ws.cfg.resources.get(addr) else {
-        let declared: Vec<&str> = ws.cfg.resources.keys().map(String::as_str).collect();
+    let addr: InstanceAddr = a
+        .address
+        .parse()
+        .map_err(|e| CliError::msg(format!("import: {e}")))?;
+    let Some(block) = ws.cfg.resources.get(&addr.block) else {
+        let declared: Vec<String> = ws.cfg.resources.keys().map(|a| a.to_string()).collect();
         return Err(CliError::msg(format!(
-            "import: expected a resource declared in the configuration, found no block for {addr} (declared: {}). Add resource \"TYPE\" \"NAME\" {{ ... }} first.",
+            "import: expected a resource declared in the configuration, found no block for {addr}{} (declared: {}). Add resource \"TYPE\" \"NAME\" {{ ... }} first.",
+            crate::config::suggest::did_you_mean(&addr.block.to_string(), &declared),
             if declared.is_empty() {
                 "none".to_string()
             } else {
@@ -34,11 +38,37 @@ pub async fn run(dir: &Path, a: ImportArgs) -> Result<u8, CliError> {
             }
         )));
     };
-    let managed_keys = declared_keys(&ws, block)?;
+    match (block.is_multi(), &addr.key) {
+        (true, None) => {
+            return Err(CliError::msg(format!(
+                "import: {} has {}; import into one instance, e.g. {}",
+                block.addr,
+                if block.count.is_some() {
+                    "count"
+                } else {
+                    "for_each"
+                },
+                if block.count.is_some() {
+                    format!("{}[0]", block.addr)
+                } else {
+                    format!("{}[\"KEY\"]", block.addr)
+                }
+            )));
+        }
+        (false, Some(_)) => {
+            return Err(CliError::msg(format!(
+                "import: {} has neither count nor for_each; import into {} itself",
+                block.addr, block.addr
+            )));
+        }
+        _ => {}
+    }
+    let ev = Evaluator::new(&ws.cfg, &ws.graph, &ws.vars);
+    let managed_keys = declared_keys(&ev, block, &addr)?;
     let timeout = lock_timeout(&a.lock.lock_timeout)?;
     let mut backend = super::backend::open(&ws, timeout, "import").await?;
     let mut state = backend.read().await?;
-    if let Some(rs) = state.resources.get(addr) {
+    if let Some(rs) = state.resources.get(&addr) {
         return Err(CliError::msg(format!(
             "import: {addr} is already in state (id {}); to import another object, forget this one first with: snapform state rm {addr}",
             rs.id
@@ -72,9 +102,9 @@ pub async fn run(dir: &Path, a: ImportArgs) -> Result<u8, CliError> {
             .await
             .map_err(|m| CliError::msg(format!("import: {m}")))?;
     state.resources.insert(
-        addr.to_string(),
+        addr.clone(),
         ResourceState {
-            address: addr.to_string(),
+            address: addr.clone(),
             kind: block.kind.clone(),
             name: block.name.clone(),
             provider,
@@ -82,7 +112,13 @@ pub async fn run(dir: &Path, a: ImportArgs) -> Result<u8, CliError> {
             attributes,
             managed_keys,
             tainted,
-            dependencies: ws.graph.object_deps(addr).into_iter().collect(),
+            dependencies: ws
+                .graph
+                .object_deps(&Node::Object(block.addr.clone()))
+                .into_iter()
+                .map(Target::Block)
+                .collect(),
+            sensitive_attributes: Vec::new(),
         },
     );
     backend.write(&mut state).await?;
@@ -94,30 +130,24 @@ pub async fn run(dir: &Path, a: ImportArgs) -> Result<u8, CliError> {
     Ok(0)
 }
 
-/// Reads the object the way refresh does; returns its state attributes and tainted flag.
-/// The metadata keys the block declares. Values may be unknown before apply; the keys must not.
-pub(super) fn declared_keys(ws: &Workspace, block: &ObjectBlock) -> Result<Vec<String>, CliError> {
+/// The metadata keys the block declares for one instance. Values may be unknown before
+/// apply; the keys must not.
+pub(super) fn declared_keys(
+    ev: &Evaluator<'_>,
+    block: &ObjectBlock,
+    addr: &InstanceAddr,
+) -> Result<Vec<String>, CliError> {
     let Some(def) = block.attrs.get("metadata") else {
         return Ok(Vec::new());
     };
-    let mut scope = Scope::new();
-    for addr in ws.graph.order() {
-        if let Some(name) = addr.strip_prefix("var.") {
-            let v = ws.vars.get(name).cloned().unwrap_or(Value::Unknown);
-            scope.set(addr, v);
-        } else if let Some(name) = addr.strip_prefix("local.") {
-            let v = ws
-                .cfg
-                .locals
-                .get(name)
-                .and_then(|l| eval::eval(&l.value, &scope).ok())
-                .unwrap_or(Value::Unknown);
-            scope.set(addr, v);
-        } else if crate::graph::is_object(addr) {
-            scope.set(addr, Value::Unknown);
-        }
-    }
-    match eval::eval(&def.value, &scope) {
+    let inst = Instance {
+        addr: addr.clone(),
+        each_value: match addr.key {
+            Some(crate::addr::InstanceKey::Key(_)) => Some(Value::Unknown),
+            _ => None,
+        },
+    };
+    match ev.eval(&def.value, Some(&inst)).map(|v| v.unmark().0) {
         Ok(Value::Map(m)) => Ok(m.keys().cloned().collect()),
         Ok(Value::Null) => Ok(Vec::new()),
         Ok(_) | Err(_) => Err(CliError::msg(format!(
@@ -128,17 +158,8 @@ pub(super) fn declared_keys(ws: &Workspace, block: &ObjectBlock) -> Result<Vec<S
 }
 
 /// The id of an `import` block: a string known from variables and locals.
-pub(super) fn eval_id(ws: &Workspace, id: &crate::config::Expr) -> Result<String, String> {
-    let mut scope = Scope::new();
-    for (k, v) in &ws.vars {
-        scope.set(&format!("var.{k}"), v.clone());
-    }
-    for (name, l) in &ws.cfg.locals {
-        if let Ok(v) = eval::eval(&l.value, &scope) {
-            scope.set(&format!("local.{name}"), v);
-        }
-    }
-    match eval::eval(id, &scope) {
+pub(super) fn eval_id(ev: &Evaluator<'_>, id: &crate::config::Expr) -> Result<String, String> {
+    match ev.eval(id, None).map(|v| v.unmark().0) {
         Ok(Value::String(s)) if !s.is_empty() => Ok(s),
         Ok(other) => Err(format!(
             "the id of an import block must be a non-empty string known before apply, found {}",

@@ -5,7 +5,7 @@ use super::CliError;
 use super::args::Cli;
 use super::workspace;
 use crate::config::{self, Diagnostic};
-use crate::graph;
+use crate::graph::{self, Node};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -24,28 +24,39 @@ pub fn graph(dir: &Path) -> Result<u8, CliError> {
     Ok(0)
 }
 
+/// A node's name in the graph output.
+fn name(n: &Node) -> String {
+    match n {
+        Node::Provider(k) => format!("provider.{k}"),
+        other => other.to_string(),
+    }
+}
+
 /// The DOT text for `nodes` with `deps(node)` as their direct dependencies.
-fn dot(nodes: &[String], deps: impl Fn(&str) -> Vec<String>) -> String {
-    let nodes: BTreeSet<&String> = nodes.iter().collect();
+fn dot(nodes: &[Node], deps: impl Fn(&Node) -> Vec<Node>) -> String {
+    let nodes: BTreeSet<&Node> = nodes
+        .iter()
+        .filter(|n| !matches!(n, Node::Import(_)))
+        .collect();
     let mut out = String::from(
         "digraph snapform {\n  rankdir = \"RL\";\n  node [fontname = \"sans-serif\"];\n\n",
     );
-    for n in &nodes {
-        let style = if n.starts_with("data.") {
-            "shape = box, style = dashed"
-        } else if graph::is_object(n) {
-            "shape = box"
-        } else if n.starts_with("output.") {
-            "shape = note"
-        } else {
-            "shape = ellipse"
+    let mut names: Vec<(String, &Node)> = nodes.iter().map(|n| (name(n), *n)).collect();
+    names.sort();
+    for (shown, n) in &names {
+        let style = match n {
+            Node::Object(a) if a.data => "shape = box, style = dashed",
+            Node::Object(_) => "shape = box",
+            Node::Output(_) => "shape = note",
+            Node::Provider(_) => "shape = diamond",
+            _ => "shape = ellipse",
         };
-        out.push_str(&format!("  {} [{style}];\n", quote(n)));
+        out.push_str(&format!("  {} [{style}];\n", quote(shown)));
     }
     let mut edges: BTreeSet<(String, String)> = BTreeSet::new();
-    for n in &nodes {
+    for (shown, n) in &names {
         for d in deps(n) {
-            edges.insert(((*n).clone(), d));
+            edges.insert((shown.clone(), name(&d)));
         }
     }
     if !edges.is_empty() {
@@ -75,18 +86,22 @@ pub fn completions(shell: clap_complete::Shell) -> Result<u8, CliError> {
 #[cfg(test)]
 mod tests {
     use super::dot;
+    use crate::addr::BlockAddr;
+    use crate::graph::Node;
 
     #[test]
     fn dot_is_sorted_and_points_from_dependent_to_dependency() {
+        let w = Node::Object(BlockAddr::data("server", "w"));
+        let s = Node::Object(BlockAddr::resource("image_schedule", "s"));
         let nodes = vec![
-            "var.r".to_string(),
-            "data.server.w".to_string(),
-            "image_schedule.s".to_string(),
-            "output.o".to_string(),
+            Node::Var("r".into()),
+            w.clone(),
+            s.clone(),
+            Node::Output("o".into()),
         ];
-        let deps = |n: &str| match n {
-            "image_schedule.s" => vec!["data.server.w".to_string(), "var.r".to_string()],
-            "output.o" => vec!["image_schedule.s".to_string()],
+        let deps = |n: &Node| match n {
+            Node::Object(a) if !a.data => vec![w.clone(), Node::Var("r".into())],
+            Node::Output(_) => vec![s.clone()],
             _ => vec![],
         };
         let d = dot(&nodes, deps);

@@ -22,6 +22,7 @@ mod import;
 mod inspect;
 mod planning;
 mod progress;
+mod redact;
 mod render;
 mod state_cmd;
 mod workspace;
@@ -92,7 +93,7 @@ pub fn main() -> ExitCode {
     if std::env::var_os("SNAPFORM_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_env("SNAPFORM_LOG"))
-            .with_writer(std::io::stderr)
+            .with_writer(|| redact::Stderr)
             .try_init();
     }
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -108,7 +109,7 @@ pub fn main() -> ExitCode {
     match rt.block_on(commands::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprint!("{}", e.render());
+            eprint!("{}", redact::text(&e.render()));
             ExitCode::from(1)
         }
     }

@@ -5,6 +5,8 @@ use super::CliError;
 use super::args::PlanFlags;
 use super::connect::Connected;
 use super::workspace::Workspace;
+use crate::addr::Target;
+use crate::graph::Evaluator;
 use crate::plan::{self, Plan, Refreshed};
 use crate::refresh;
 use crate::state::{Backend, State};
@@ -32,18 +34,31 @@ pub(super) async fn make_plan(
         }
     };
     read_imports(ws, state, conn, &mut refreshed).await?;
-    for t in flags.targets.iter().chain(&flags.replace) {
-        let base = crate::config::base_address(t);
-        if !ws.cfg.resources.contains_key(base) && !state.resources.contains_key(t) {
-            return Err(CliError::msg(format!(
-                "{t} is neither declared in the configuration nor in state; expected a resource address such as image.golden or image.nightly[0]"
-            )));
+    let mut targets = Vec::new();
+    let mut replace = Vec::new();
+    for (list, out) in [
+        (&flags.targets, &mut targets),
+        (&flags.replace, &mut replace),
+    ] {
+        for t in list {
+            let parsed: Target = t.parse().map_err(|e| CliError::msg(format!("{e}")))?;
+            let known = ws.cfg.resources.contains_key(parsed.block())
+                || state.resources.keys().any(|a| parsed.matches(a));
+            if !known {
+                let declared: Vec<String> =
+                    ws.cfg.resources.keys().map(|a| a.to_string()).collect();
+                return Err(CliError::msg(format!(
+                    "{t} is neither declared in the configuration nor in state{}; expected a resource address such as image.golden or image.nightly[0]",
+                    crate::config::suggest::did_you_mean(&parsed.block().to_string(), &declared)
+                )));
+            }
+            out.push(parsed);
         }
     }
     let strict = plan::Options {
         destroy,
-        targets: flags.targets.clone(),
-        replace: flags.replace.iter().cloned().collect(),
+        targets,
+        replace,
         refresh_only: flags.refresh_only,
         ..plan::Options::default()
     };
@@ -63,6 +78,7 @@ pub(super) async fn make_plan(
             if diags.iter().any(|d| d.is_error()) {
                 return Err(CliError::Diagnostics(ws.cfg.sources.clone(), diags));
             }
+            super::redact::add(p.sensitive_strings());
             return Ok(p);
         }
         let read = refresh::read_data(&ws.cfg, &p.data_requests, &conn.clients).await?;
@@ -78,9 +94,11 @@ async fn read_imports(
     conn: &Connected,
     refreshed: &mut Refreshed,
 ) -> Result<(), CliError> {
-    let moved_to: Vec<&str> = ws.cfg.moved.iter().map(|m| m.to.as_str()).collect();
+    let ev = Evaluator::new(&ws.cfg, &ws.graph, &ws.vars);
     for imp in &ws.cfg.imports {
-        if state.resources.contains_key(&imp.to) || moved_to.contains(&imp.to.as_str()) {
+        if state.resources.contains_key(&imp.to)
+            || ws.cfg.moved.iter().any(|m| m.to.matches(&imp.to))
+        {
             continue;
         }
         let err = |m: String| {
@@ -89,14 +107,14 @@ async fn read_imports(
                 vec![crate::config::Diagnostic::error(m, Some(imp.span.clone()))],
             )
         };
-        let Some(block) = ws.cfg.resources.get(crate::config::base_address(&imp.to)) else {
+        let Some(block) = ws.cfg.resources.get(&imp.to.block) else {
             return Err(err(format!(
                 "import to {}: no such resource block in the configuration",
                 imp.to
             )));
         };
-        let id = super::import::eval_id(ws, &imp.id).map_err(err)?;
-        let keys = super::import::declared_keys(ws, block)?;
+        let id = super::import::eval_id(&ev, &imp.id).map_err(err)?;
+        let keys = super::import::declared_keys(&ev, block, &imp.to)?;
         let provider = ws
             .cfg
             .provider(block.provider.as_deref())
@@ -118,6 +136,7 @@ async fn read_imports(
                 managed_keys: keys,
                 tainted,
                 dependencies: Vec::new(),
+                sensitive_attributes: Vec::new(),
             },
         );
     }

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 pub struct Progress {
     multi: Option<MultiProgress>,
-    bars: Mutex<HashMap<String, ProgressBar>>,
+    bars: Mutex<HashMap<crate::addr::InstanceAddr, ProgressBar>>,
 }
 
 impl Progress {
@@ -22,6 +22,7 @@ impl Progress {
     }
 
     fn line(&self, s: String) {
+        let s = super::redact::text(&s);
         match &self.multi {
             Some(m) => {
                 let _ = m.println(s);

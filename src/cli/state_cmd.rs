@@ -5,6 +5,7 @@
 use super::CliError;
 use super::args::{ForceUnlockArgs, LockArgs, StateCommand};
 use super::workspace::STATE_FILE;
+use crate::addr::{InstanceAddr, Target};
 use crate::config::schema;
 use crate::state::{Backend, FORMAT_VERSION, State};
 use std::fs::{OpenOptions, TryLockError};
@@ -46,12 +47,16 @@ async fn open(dir: &Path, lock: &LockArgs, op: &str) -> Result<(Backend, State),
 }
 
 async fn rm(dir: &Path, addresses: &[String], lock: &LockArgs) -> Result<u8, CliError> {
+    let parsed: Vec<InstanceAddr> = addresses
+        .iter()
+        .map(|a| parse_address(a))
+        .collect::<Result<_, _>>()?;
     let (mut backend, mut state) = open(dir, lock, "state-rm").await?;
     // All or nothing: check every address before forgetting any.
-    let missing: Vec<&str> = addresses
+    let missing: Vec<String> = parsed
         .iter()
         .filter(|a| !state.resources.contains_key(*a))
-        .map(String::as_str)
+        .map(ToString::to_string)
         .collect();
     if !missing.is_empty() {
         return Err(CliError::msg(format!(
@@ -61,7 +66,7 @@ async fn rm(dir: &Path, addresses: &[String], lock: &LockArgs) -> Result<u8, Cli
         )));
     }
     let mut gone = Vec::new();
-    for a in addresses {
+    for a in &parsed {
         if let Some(rs) = state.resources.remove(a) {
             gone.push(rs);
         }
@@ -79,9 +84,11 @@ async fn rm(dir: &Path, addresses: &[String], lock: &LockArgs) -> Result<u8, Cli
 }
 
 async fn mv(dir: &Path, from: &str, to: &str, lock: &LockArgs) -> Result<u8, CliError> {
-    let (kind, name) = parse_address(to)?;
+    let from_addr = parse_address(from)?;
+    let to_addr = parse_address(to)?;
+    let (kind, name) = (to_addr.block.kind.clone(), to_addr.block.name.clone());
     let (mut backend, mut state) = open(dir, lock, "state-mv").await?;
-    let Some(mut rs) = state.resources.remove(from) else {
+    let Some(mut rs) = state.resources.remove(&from_addr) else {
         return Err(CliError::msg(format!(
             "state mv: expected {from} in state, found no such resource; state has: {}",
             listing(&state)
@@ -93,24 +100,31 @@ async fn mv(dir: &Path, from: &str, to: &str, lock: &LockArgs) -> Result<u8, Cli
             rs.kind, rs.kind
         )));
     }
-    if state.resources.contains_key(to) {
+    if state.resources.contains_key(&to_addr) {
         return Err(CliError::msg(format!(
             "state mv: {to} is already in state; remove it first (state rm {to}) or pick another name"
         )));
     }
-    rs.address = to.to_string();
+    rs.address = to_addr.clone();
     rs.name = name;
-    state.resources.insert(to.to_string(), rs);
+    state.resources.insert(to_addr.clone(), rs);
     for other in state.resources.values_mut() {
         for d in &mut other.dependencies {
-            if d == from {
-                *d = to.to_string();
+            let moved = match d {
+                Target::Block(b) => from_addr.key.is_none() && *b == from_addr.block,
+                Target::Instance(i) => *i == from_addr,
+            };
+            if moved {
+                *d = match &to_addr.key {
+                    None => Target::Block(to_addr.block.clone()),
+                    Some(_) => Target::Instance(to_addr.clone()),
+                };
             }
         }
     }
     for intent in &mut state.journal {
-        if intent.address == from {
-            intent.address = to.to_string();
+        if intent.address == from_addr {
+            intent.address = to_addr.clone();
         }
     }
     backend.write(&mut state).await?;
@@ -122,26 +136,20 @@ async fn mv(dir: &Path, from: &str, to: &str, lock: &LockArgs) -> Result<u8, Cli
     Ok(0)
 }
 
-/// `TYPE.NAME` with a known resource type and an identifier name.
-fn parse_address(addr: &str) -> Result<(String, String), CliError> {
+/// A resource instance address (`TYPE.NAME`, `TYPE.NAME[0]`, `TYPE.NAME["key"]`) with a known
+/// resource type.
+fn parse_address(addr: &str) -> Result<InstanceAddr, CliError> {
     let bad = || {
         CliError::msg(format!(
-            "expected a resource address TYPE.NAME with TYPE one of {}, found \"{addr}\"",
+            "expected a resource address TYPE.NAME (or TYPE.NAME[0], TYPE.NAME[\"key\"]) with TYPE one of {}, found \"{addr}\"",
             schema::RESOURCE_TYPES.join(", ")
         ))
     };
-    let (kind, name) = addr.split_once('.').ok_or_else(bad)?;
-    let ident = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_alphabetic() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
-    if !schema::RESOURCE_TYPES.contains(&kind) || !ident {
+    let parsed: InstanceAddr = addr.parse().map_err(|_| bad())?;
+    if parsed.block.data || !schema::RESOURCE_TYPES.contains(&parsed.block.kind.as_str()) {
         return Err(bad());
     }
-    Ok((kind.to_string(), name.to_string()))
+    Ok(parsed)
 }
 
 fn listing(state: &State) -> String {
@@ -151,7 +159,7 @@ fn listing(state: &State) -> String {
         state
             .resources
             .keys()
-            .cloned()
+            .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(", ")
     }

@@ -110,6 +110,16 @@ pub fn load(dir: &Path, sources: Sources, inputs: &VarInputs) -> Result<Workspac
     }
     let (vars, vd) = vars::resolve(&cfg, inputs);
     diags.extend(vd);
+    // Sensitive values never reach a log line or an error message in clear.
+    super::redact::add(
+        vars.iter()
+            .filter(|(k, _)| cfg.variables.get(*k).is_some_and(|v| v.sensitive))
+            .flat_map(|(_, v)| {
+                let mut out = Vec::new();
+                Value::sensitive(v.clone()).sensitive_strings(&mut out);
+                out
+            }),
+    );
     // Keep going after errors so `validate` reports every problem at once.
     let (_, pd) = plan::plan(
         &cfg,

@@ -2,7 +2,7 @@
 //! and their evaluation. Backend settings are read before variables exist, so they must be
 //! literal values (functions of literals are fine); the CLI adds environment fallbacks.
 
-use super::eval::{self, Scope};
+use super::eval;
 use super::schema::{Attr, Schema, Ty};
 use super::{Attrs, Diagnostic, Span};
 use std::collections::BTreeMap;
@@ -81,7 +81,7 @@ impl BackendBlock {
     pub fn values(&self) -> Result<BTreeMap<String, String>, Vec<Diagnostic>> {
         let mut out = BTreeMap::new();
         let mut diags = Vec::new();
-        let scope = Scope::new();
+        let scope = super::eval::Empty;
         for (name, def) in &self.attrs {
             if let Some(r) = def.value.refs.first() {
                 diags.push(Diagnostic::error(

@@ -3,6 +3,7 @@
 
 use super::parse::Loader;
 use super::{ImportBlock, MovedBlock, RemovedBlock, Validation};
+use crate::addr::Target;
 use hcl::edit::Span as _;
 use hcl::edit::expr::{Expression as EditExpr, TraversalOperator};
 use hcl::edit::structure::{Block, Structure};
@@ -46,7 +47,7 @@ pub fn static_address(e: &EditExpr) -> Option<String> {
 }
 
 impl Loader<'_> {
-    fn address_attr(&mut self, b: &Block, key: &str, what: &str) -> Option<String> {
+    fn address_attr(&mut self, b: &Block, key: &str, what: &str) -> Option<Target> {
         let Some(a) = b.body.get_attribute(key) else {
             self.err(
                 b.ident.span(),
@@ -54,7 +55,7 @@ impl Loader<'_> {
             );
             return None;
         };
-        let addr = static_address(&a.value);
+        let addr = static_address(&a.value).and_then(|s| s.parse::<Target>().ok());
         if addr.is_none() {
             self.err(
                 a.value.span(),
@@ -93,7 +94,7 @@ impl Loader<'_> {
         let to = self.address_attr(b, "to", "moved");
         if let (Some(from), Some(to)) = (from, to) {
             let span = self.span(b.span());
-            if from.split('.').next() != to.split('.').next() {
+            if from.block().kind != to.block().kind {
                 self.err(
                     b.ident.span(),
                     format!("moved from {from} to {to}: both must be of the same resource type"),
@@ -140,9 +141,20 @@ impl Loader<'_> {
             return;
         };
         let id = self.expr(&id.value);
-        if let Some(to) = to {
-            let span = self.span(b.span());
-            self.cfg.imports.push(ImportBlock { to, id, span });
+        match to {
+            Some(Target::Instance(to)) => {
+                let span = self.span(b.span());
+                self.cfg.imports.push(ImportBlock { to, id, span });
+            }
+            Some(Target::Block(block)) => {
+                let span = self.span(b.span());
+                self.cfg.imports.push(ImportBlock {
+                    to: block.instance(None),
+                    id,
+                    span,
+                });
+            }
+            None => {}
         }
     }
 

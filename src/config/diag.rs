@@ -92,6 +92,9 @@ pub struct Diagnostic {
     pub span: Option<Span>,
     /// Optional extra hint.
     pub help: Option<String>,
+    /// A place outside the configuration (`prod.snapvars.hcl:3:13`), when there is no span.
+    #[serde(default)]
+    pub at: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,7 +110,14 @@ impl Diagnostic {
             message: message.into(),
             span,
             help: None,
+            at: None,
         }
+    }
+
+    /// Locates a diagnostic outside the configuration files (a var file, a flag).
+    pub fn located(mut self, at: impl Into<String>) -> Diagnostic {
+        self.at = Some(at.into());
+        self
     }
 
     pub fn at(file: usize, range: Range<usize>, message: impl Into<String>) -> Diagnostic {
@@ -154,7 +164,10 @@ impl Diagnostic {
                     pad = col - 1
                 ));
             }
-            None => out.push_str(&format!("{sev}: {}\n", self.message)),
+            None => match &self.at {
+                Some(at) => out.push_str(&format!("{sev}: {at}: {}\n", self.message)),
+                None => out.push_str(&format!("{sev}: {}\n", self.message)),
+            },
         }
         if let Some(h) = &self.help {
             out.push_str(&format!("  = help: {h}\n"));

@@ -13,6 +13,7 @@ mod objects;
 mod parse;
 pub mod refs;
 pub mod schema;
+pub mod suggest;
 pub mod vars;
 pub mod version;
 
@@ -20,6 +21,7 @@ pub use backend::BackendBlock;
 pub use diag::{Diagnostic, Diags, Severity, SourceFile, Sources, Span};
 pub use refs::Reference;
 
+use crate::addr::{BlockAddr, InstanceAddr, Target};
 use std::collections::BTreeMap;
 
 /// An expression from the configuration, with its location and the references it makes.
@@ -82,15 +84,15 @@ pub struct Validation {
 /// `moved { from = image.old  to = image.new }`: state at `from` now belongs to `to`.
 #[derive(Clone, Debug)]
 pub struct MovedBlock {
-    pub from: String,
-    pub to: String,
+    pub from: Target,
+    pub to: Target,
     pub span: Span,
 }
 
 /// `removed { from = image.x  lifecycle { destroy = false } }`: stop managing without destroying.
 #[derive(Clone, Debug)]
 pub struct RemovedBlock {
-    pub from: String,
+    pub from: Target,
     pub destroy: bool,
     pub span: Span,
 }
@@ -98,7 +100,7 @@ pub struct RemovedBlock {
 /// `import { to = image.x  id = "..." }`: adopt an existing object when planning.
 #[derive(Clone, Debug)]
 pub struct ImportBlock {
-    pub to: String,
+    pub to: InstanceAddr,
     pub id: Expr,
     pub span: Span,
 }
@@ -115,8 +117,8 @@ pub struct OutputBlock {
 /// A `data` or `resource` block.
 #[derive(Clone, Debug)]
 pub struct ObjectBlock {
-    /// Graph address: `image.golden` or `data.server.web`.
-    pub addr: String,
+    /// `image.golden` or `data.server.web`.
+    pub addr: BlockAddr,
     pub kind: String,
     pub name: String,
     pub attrs: Attrs,
@@ -149,8 +151,8 @@ pub struct Config {
     pub providers: Vec<ProviderBlock>,
     pub variables: BTreeMap<String, VariableBlock>,
     pub locals: BTreeMap<String, AttrDef>,
-    pub data: BTreeMap<String, ObjectBlock>,
-    pub resources: BTreeMap<String, ObjectBlock>,
+    pub data: BTreeMap<BlockAddr, ObjectBlock>,
+    pub resources: BTreeMap<BlockAddr, ObjectBlock>,
     pub outputs: BTreeMap<String, OutputBlock>,
     /// `snapform { backend "KIND" { ... } }`; `None` = the local state file.
     pub backend: Option<BackendBlock>,
@@ -168,31 +170,14 @@ impl ObjectBlock {
     }
 }
 
-/// The block address of an instance address: `image.n["web"]` → `image.n`.
-pub fn base_address(addr: &str) -> &str {
-    addr.split('[').next().unwrap_or(addr)
-}
-
-/// The instance key of an instance address: `image.n[0]` → 0, `image.n["web"]` → "web".
-pub fn instance_key(addr: &str) -> Option<crate::value::Value> {
-    let start = addr.find('[')?;
-    let inner = addr[start + 1..].strip_suffix(']')?;
-    if inner.starts_with('"') {
-        serde_json::from_str::<String>(inner)
-            .ok()
-            .map(crate::value::Value::String)
-    } else {
-        inner
-            .parse::<u64>()
-            .ok()
-            .map(|n| crate::value::Value::Number(n.into()))
-    }
-}
-
 impl Config {
     /// Looks up a `data.*` or managed resource block by address.
-    pub fn object(&self, addr: &str) -> Option<&ObjectBlock> {
-        self.resources.get(addr).or_else(|| self.data.get(addr))
+    pub fn object(&self, addr: &BlockAddr) -> Option<&ObjectBlock> {
+        if addr.data {
+            self.data.get(addr)
+        } else {
+            self.resources.get(addr)
+        }
     }
 
     pub fn provider(&self, key: Option<&str>) -> Option<&ProviderBlock> {

@@ -30,16 +30,17 @@ impl Loader<'_> {
             self.err(
                 b.labels[0].span(),
                 format!(
-                    "unknown {what} type \"{kind}\"; expected one of {}",
+                    "unknown {what} type \"{kind}\"{}; expected one of {}",
+                    super::suggest::did_you_mean(&kind, known),
                     known.join(", ")
                 ),
             );
             return;
         };
         let addr = if is_data {
-            format!("data.{kind}.{name}")
+            crate::addr::BlockAddr::data(&kind, &name)
         } else {
-            format!("{kind}.{name}")
+            crate::addr::BlockAddr::resource(&kind, &name)
         };
         let mut depends_on = Vec::new();
         let mut count = None;
@@ -159,7 +160,8 @@ impl Loader<'_> {
                         None => self.err(
                             a.key.span(),
                             format!(
-                                "unknown attribute \"{key}\" in {ctx}; expected one of {}",
+                                "unknown attribute \"{key}\" in {ctx}{}; expected one of {}",
+                                super::suggest::did_you_mean(key, &schema.writable_names()),
                                 schema.writable_names().join(", ")
                             ),
                         ),
@@ -167,9 +169,14 @@ impl Loader<'_> {
                 }
                 Structure::Block(inner) => {
                     if schema.block(inner.ident.as_str()).is_none() {
+                        let names: Vec<&str> = schema.blocks.iter().map(|b| b.name).collect();
                         self.err(
                             inner.ident.span(),
-                            format!("unknown block \"{}\" in {ctx}", inner.ident.as_str()),
+                            format!(
+                                "unknown block \"{}\" in {ctx}{}",
+                                inner.ident.as_str(),
+                                super::suggest::did_you_mean(inner.ident.as_str(), &names)
+                            ),
                         );
                     }
                 }

@@ -144,12 +144,20 @@ impl Loader<'_> {
             "data" => self.object(b, true),
             "resource" => self.object(b, false),
             "output" => self.output(b),
-            other => self.err(
-                b.ident.span(),
-                format!(
-                    "unknown block type \"{other}\"; expected one of snapform, provider, variable, locals, data, resource, output, moved, removed, import"
-                ),
-            ),
+            other => {
+                const KINDS: &[&str] = &[
+                    "snapform", "provider", "variable", "locals", "data", "resource", "output",
+                    "moved", "removed", "import",
+                ];
+                self.err(
+                    b.ident.span(),
+                    format!(
+                        "unknown block type \"{other}\"{}; expected one of {}",
+                        super::suggest::did_you_mean(other, KINDS),
+                        KINDS.join(", ")
+                    ),
+                )
+            }
         }
     }
 
@@ -221,7 +229,10 @@ impl Loader<'_> {
         let Some(schema) = schema::provider(&kind) else {
             self.err(
                 b.labels[0].span(),
-                format!("unknown provider \"{kind}\"; expected \"rackspace\" or \"openstack\""),
+                format!(
+                    "unknown provider \"{kind}\"{}; expected \"rackspace\" or \"openstack\"",
+                    super::suggest::did_you_mean(&kind, &["rackspace", "openstack"])
+                ),
             );
             return;
         };
@@ -273,7 +284,8 @@ impl Loader<'_> {
                     other => self.err(
                         a.key.span(),
                         format!(
-                            "unknown attribute \"{other}\" in variable \"{name}\"; expected default, type, description or sensitive"
+                            "unknown attribute \"{other}\" in variable \"{name}\"{}; expected default, type, description or sensitive",
+                            super::suggest::did_you_mean(other, &["default", "type", "description", "sensitive", "nullable"])
                         ),
                     ),
                 },
@@ -335,7 +347,8 @@ impl Loader<'_> {
                 other => self.err(
                     a.key.span(),
                     format!(
-                        "unknown attribute \"{other}\" in output \"{name}\"; expected value, sensitive or description"
+                        "unknown attribute \"{other}\" in output \"{name}\"{}; expected value, sensitive or description",
+                        super::suggest::did_you_mean(other, &["value", "sensitive", "description", "depends_on"])
                     ),
                 ),
             }

@@ -1,46 +1,102 @@
-//! The dependency graph of a configuration (petgraph): which block reads which, in what order
-//! blocks are evaluated, and the checks that every reference points at something declared.
+//! The dependency graph of a configuration (petgraph): which node reads which, in what order
+//! nodes are evaluated, the checks that every reference points at something declared, and the
+//! one evaluator of every expression (`eval.rs`).
 //!
-//! Architecture Invariant: pure; no I/O. Node names are graph addresses: `var.x`, `local.y`,
-//! `data.server.web`, `image.golden`, `output.id`.
+//! Architecture Invariant: pure; no I/O. Nodes are typed (`Node`): variables, locals, `data` and
+//! `resource` blocks (by `BlockAddr`, never by an instance address), outputs, provider blocks
+//! and `import` blocks.
 
-use crate::config::schema;
-use crate::config::{Config, Diagnostic, Reference};
+mod eval;
+
+pub use eval::{Evaluator, Expansion, Instance};
+
+use crate::addr::{BlockAddr, InstanceAddr};
+use crate::config::suggest::did_you_mean;
+use crate::config::{Config, Diagnostic, Reference, schema};
 use crate::value::PathStep;
 use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// A node of the dependency graph.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Node {
+    Var(String),
+    Local(String),
+    /// A `data` or `resource` block (all its instances).
+    Object(BlockAddr),
+    Output(String),
+    /// A provider block, by key (`rackspace`, `rackspace.lon`).
+    Provider(String),
+    /// The `import` block at this index of `Config::imports`.
+    Import(usize),
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Var(n) => write!(f, "var.{n}"),
+            Node::Local(n) => write!(f, "local.{n}"),
+            Node::Object(a) => write!(f, "{a}"),
+            Node::Output(n) => write!(f, "output.{n}"),
+            Node::Provider(k) => write!(f, "provider \"{k}\""),
+            Node::Import(i) => write!(f, "import block {}", i + 1),
+        }
+    }
+}
+
+impl Node {
+    /// The node a reference points at (`var.x`, `local.y`, a block), if it names one.
+    pub fn of_reference(r: &Reference) -> Option<Node> {
+        let attr = |i: usize| match r.path.get(i) {
+            Some(PathStep::Attr(a)) => Some(a.clone()),
+            _ => None,
+        };
+        Some(match r.root.as_str() {
+            "var" => Node::Var(attr(0)?),
+            "local" => Node::Local(attr(0)?),
+            "data" => Node::Object(BlockAddr::data(attr(0)?, attr(1)?)),
+            "count" | "each" | "snapform" | "path" => return None,
+            kind => Node::Object(BlockAddr::resource(kind, attr(0)?)),
+        })
+    }
+
+    pub fn is_object(&self) -> bool {
+        matches!(self, Node::Object(_))
+    }
+}
 
 /// Dependency graph: an edge `a → b` means `b` reads `a` (so `a` comes first).
 #[derive(Debug, Clone, Default)]
 pub struct Graph {
-    graph: DiGraph<String, ()>,
-    index: BTreeMap<String, NodeIndex>,
-    order: Vec<String>,
+    graph: DiGraph<Node, ()>,
+    index: BTreeMap<Node, NodeIndex>,
+    order: Vec<Node>,
 }
 
 impl Graph {
-    fn node(&mut self, addr: &str) -> NodeIndex {
-        if let Some(i) = self.index.get(addr) {
+    fn node(&mut self, n: &Node) -> NodeIndex {
+        if let Some(i) = self.index.get(n) {
             return *i;
         }
-        let i = self.graph.add_node(addr.to_string());
-        self.index.insert(addr.to_string(), i);
+        let i = self.graph.add_node(n.clone());
+        self.index.insert(n.clone(), i);
         i
     }
 
     /// Every node in dependency order (dependencies first); deterministic.
-    pub fn order(&self) -> &[String] {
+    pub fn order(&self) -> &[Node] {
         &self.order
     }
 
     /// Direct dependencies of a node.
-    pub fn deps(&self, addr: &str) -> Vec<String> {
-        let Some(i) = self.index.get(addr) else {
+    pub fn deps(&self, n: &Node) -> Vec<Node> {
+        let Some(i) = self.index.get(n) else {
             return Vec::new();
         };
-        let mut v: Vec<String> = self
+        let mut v: Vec<Node> = self
             .graph
             .edges_directed(*i, petgraph::Direction::Incoming)
             .map(|e| self.graph[e.source()].clone())
@@ -50,46 +106,62 @@ impl Graph {
         v
     }
 
-    /// The data sources and resources a node depends on, looking through locals and variables.
-    pub fn object_deps(&self, addr: &str) -> BTreeSet<String> {
+    /// Every node that reads `n`, directly or through others.
+    pub fn dependents(&self, n: &Node) -> BTreeSet<Node> {
         let mut out = BTreeSet::new();
-        let mut stack = self.deps(addr);
+        let Some(start) = self.index.get(n) else {
+            return out;
+        };
+        let mut stack = vec![*start];
+        while let Some(i) = stack.pop() {
+            for e in self.graph.edges_directed(i, petgraph::Direction::Outgoing) {
+                if out.insert(self.graph[e.target()].clone()) {
+                    stack.push(e.target());
+                }
+            }
+        }
+        out
+    }
+
+    /// The data sources and resources a node depends on, looking through locals and variables.
+    pub fn object_deps(&self, n: &Node) -> BTreeSet<BlockAddr> {
+        let mut out = BTreeSet::new();
+        let mut stack = self.deps(n);
         let mut seen = BTreeSet::new();
         while let Some(d) = stack.pop() {
             if !seen.insert(d.clone()) {
                 continue;
             }
-            if is_object(&d) {
-                out.insert(d);
-            } else {
-                stack.extend(self.deps(&d));
+            match d {
+                Node::Object(a) => {
+                    out.insert(a);
+                }
+                other => stack.extend(self.deps(&other)),
             }
         }
         out
     }
 }
 
-/// True for `data.*` and managed resource addresses.
-pub fn is_object(addr: &str) -> bool {
-    !(addr.starts_with("var.") || addr.starts_with("local.") || addr.starts_with("output."))
-}
-
-/// Builds the graph and checks every reference. Reports all problems found.
-pub fn build(cfg: &Config) -> (Graph, Vec<Diagnostic>) {
-    let mut g = Graph::default();
-    let mut diags = Vec::new();
-    // Nodes in a stable order so the topological order is deterministic.
-    let mut nodes: Vec<(String, Vec<&Reference>)> = Vec::new();
-    // Blocks whose expressions may use `count.index` / `each.key` / `each.value`.
-    let mut multi: BTreeMap<&str, &str> = BTreeMap::new();
+/// The references of every node of `cfg`, with the block kind each may use `count`/`each` in.
+fn nodes(cfg: &Config) -> Vec<(Node, Vec<&Reference>, Option<&'static str>)> {
+    let mut nodes = Vec::new();
     for (name, v) in &cfg.variables {
         let refs = v.default.iter().flat_map(|e| e.refs.iter()).collect();
-        nodes.push((format!("var.{name}"), refs));
+        nodes.push((Node::Var(name.clone()), refs, None));
     }
     for (name, l) in &cfg.locals {
-        nodes.push((format!("local.{name}"), l.value.refs.iter().collect()));
+        nodes.push((
+            Node::Local(name.clone()),
+            l.value.refs.iter().collect(),
+            None,
+        ));
     }
-    for (addr, o) in cfg.data.iter().chain(cfg.resources.iter()) {
+    for p in &cfg.providers {
+        let refs = p.attrs.values().flat_map(|a| a.value.refs.iter()).collect();
+        nodes.push((Node::Provider(p.key()), refs, None));
+    }
+    for o in cfg.data.values().chain(cfg.resources.values()) {
         let mut refs: Vec<&Reference> =
             o.attrs.values().flat_map(|a| a.value.refs.iter()).collect();
         refs.extend(
@@ -100,26 +172,43 @@ pub fn build(cfg: &Config) -> (Graph, Vec<Diagnostic>) {
         refs.extend(o.depends_on.iter());
         refs.extend(o.count.iter().flat_map(|e| e.refs.iter()));
         refs.extend(o.for_each.iter().flat_map(|e| e.refs.iter()));
-        if o.count.is_some() {
-            multi.insert(addr.as_str(), "count");
+        let multi = if o.count.is_some() {
+            Some("count")
         } else if o.for_each.is_some() {
-            multi.insert(addr.as_str(), "each");
-        }
-        nodes.push((addr.clone(), refs));
+            Some("each")
+        } else {
+            None
+        };
+        nodes.push((Node::Object(o.addr.clone()), refs, multi));
     }
     for (name, o) in &cfg.outputs {
-        nodes.push((format!("output.{name}"), o.value.refs.iter().collect()));
+        nodes.push((
+            Node::Output(name.clone()),
+            o.value.refs.iter().collect(),
+            None,
+        ));
     }
-    for (addr, _) in &nodes {
-        g.node(addr);
+    for (i, imp) in cfg.imports.iter().enumerate() {
+        nodes.push((Node::Import(i), imp.id.refs.iter().collect(), None));
     }
-    for (addr, refs) in &nodes {
-        let to = g.index[addr];
+    nodes
+}
+
+/// Builds the graph and checks every reference. Reports all problems found.
+pub fn build(cfg: &Config) -> (Graph, Vec<Diagnostic>) {
+    let mut g = Graph::default();
+    let mut diags = Vec::new();
+    // Nodes in a stable order so the topological order is deterministic.
+    let nodes = nodes(cfg);
+    for (n, _, _) in &nodes {
+        g.node(n);
+    }
+    for (n, refs, multi) in &nodes {
+        let to = g.index[n];
         for r in refs {
             if r.root == "count" || r.root == "each" {
-                match multi.get(addr.as_str()) {
-                    Some(root) if *root == r.root => {}
-                    _ => diags.push(Diagnostic::error(
+                if *multi != Some(r.root.as_str()) {
+                    diags.push(Diagnostic::error(
                         format!(
                             "\"{}\" can only be used in a block with {}",
                             r.display(),
@@ -130,15 +219,16 @@ pub fn build(cfg: &Config) -> (Graph, Vec<Diagnostic>) {
                             }
                         ),
                         Some(r.span.clone()),
-                    )),
+                    ));
                 }
                 continue;
             }
             match check_reference(cfg, r) {
-                Ok(target) => {
-                    if &target == addr {
+                Ok(None) => {}
+                Ok(Some(target)) => {
+                    if &target == n {
                         diags.push(Diagnostic::error(
-                            format!("{addr} refers to itself"),
+                            format!("{n} refers to itself"),
                             Some(r.span.clone()),
                         ));
                         continue;
@@ -151,9 +241,9 @@ pub fn build(cfg: &Config) -> (Graph, Vec<Diagnostic>) {
                 Err(d) => diags.push(d),
             }
         }
-        if addr.starts_with("var.") && !refs.is_empty() {
+        if matches!(n, Node::Var(_)) && !refs.is_empty() {
             diags.push(Diagnostic::error(
-                format!("the default of {addr} may not refer to other values"),
+                format!("the default of {n} may not refer to other values"),
                 Some(refs[0].span.clone()),
             ));
         }
@@ -162,75 +252,124 @@ pub fn build(cfg: &Config) -> (Graph, Vec<Diagnostic>) {
         Ok(order) => {
             // toposort is deterministic for a given insertion order; keep it.
             g.order = order.into_iter().map(|i| g.graph[i].clone()).collect();
+            diags.extend(check_early_nodes(cfg, &g));
         }
         Err(cycle) => {
-            let addr = g.graph[cycle.node_id()].clone();
-            let span = cfg.object(&addr).map(|o| o.span.clone()).or_else(|| {
-                cfg.locals
-                    .get(addr.trim_start_matches("local."))
-                    .map(|l| l.name_span.clone())
-            });
+            let n = g.graph[cycle.node_id()].clone();
             diags.push(Diagnostic::error(
-                format!("dependency cycle through {addr}"),
-                span,
+                format!("dependency cycle through {n}"),
+                span_of(cfg, &n),
             ));
         }
     }
     (g, diags)
 }
 
+/// Where a node is declared.
+fn span_of(cfg: &Config, n: &Node) -> Option<crate::config::Span> {
+    match n {
+        Node::Object(a) => cfg.object(a).map(|o| o.span.clone()),
+        Node::Local(l) => cfg.locals.get(l).map(|l| l.name_span.clone()),
+        Node::Var(v) => cfg.variables.get(v).map(|v| v.span.clone()),
+        Node::Output(o) => cfg.outputs.get(o).map(|o| o.span.clone()),
+        Node::Provider(k) => cfg
+            .providers
+            .iter()
+            .find(|p| &p.key() == k)
+            .map(|p| p.span.clone()),
+        Node::Import(i) => cfg.imports.get(*i).map(|b| b.span.clone()),
+    }
+}
+
+/// Provider blocks and import ids are evaluated before anything is read from the cloud: they
+/// may use variables and locals, not data sources or resources.
+fn check_early_nodes(cfg: &Config, g: &Graph) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for n in g.order() {
+        if !matches!(n, Node::Provider(_) | Node::Import(_)) {
+            continue;
+        }
+        if let Some(obj) = g.object_deps(n).into_iter().next() {
+            diags.push(Diagnostic::error(
+                format!(
+                    "{n} depends on {obj}, which is known only after reading the cloud; it may use variables and locals only"
+                ),
+                span_of(cfg, n),
+            ));
+        }
+    }
+    diags
+}
+
 /// Checks that a reference points at a declared block (and, for objects, at a known attribute);
-/// returns the target address.
-fn check_reference(cfg: &Config, r: &Reference) -> Result<String, Diagnostic> {
+/// returns the target node (`None` for roots that name no node, such as `snapform`).
+fn check_reference(cfg: &Config, r: &Reference) -> Result<Option<Node>, Diagnostic> {
     let err = |m: String| Diagnostic::error(m, Some(r.span.clone()));
-    let Some(target) = r.target() else {
+    if matches!(r.root.as_str(), "snapform" | "path") {
+        return Ok(None);
+    }
+    let Some(target) = Node::of_reference(r) else {
         return Err(err(format!(
             "incomplete reference \"{}\"; expected e.g. var.NAME, local.NAME, TYPE.NAME.ATTR or data.TYPE.NAME.ATTR",
             r.display()
         )));
     };
-    match r.root.as_str() {
-        "var" => {
-            let name = target.trim_start_matches("var.");
-            if !cfg.variables.contains_key(name) {
-                return Err(err(format!(
-                    "reference to undeclared input variable \"{name}\"; declare it with a variable \"{name}\" block"
-                )));
-            }
+    match &target {
+        Node::Var(name) if !cfg.variables.contains_key(name) => {
+            let names: Vec<&str> = cfg.variables.keys().map(String::as_str).collect();
+            return Err(err(format!(
+                "reference to undeclared input variable \"{name}\"{}",
+                hint_or(
+                    did_you_mean(name, &names),
+                    format!("; declare it with a variable \"{name}\" block")
+                )
+            )));
         }
-        "local" => {
-            let name = target.trim_start_matches("local.");
-            if !cfg.locals.contains_key(name) {
-                return Err(err(format!(
-                    "reference to undeclared local value \"{name}\""
-                )));
-            }
+        Node::Local(name) if !cfg.locals.contains_key(name) => {
+            let names: Vec<&str> = cfg.locals.keys().map(String::as_str).collect();
+            return Err(err(format!(
+                "reference to undeclared local value \"{name}\"{}",
+                did_you_mean(name, &names)
+            )));
         }
-        "data" => {
-            let Some(o) = cfg.data.get(&target) else {
+        Node::Object(addr) if addr.data => {
+            let Some(o) = cfg.data.get(addr) else {
+                let names: Vec<String> = cfg.data.keys().map(|a| a.to_string()).collect();
                 return Err(err(format!(
-                    "reference to undeclared data source \"{target}\""
+                    "reference to undeclared data source \"{addr}\"{}",
+                    did_you_mean(&addr.to_string(), &names)
                 )));
             };
             check_attr(r, schema::data(&o.kind), o.is_multi())?;
         }
-        root if schema::resource(root).is_some() => {
-            let Some(o) = cfg.resources.get(&target) else {
+        Node::Object(addr) => {
+            if schema::resource(&addr.kind).is_none() {
+                let mut roots: Vec<&str> = vec!["var", "local", "data"];
+                roots.extend(schema::RESOURCE_TYPES);
                 return Err(err(format!(
-                    "reference to undeclared resource \"{target}\""
+                    "unknown reference \"{}\": \"{}\" is not var, local, data or a resource type ({}){}",
+                    r.display(),
+                    r.root,
+                    schema::RESOURCE_TYPES.join(", "),
+                    did_you_mean(&r.root, &roots)
+                )));
+            }
+            let Some(o) = cfg.resources.get(addr) else {
+                let names: Vec<String> = cfg.resources.keys().map(|a| a.to_string()).collect();
+                return Err(err(format!(
+                    "reference to undeclared resource \"{addr}\"{}",
+                    did_you_mean(&addr.to_string(), &names)
                 )));
             };
             check_attr(r, schema::resource(&o.kind), o.is_multi())?;
         }
-        root => {
-            return Err(err(format!(
-                "unknown reference \"{}\": \"{root}\" is not var, local, data or a resource type ({})",
-                r.display(),
-                schema::RESOURCE_TYPES.join(", ")
-            )));
-        }
+        _ => {}
     }
-    Ok(target)
+    Ok(Some(target))
+}
+
+fn hint_or(hint: String, otherwise: String) -> String {
+    if hint.is_empty() { otherwise } else { hint }
 }
 
 fn check_attr(r: &Reference, s: Option<&schema::Schema>, multi: bool) -> Result<(), Diagnostic> {
@@ -247,8 +386,9 @@ fn check_attr(r: &Reference, s: Option<&schema::Schema>, multi: bool) -> Result<
         let names: Vec<&str> = s.attrs.iter().map(|x| x.name).collect();
         return Err(Diagnostic::error(
             format!(
-                "\"{}\" has no attribute \"{a}\"; expected one of {}",
+                "\"{}\" has no attribute \"{a}\"{}; expected one of {}",
                 r.target().unwrap_or_default(),
+                did_you_mean(a, &names),
                 names.join(", ")
             ),
             Some(r.span.clone()),
@@ -257,5 +397,5 @@ fn check_attr(r: &Reference, s: Option<&schema::Schema>, multi: bool) -> Result<
     Ok(())
 }
 
-/// Execution graph of a plan: for each address, the addresses that must finish first.
-pub type Edges = BTreeMap<String, BTreeSet<String>>;
+/// Execution graph of a plan: for each instance, the instances that must finish first.
+pub type Edges = BTreeMap<InstanceAddr, BTreeSet<InstanceAddr>>;

@@ -2,21 +2,17 @@
 //! reference names one, whole blocks otherwise, and destroys in reverse order.
 
 use super::{Action, Change};
-use crate::config::Config;
-use crate::graph::Graph;
+use crate::addr::{BlockAddr, InstanceAddr, InstanceKey, Target};
+use crate::config::{Config, ObjectBlock};
+use crate::graph::{Edges, Graph, Node};
 use crate::state::State;
-use crate::value::Value;
+use crate::value::PathStep;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// What a block depends on: an instance address where a reference names one statically
+/// What a block depends on: an instance where a reference names one statically
 /// (`image.g[0].id` → `image.g[0]`), else the whole block; through locals, whole blocks.
-pub(super) fn precise_deps(
-    cfg: &Config,
-    graph: &Graph,
-    block: &crate::config::ObjectBlock,
-) -> Vec<String> {
-    use crate::value::PathStep;
-    let mut out: BTreeSet<String> = BTreeSet::new();
+pub(super) fn precise_deps(cfg: &Config, graph: &Graph, block: &ObjectBlock) -> Vec<Target> {
+    let mut out: BTreeSet<Target> = BTreeSet::new();
     let refs = block
         .attrs
         .values()
@@ -32,55 +28,53 @@ pub(super) fn precise_deps(
         .flat_map(|e| e.refs.iter())
         .chain(block.depends_on.iter());
     for r in refs {
-        let Some(target) = r.target() else { continue };
-        if target.starts_with("var.") || target.starts_with("local.") {
-            out.extend(graph.object_deps(&target));
+        let Some(node) = Node::of_reference(r) else {
             continue;
-        }
-        let multi = cfg.object(&target).is_some_and(|o| o.is_multi());
-        match (multi, r.rest().first()) {
-            (true, Some(PathStep::Index(i))) => {
-                out.insert(format!("{target}[{i}]"));
-            }
-            (true, Some(PathStep::Attr(k))) => {
-                out.insert(format!("{target}[{}]", Value::String(k.clone())));
-            }
-            _ => {
-                out.insert(target);
-            }
-        }
+        };
+        let Node::Object(target) = &node else {
+            out.extend(graph.object_deps(&node).into_iter().map(Target::Block));
+            continue;
+        };
+        let multi = cfg.object(target).is_some_and(|o| o.is_multi());
+        let key = match (multi, r.rest().first()) {
+            (true, Some(PathStep::Index(i))) => Some(InstanceKey::Index(*i)),
+            (true, Some(PathStep::Attr(k))) => Some(InstanceKey::Key(k.clone())),
+            _ => None,
+        };
+        match key {
+            Some(k) => out.insert(Target::Instance(target.instance(Some(k)))),
+            None => out.insert(Target::Block(target.clone())),
+        };
     }
-    out.remove(&block.addr);
+    out.retain(|t| t.block() != &block.addr);
     out.into_iter().collect()
 }
 
 /// For each change, the changes that must finish before it starts. Creates and updates follow
 /// dependencies; deletes run in reverse (a dependent is deleted before what it depends on).
-pub(super) fn execution_edges(changes: &[Change], state: &State) -> crate::graph::Edges {
-    use crate::config::base_address;
-    // Active instance addresses by block address.
-    let mut by_base: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+pub(super) fn execution_edges(changes: &[Change], state: &State) -> Edges {
+    // Active instance addresses by block.
+    let mut by_block: BTreeMap<&BlockAddr, Vec<&InstanceAddr>> = BTreeMap::new();
     for c in changes.iter().filter(|c| c.action != Action::NoOp) {
-        by_base
-            .entry(base_address(&c.address))
+        by_block
+            .entry(&c.address.block)
             .or_default()
-            .push(c.address.as_str());
+            .push(&c.address);
     }
-    let deletes: BTreeSet<&str> = changes
+    let deletes: BTreeSet<&InstanceAddr> = changes
         .iter()
         .filter(|c| c.action == Action::Delete)
-        .map(|c| c.address.as_str())
+        .map(|c| &c.address)
         .collect();
-    let mut edges: crate::graph::Edges = BTreeMap::new();
+    let mut edges: Edges = BTreeMap::new();
     for c in changes.iter().filter(|c| c.action != Action::NoOp) {
         let e = edges.entry(c.address.clone()).or_default();
         match c.action {
             Action::Delete => {
                 // Wait for the deletes of everything that depended on this one.
-                let base = base_address(&c.address);
                 for (addr, rs) in &state.resources {
-                    if rs.dependencies.iter().any(|d| d == base || *d == c.address)
-                        && deletes.contains(addr.as_str())
+                    if rs.dependencies.iter().any(|d| d.matches(&c.address))
+                        && deletes.contains(addr)
                     {
                         e.insert(addr.clone());
                     }
@@ -88,18 +82,10 @@ pub(super) fn execution_edges(changes: &[Change], state: &State) -> crate::graph
             }
             _ => {
                 for d in &c.deps {
-                    if d.contains('[') {
-                        // A dependency on one instance waits for that instance only.
-                        if by_base
-                            .get(base_address(d))
-                            .is_some_and(|l| l.contains(&d.as_str()))
-                        {
-                            e.insert(d.clone());
-                        }
-                        continue;
-                    }
-                    for inst in by_base.get(d.as_str()).into_iter().flatten() {
-                        e.insert(inst.to_string());
+                    let active = by_block.get(d.block()).into_iter().flatten();
+                    // A dependency on one instance waits for that instance only.
+                    for inst in active.filter(|i| d.matches(i)) {
+                        e.insert((*inst).clone());
                     }
                 }
             }

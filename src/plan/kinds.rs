@@ -2,50 +2,37 @@
 //! and the diff that chooses between no-op, update and replace.
 
 use super::{Action, Change, Drift, Refreshed};
-use crate::config::eval::{self, Scope};
-use crate::config::schema::{self, Schema, Ty};
+use crate::addr::InstanceAddr;
+use crate::config::schema;
 use crate::config::{Diagnostic, ObjectBlock};
 use crate::state::ResourceState;
 use crate::value::{Map, Value};
 use std::collections::BTreeSet;
 
-/// Evaluates a block's arguments against its schema (types converted, errors located).
-pub fn eval_args(block: &ObjectBlock, sch: &Schema, scope: &Scope) -> (Map, Vec<Diagnostic>) {
-    let mut out = Map::new();
-    let mut diags = Vec::new();
-    for (name, def) in &block.attrs {
-        let Some(attr) = sch.attr(name) else { continue };
-        match eval::eval(&def.value, scope) {
-            Ok(v) => match eval::conform(v, attr.ty) {
-                Ok(Value::Null) => {}
-                Ok(v) => {
-                    out.insert(name.clone(), v);
-                }
-                Err(m) => diags.push(Diagnostic::error(
-                    format!("{}: invalid value for \"{name}\": {m}", block.addr),
-                    Some(def.value.span.clone()),
-                )),
-            },
-            Err(d) => diags.push(d),
-        }
-    }
-    for (bname, attrs) in &block.blocks {
-        let mut inner = Map::new();
-        for (name, def) in attrs {
-            match eval::eval(&def.value, scope).map(|v| eval::conform(v, Ty::String)) {
-                Ok(Ok(v)) => {
-                    inner.insert(name.clone(), v);
-                }
-                Ok(Err(m)) => diags.push(Diagnostic::error(
-                    format!("{}: invalid value for \"{bname}.{name}\": {m}", block.addr),
-                    Some(def.value.span.clone()),
-                )),
-                Err(d) => diags.push(d),
+/// Names of the arguments whose value holds a sensitive mark.
+pub fn marked_attributes(args: &Map) -> BTreeSet<String> {
+    args.iter()
+        .filter(|(_, v)| v.contains_sensitive())
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+/// The arguments without marks, for comparing and sending.
+pub fn unmarked(args: &Map) -> Map {
+    args.iter()
+        .map(|(k, v)| (k.clone(), v.unmarked()))
+        .collect()
+}
+
+/// Marks the named attributes of a planned map sensitive.
+pub fn mark(m: &mut Option<Map>, names: &BTreeSet<String>) {
+    if let Some(m) = m {
+        for (k, v) in m.iter_mut() {
+            if names.contains(k) {
+                *v = Value::sensitive(std::mem::take(v).unmarked());
             }
         }
-        out.insert(bname.clone(), Value::Map(inner));
     }
-    (out, diags)
 }
 
 /// Semantic checks on known argument values (ranges, enumerations).
@@ -201,13 +188,14 @@ fn declared_keys(desired: &Map) -> Vec<String> {
 #[allow(clippy::too_many_arguments)]
 pub fn diff(
     block: &ObjectBlock,
-    addr: &str,
+    addr: &InstanceAddr,
     force_replace: bool,
     desired: &Map,
     prior: Option<&ResourceState>,
     current: Option<&Map>,
     refreshed: &Refreshed,
     drift: &mut Vec<Drift>,
+    sensitive: &BTreeSet<String>,
 ) -> Change {
     let Some(sch) = schema::resource(&block.kind) else {
         unreachable!("resource kinds are checked when loading")
@@ -230,7 +218,7 @@ pub fn diff(
         after.insert("timeouts".into(), t.clone());
     }
     let mut change = Change {
-        address: addr.to_string(),
+        address: addr.clone(),
         kind: block.kind.clone(),
         name: block.name.clone(),
         provider: String::new(),
@@ -241,9 +229,9 @@ pub fn diff(
         reason: None,
         managed_keys: declared_keys(desired),
         deps: vec![],
-        key: None,
         each_value: None,
         create_before_destroy: false,
+        sensitive_attributes: vec![],
     };
     let unknown_computed = |after: &mut Map| {
         for a in sch.attrs.iter().filter(|a| a.computed) {
@@ -270,19 +258,25 @@ pub fn diff(
         }
         return change;
     };
+    let current = &unmarked(current);
     let before = view(kind, current, desired, prior);
     // Drift: what changed in the cloud since the last apply, for the attributes we own.
     if let Some(p) = prior {
-        let then = view(kind, &p.attributes, desired, Some(p));
+        let then = view(kind, &unmarked(&p.attributes), desired, Some(p));
         for a in &args {
             let (x, y) = (
                 normalized(kind, a, then.get(*a)),
                 normalized(kind, a, before.get(*a)),
             );
             if x != y && *a != "absent_keys" {
+                let message = if sensitive.contains(*a) {
+                    format!("{addr}: {a} changed outside snapform (sensitive value)")
+                } else {
+                    format!("{addr}: {a} changed outside snapform: {x} -> {y}")
+                };
                 drift.push(Drift {
-                    address: addr.to_string(),
-                    message: format!("{addr}: {a} changed outside snapform: {x} -> {y}"),
+                    address: addr.clone(),
+                    message,
                 });
             }
         }
@@ -352,13 +346,13 @@ pub fn diff(
 /// The change that destroys a resource in state (or forgets it when it is already gone).
 pub fn destroy_change(
     kind: &str,
-    addr: &str,
+    addr: &InstanceAddr,
     prior: Option<&ResourceState>,
     current: Option<&Map>,
 ) -> Option<Change> {
     let prior = prior?;
     let mut c = Change {
-        address: addr.to_string(),
+        address: addr.clone(),
         kind: kind.to_string(),
         name: prior.name.clone(),
         provider: prior.provider.clone(),
@@ -369,9 +363,9 @@ pub fn destroy_change(
         reason: None,
         managed_keys: prior.managed_keys.clone(),
         deps: prior.dependencies.clone(),
-        key: None,
         each_value: None,
         create_before_destroy: false,
+        sensitive_attributes: prior.sensitive_attributes.clone(),
     };
     if current.is_none() {
         c.action = Action::NoOp;

@@ -3,23 +3,21 @@
 //! Architecture Invariant: `plan::plan` is a pure, deterministic function — no I/O, no clock, no
 //! randomness. Everything it needs from the cloud arrives in `Refreshed`; data sources whose
 //! arguments are known but not yet read come back as `data_requests`, and the caller (refresh)
-//! reads them and plans again.
+//! reads them and plans again. Every expression is evaluated by `graph::Evaluator`, the same
+//! evaluator apply uses.
 
 mod edges;
-mod instances;
 mod kinds;
 mod model;
 mod moves;
 mod restrict;
 
-pub use instances::enter as enter_instance;
-use instances::{Instance, block_value, instances};
 pub use kinds::parse_duration;
 pub use model::*;
 
-use crate::config::eval::{self, Scope};
-use crate::config::{Config, Diagnostic, schema};
-use crate::graph::Graph;
+use crate::addr::{InstanceAddr, Target};
+use crate::config::{Config, Diagnostic, ObjectBlock, schema};
+use crate::graph::{Evaluator, Expansion, Graph, Instance, Node};
 use crate::state::State;
 use crate::value::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,220 +34,77 @@ pub fn plan(
     let mut diags = Vec::new();
     let steered = moves::steer(cfg, state, refreshed, &mut diags);
     let (state, refreshed) = (&steered.state, &steered.refreshed);
-    let mut scope = Scope::new();
-    for (k, v) in vars {
-        scope.set(&format!("var.{k}"), v.clone());
-    }
-    let mut changes: Vec<Change> = Vec::new();
-    let mut data_requests = BTreeMap::new();
+    let ev = Evaluator::new(cfg, graph, vars);
+    let mut p = Planning {
+        cfg,
+        graph,
+        state,
+        refreshed,
+        opts,
+        ev: &ev,
+        changes: Vec::new(),
+        data_requests: BTreeMap::new(),
+        drift: Vec::new(),
+        diags: Vec::new(),
+        planned: BTreeSet::new(),
+        schedule_servers: BTreeMap::new(),
+    };
     let mut outputs = BTreeMap::new();
-    let mut drift = Vec::new();
-    let mut schedule_servers: BTreeMap<String, String> = BTreeMap::new();
-    // Instance addresses the configuration declares (the rest of state is destroyed).
-    let mut planned: BTreeSet<String> = BTreeSet::new();
-
-    for addr in graph.order() {
-        if let Some(name) = addr.strip_prefix("var.") {
-            if !vars.contains_key(name) {
-                scope.set(addr, Value::Unknown);
+    if !opts.destroy {
+        for node in graph.order() {
+            if let Node::Object(addr) = node
+                && let Some(block) = cfg.object(addr)
+            {
+                p.block(block);
             }
-        } else if let Some(name) = addr.strip_prefix("local.") {
-            let Some(def) = cfg.locals.get(name) else {
-                continue;
-            };
-            match eval::eval(&def.value, &scope) {
-                Ok(v) => scope.set(addr, v),
-                Err(d) => {
-                    diags.push(d);
-                    scope.set(addr, Value::Unknown);
-                }
-            }
-        } else if let Some(name) = addr.strip_prefix("output.") {
-            let Some(o) = cfg.outputs.get(name) else {
-                continue;
-            };
-            match eval::eval(&o.value, &scope) {
-                Ok(v) => {
+        }
+        for (name, o) in &cfg.outputs {
+            match ev.output(name) {
+                Some(Ok(v)) => {
+                    if v.contains_sensitive() && !o.sensitive {
+                        p.diags.push(Diagnostic::error(
+                            format!(
+                                "output \"{name}\" refers to sensitive values; add sensitive = true to the output block, so it is shown as (sensitive value)"
+                            ),
+                            Some(o.value.span.clone()),
+                        ));
+                        continue;
+                    }
+                    let value = if o.sensitive {
+                        Value::sensitive(v.unmarked())
+                    } else {
+                        v
+                    };
                     outputs.insert(
-                        name.to_string(),
+                        name.clone(),
                         PlannedOutput {
-                            value: v,
+                            value,
                             sensitive: o.sensitive,
                         },
                     );
                 }
-                Err(d) => diags.push(d),
+                Some(Err(d)) => p.diags.push(d),
+                None => {}
             }
-        } else if let Some(block) = cfg.data.get(addr) {
-            let Some(sch) = schema::data(&block.kind) else {
-                continue;
-            };
-            let Some(list) = expand(block, &mut scope, opts, &mut diags) else {
-                continue;
-            };
-            let mut values: Vec<(Option<Value>, Value)> = Vec::new();
-            for inst in list {
-                inst.enter(&mut scope);
-                let (args, mut ds) = kinds::eval_args(block, sch, &scope);
-                Instance::leave(&mut scope);
-                let known = ds.is_empty() && !Value::Map(args.clone()).contains_unknown();
-                diags.append(&mut ds);
-                let value = if let Some(found) = refreshed.data.get(&inst.address) {
-                    Value::Map(found.clone())
-                } else if known && !opts.destroy {
-                    data_requests.insert(inst.address.clone(), args);
-                    Value::Unknown
-                } else {
-                    if !opts.destroy {
-                        changes.push(Change {
-                            address: inst.address.clone(),
-                            kind: block.kind.clone(),
-                            name: block.name.clone(),
-                            provider: provider_key(cfg, block.provider.as_deref()),
-                            action: Action::Read,
-                            before: None,
-                            after: Some(args),
-                            replace_paths: vec![],
-                            reason: Some(
-                                "its arguments depend on values known only after apply".into(),
-                            ),
-                            managed_keys: vec![],
-                            deps: graph.object_deps(addr).into_iter().collect(),
-                            key: inst.key.clone(),
-                            each_value: inst.each_value.clone(),
-                            create_before_destroy: false,
-                        });
-                    }
-                    Value::Unknown
-                };
-                values.push((inst.key.clone(), value));
-            }
-            scope.set(addr, block_value(block, values));
-        } else if let Some(block) = cfg.resources.get(addr) {
-            let Some(sch) = schema::resource(&block.kind) else {
-                continue;
-            };
-            let Some(list) = expand(block, &mut scope, opts, &mut diags) else {
-                continue;
-            };
-            let mut values: Vec<(Option<Value>, Value)> = Vec::new();
-            for inst in list {
-                let iaddr = inst.address.as_str();
-                planned.insert(inst.address.clone());
-                inst.enter(&mut scope);
-                let (desired, mut ds) = kinds::eval_args(block, sch, &scope);
-                Instance::leave(&mut scope);
-                let had_errors = !ds.is_empty();
-                diags.append(&mut ds);
-                diags.extend(kinds::validate(block, &desired));
-                if block.kind == "image_schedule"
-                    && let Some(Value::String(server)) = desired.get("server_id")
-                    && let Some(other) =
-                        schedule_servers.insert(server.clone(), inst.address.clone())
-                {
-                    diags.push(Diagnostic::error(
-                        format!(
-                            "{iaddr} and {other} both schedule images of server {server}; a server has at most one schedule"
-                        ),
-                        Some(block.span.clone()),
-                    ));
-                }
-                let prior = state.resources.get(iaddr);
-                let current = match refreshed.resources.get(iaddr) {
-                    Some(c) => c.as_ref(),
-                    None => prior.map(|p| &p.attributes),
-                };
-                if let (Some(p), None) = (prior, current) {
-                    drift.push(Drift {
-                        address: inst.address.clone(),
-                        message: format!("{iaddr} (id {}) was deleted outside snapform", p.id),
-                    });
-                }
-                let mut change = if opts.destroy {
-                    kinds::destroy_change(block.kind.as_str(), iaddr, prior, current)
-                } else if had_errors {
-                    None
-                } else {
-                    Some(kinds::diff(
-                        block,
-                        iaddr,
-                        opts.replace.contains(iaddr),
-                        &desired,
-                        prior,
-                        current,
-                        refreshed,
-                        &mut drift,
-                    ))
-                };
-                let value = match &mut change {
-                    Some(c) => {
-                        c.provider = provider_key(cfg, block.provider.as_deref());
-                        c.deps = edges::precise_deps(cfg, graph, block);
-                        c.key = inst.key.clone();
-                        c.each_value = inst.each_value.clone();
-                        match c.action {
-                            Action::Delete => Value::Map(c.before.clone().unwrap_or_default()),
-                            _ => Value::Map(c.after.clone().unwrap_or_default()),
-                        }
-                    }
-                    None => Value::Unknown,
-                };
-                values.push((inst.key.clone(), value));
-                if let Some(c) = change {
-                    changes.push(c);
-                }
-            }
-            scope.set(addr, block_value(block, values));
         }
     }
-
-    // Resources in state that the configuration no longer declares are destroyed.
-    for (addr, rs) in &state.resources {
-        if planned.contains(addr) {
-            continue;
-        }
-        let current = match refreshed.resources.get(addr) {
-            Some(c) => c.as_ref(),
-            None => Some(&rs.attributes),
-        };
-        if let Some(c) = kinds::destroy_change(&rs.kind, addr, Some(rs), current) {
-            let mut c = c;
-            c.provider = rs.provider.clone();
-            if moves::forget_only(cfg, addr) {
-                c.action = Action::NoOp;
-                c.after = None;
-                c.reason = Some(
-                    "a removed block says so: it leaves state, the object stays in the cloud"
-                        .into(),
-                );
-                changes.push(c);
-                continue;
-            }
-            c.reason = Some(
-                if cfg
-                    .resources
-                    .contains_key(crate::config::base_address(addr))
-                {
-                    "its key is no longer in count / for_each".into()
-                } else {
-                    "it is no longer in the configuration".into()
-                },
-            );
-            changes.push(c);
-        }
-    }
-
+    p.orphans();
+    let Planning {
+        mut changes,
+        data_requests,
+        drift,
+        diags: mut pd,
+        ..
+    } = p;
+    diags.append(&mut pd);
+    diags.extend(ev.take_diags());
     restrict::restrict(cfg, graph, &mut changes, &mut diags, opts);
     let edges = edges::execution_edges(&changes, state);
-    if opts.destroy {
-        outputs.clear();
-    }
     let outputs_changed = outputs.len() != state.outputs.len()
         || outputs.iter().any(|(k, o)| {
-            state
-                .outputs
-                .get(k)
-                .is_none_or(|s| s.value != o.value || s.sensitive != o.sensitive)
+            state.outputs.get(k).is_none_or(|s| {
+                s.value.unmarked() != o.value.unmarked() || s.sensitive != o.sensitive
+            })
         });
     let plan = Plan {
         format_version: PLAN_FORMAT_VERSION,
@@ -272,7 +127,10 @@ pub fn plan(
         outputs_before: state
             .outputs
             .iter()
-            .map(|(k, o)| (k.clone(), o.value.clone()))
+            .map(|(k, o)| {
+                let v = Value::marked_if(o.value.clone(), o.sensitive);
+                (k.clone(), v)
+            })
             .collect(),
         data_requests,
         data: refreshed.data.clone(),
@@ -282,24 +140,251 @@ pub fn plan(
     (plan, diags)
 }
 
-/// The instances of a block; when they cannot be known, the block's value is unknown (and an
-/// error is recorded unless this is a lenient pass).
-fn expand(
-    block: &crate::config::ObjectBlock,
-    scope: &mut Scope,
-    opts: &Options,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Vec<Instance>> {
-    match instances(block, scope, opts.validate_only) {
-        Ok(Some(l)) => Some(l),
-        Ok(None) => {
-            scope.set(&block.addr, Value::Unknown);
-            None
+/// One planning pass.
+struct Planning<'a, 'c> {
+    cfg: &'c Config,
+    graph: &'c Graph,
+    state: &'a State,
+    refreshed: &'a Refreshed,
+    opts: &'a Options,
+    ev: &'a Evaluator<'c>,
+    changes: Vec<Change>,
+    data_requests: BTreeMap<InstanceAddr, Map>,
+    drift: Vec<Drift>,
+    diags: Vec<Diagnostic>,
+    /// Instance addresses the configuration declares (the rest of state is destroyed).
+    planned: BTreeSet<InstanceAddr>,
+    schedule_servers: BTreeMap<String, InstanceAddr>,
+}
+
+impl Planning<'_, '_> {
+    /// The instances of a block, recorded in the evaluator; `None` when not known yet (an
+    /// error unless data sources may still be read).
+    fn expand(&mut self, block: &ObjectBlock) -> Option<Vec<Instance>> {
+        match self.ev.expand(block) {
+            Ok(Some(list)) => {
+                let e = if block.count.is_some() {
+                    Expansion::Count(list.len() as u64)
+                } else if block.for_each.is_some() {
+                    Expansion::Keys(
+                        list.iter()
+                            .filter_map(|i| match i.key() {
+                                Some(crate::addr::InstanceKey::Key(k)) => Some(k.clone()),
+                                _ => None,
+                            })
+                            .collect(),
+                    )
+                } else {
+                    Expansion::Single
+                };
+                self.ev.set_expansion(&block.addr, e);
+                Some(list)
+            }
+            Ok(None) => {
+                self.ev.set_expansion(&block.addr, Expansion::Unknown);
+                if !self.opts.validate_only {
+                    let (what, span) = match (&block.count, &block.for_each) {
+                        (Some(c), _) => ("count", c.span.clone()),
+                        (_, Some(f)) => ("for_each", f.span.clone()),
+                        _ => ("count", block.span.clone()),
+                    };
+                    self.diags.push(Diagnostic::error(
+                        format!(
+                            "{}: {what} depends on values known only after apply; it must be known when planning (use values of variables, locals or data sources, or apply with --target first)",
+                            block.addr
+                        ),
+                        Some(span),
+                    ));
+                }
+                // Keep the instances state has, so that they are not planned for destruction.
+                for a in self.state.resources.keys() {
+                    if a.is_in(&block.addr) {
+                        self.planned.insert(a.clone());
+                    }
+                }
+                None
+            }
+            Err(d) => {
+                self.ev.set_expansion(&block.addr, Expansion::Unknown);
+                self.diags.push(d);
+                for a in self.state.resources.keys() {
+                    if a.is_in(&block.addr) {
+                        self.planned.insert(a.clone());
+                    }
+                }
+                None
+            }
         }
-        Err(d) => {
-            diags.push(d);
-            scope.set(&block.addr, Value::Unknown);
-            None
+    }
+
+    fn block(&mut self, block: &ObjectBlock) {
+        let sch = if block.addr.data {
+            schema::data(&block.kind)
+        } else {
+            schema::resource(&block.kind)
+        };
+        let Some(sch) = sch else { return };
+        let Some(list) = self.expand(block) else {
+            return;
+        };
+        for inst in list {
+            let value = if block.addr.data {
+                self.data_instance(block, sch, &inst)
+            } else {
+                self.resource_instance(block, sch, &inst)
+            };
+            self.ev.set_instance(&inst.addr, value);
+        }
+    }
+
+    fn data_instance(
+        &mut self,
+        block: &ObjectBlock,
+        sch: &schema::Schema,
+        inst: &Instance,
+    ) -> Value {
+        let (args, mut ds) = self.ev.eval_args(block, sch, Some(inst));
+        let known = ds.is_empty() && !Value::Map(args.clone()).contains_unknown();
+        self.diags.append(&mut ds);
+        if let Some(found) = self.refreshed.data.get(&inst.addr) {
+            return Value::Map(found.clone());
+        }
+        if known {
+            self.data_requests.insert(inst.addr.clone(), args);
+            return Value::Unknown;
+        }
+        self.changes.push(Change {
+            address: inst.addr.clone(),
+            kind: block.kind.clone(),
+            name: block.name.clone(),
+            provider: provider_key(self.cfg, block.provider.as_deref()),
+            action: Action::Read,
+            before: None,
+            after: Some(args),
+            replace_paths: vec![],
+            reason: Some("its arguments depend on values known only after apply".into()),
+            managed_keys: vec![],
+            deps: self
+                .graph
+                .object_deps(&Node::Object(block.addr.clone()))
+                .into_iter()
+                .map(Target::Block)
+                .collect(),
+            each_value: inst.each_value.clone(),
+            create_before_destroy: false,
+            sensitive_attributes: vec![],
+        });
+        Value::Unknown
+    }
+
+    fn resource_instance(
+        &mut self,
+        block: &ObjectBlock,
+        sch: &schema::Schema,
+        inst: &Instance,
+    ) -> Value {
+        let iaddr = &inst.addr;
+        self.planned.insert(iaddr.clone());
+        let (desired, mut ds) = self.ev.eval_args(block, sch, Some(inst));
+        let had_errors = !ds.is_empty();
+        self.diags.append(&mut ds);
+        // Compare and check plain values; put the marks back on what the plan shows.
+        let marks = kinds::marked_attributes(&desired);
+        let plain = kinds::unmarked(&desired);
+        self.diags.extend(kinds::validate(block, &plain));
+        if block.kind == "image_schedule"
+            && let Some(Value::String(server)) = plain.get("server_id")
+            && let Some(other) = self.schedule_servers.insert(server.clone(), iaddr.clone())
+        {
+            self.diags.push(Diagnostic::error(
+                format!(
+                    "{iaddr} and {other} both schedule images of server {server}; a server has at most one schedule"
+                ),
+                Some(block.span.clone()),
+            ));
+        }
+        let prior = self.state.resources.get(iaddr);
+        let current = match self.refreshed.resources.get(iaddr) {
+            Some(c) => c.as_ref(),
+            None => prior.map(|p| &p.attributes),
+        };
+        if let (Some(p), None) = (prior, current) {
+            self.drift.push(Drift {
+                address: iaddr.clone(),
+                message: format!("{iaddr} (id {}) was deleted outside snapform", p.id),
+            });
+        }
+        if had_errors {
+            return Value::Unknown;
+        }
+        let mut sensitive: BTreeSet<String> = marks;
+        if let Some(p) = prior {
+            sensitive.extend(p.sensitive_attributes.iter().cloned());
+        }
+        // What the cloud reports back holds the sensitive metadata values too.
+        if sensitive.contains("metadata") {
+            sensitive.insert("all_metadata".into());
+        }
+        let replace = self.opts.replace.iter().any(|t| t.matches(iaddr));
+        let mut c = kinds::diff(
+            block,
+            iaddr,
+            replace,
+            &plain,
+            prior,
+            current,
+            self.refreshed,
+            &mut self.drift,
+            &sensitive,
+        );
+        c.provider = provider_key(self.cfg, block.provider.as_deref());
+        c.deps = edges::precise_deps(self.cfg, self.graph, block);
+        c.each_value = inst.each_value.clone();
+        c.sensitive_attributes = sensitive.iter().cloned().collect();
+        kinds::mark(&mut c.before, &sensitive);
+        kinds::mark(&mut c.after, &sensitive);
+        let value = Value::Map(c.after.clone().unwrap_or_default());
+        self.changes.push(c);
+        value
+    }
+
+    /// Resources in state that the configuration no longer declares (all of them when
+    /// destroying) are destroyed — or forgotten, where a `removed` block says so.
+    fn orphans(&mut self) {
+        for (addr, rs) in &self.state.resources {
+            if self.planned.contains(addr) {
+                continue;
+            }
+            let current = match self.refreshed.resources.get(addr) {
+                Some(c) => c.as_ref(),
+                None => Some(&rs.attributes),
+            };
+            let Some(mut c) = kinds::destroy_change(&rs.kind, addr, Some(rs), current) else {
+                continue;
+            };
+            c.provider = rs.provider.clone();
+            kinds::mark(
+                &mut c.before,
+                &rs.sensitive_attributes.iter().cloned().collect(),
+            );
+            if moves::forget_only(self.cfg, addr) {
+                c.action = Action::NoOp;
+                c.after = None;
+                c.reason = Some(
+                    "a removed block says so: it leaves state, the object stays in the cloud"
+                        .into(),
+                );
+                self.changes.push(c);
+                continue;
+            }
+            if !self.opts.destroy {
+                c.reason = Some(if self.cfg.resources.contains_key(&addr.block) {
+                    "its key is no longer in count / for_each".into()
+                } else {
+                    "it is no longer in the configuration".into()
+                });
+            }
+            self.changes.push(c);
         }
     }
 }
@@ -362,15 +447,20 @@ impl Plan {
                 .iter()
                 .any(|c| c.action == Action::NoOp && c.after.is_none())
     }
-}
 
-/// Evaluates a block's arguments (used by apply for values unknown at plan time).
-pub fn kinds_eval_args(
-    block: &crate::config::ObjectBlock,
-    sch: &schema::Schema,
-    scope: &Scope,
-) -> (Map, Vec<Diagnostic>) {
-    kinds::eval_args(block, sch, scope)
+    /// Every primitive under a sensitive mark anywhere in the plan (for redacting logs).
+    pub fn sensitive_strings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in &self.changes {
+            for m in c.before.iter().chain(c.after.iter()) {
+                Value::Map(m.clone()).sensitive_strings(&mut out);
+            }
+        }
+        for o in self.outputs.values() {
+            o.value.sensitive_strings(&mut out);
+        }
+        out
+    }
 }
 
 #[cfg(test)]

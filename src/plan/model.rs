@@ -1,12 +1,13 @@
 //! The plan's data model: actions, changes, drift and the saved-plan format.
 
+use crate::addr::{InstanceAddr, Target};
 use crate::config::Sources;
 use crate::value::{Map, Value};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Saved plan file format version.
-pub const PLAN_FORMAT_VERSION: u32 = 1;
+pub const PLAN_FORMAT_VERSION: u32 = 2;
 
 /// What happens to one resource instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,7 +40,7 @@ impl Action {
 /// The planned change of one resource (or deferred data source).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Change {
-    pub address: String,
+    pub address: InstanceAddr,
     pub kind: String,
     pub name: String,
     pub provider: String,
@@ -54,23 +55,31 @@ pub struct Change {
     pub reason: Option<String>,
     /// Metadata keys managed after this change.
     pub managed_keys: Vec<String>,
-    /// Data sources and resources this one reads.
-    pub deps: Vec<String>,
-    /// The instance key under `count` (a number) or `for_each` (a string).
-    #[serde(default)]
-    pub key: Option<Value>,
+    /// Data sources and resources this one reads (blocks, or single instances where a
+    /// reference names one).
+    pub deps: Vec<Target>,
     /// `each.value` under `for_each`.
     #[serde(default)]
     pub each_value: Option<Value>,
     /// A replacement creates the new object before destroying the old one.
     #[serde(default)]
     pub create_before_destroy: bool,
+    /// Attributes whose value is sensitive (shown as `(sensitive value)`; recorded in state).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_attributes: Vec<String>,
+}
+
+impl Change {
+    /// `count.index` (a number) or `each.key` (a string) of this instance.
+    pub fn key(&self) -> Option<&crate::addr::InstanceKey> {
+        self.address.key.as_ref()
+    }
 }
 
 /// A difference between state and the cloud made outside snapform.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Drift {
-    pub address: String,
+    pub address: InstanceAddr,
     pub message: String,
 }
 
@@ -84,15 +93,15 @@ pub struct PlannedOutput {
 #[derive(Clone, Debug, Default)]
 pub struct Refreshed {
     /// Current attributes of each resource in state; `None` = gone from the cloud.
-    pub resources: BTreeMap<String, Option<Map>>,
+    pub resources: BTreeMap<InstanceAddr, Option<Map>>,
     /// Results of data sources read so far.
-    pub data: BTreeMap<String, Map>,
+    pub data: BTreeMap<InstanceAddr, Map>,
     /// The cloud offers Image API v2 (rename in place, deactivate).
     pub image_api: bool,
     /// New `changes-since` cursors from this refresh (`State::cursors` keys).
     pub cursors: BTreeMap<String, String>,
     /// Objects read for `import` blocks, by target address (not yet in state).
-    pub imports: BTreeMap<String, crate::state::ResourceState>,
+    pub imports: BTreeMap<InstanceAddr, crate::state::ResourceState>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -103,9 +112,9 @@ pub struct Options {
     /// data sources were not read is not an error.
     pub validate_only: bool,
     /// `--target`: plan only these addresses and what they depend on.
-    pub targets: Vec<String>,
-    /// `--replace`: replace these instances even if nothing changed.
-    pub replace: BTreeSet<String>,
+    pub targets: Vec<Target>,
+    /// `--replace`: replace these instances (every instance of a block) even if nothing changed.
+    pub replace: Vec<Target>,
     /// `--refresh-only`: change nothing in the cloud; record what it has.
     pub refresh_only: bool,
 }
@@ -133,15 +142,15 @@ pub struct Plan {
     pub outputs_before: BTreeMap<String, Value>,
     /// Data sources whose arguments are known but which have not been read (refresh reads them).
     #[serde(skip)]
-    pub data_requests: BTreeMap<String, Map>,
+    pub data_requests: BTreeMap<InstanceAddr, Map>,
     /// Data source results used by this plan.
-    pub data: BTreeMap<String, Map>,
+    pub data: BTreeMap<InstanceAddr, Map>,
     /// `moved` blocks applied: (from, to); apply renames these state entries first.
     #[serde(default)]
-    pub moves: Vec<(String, String)>,
+    pub moves: Vec<(InstanceAddr, InstanceAddr)>,
     /// Objects adopted by `import` blocks; apply records them in state first.
     #[serde(default)]
-    pub imports: BTreeMap<String, crate::state::ResourceState>,
+    pub imports: BTreeMap<InstanceAddr, crate::state::ResourceState>,
     /// Execution graph: address → addresses that must finish first.
     pub edges: crate::graph::Edges,
     /// The refresh's `changes-since` cursors; apply stores them (`refresh::store_cursors`).

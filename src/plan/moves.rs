@@ -2,15 +2,16 @@
 //! state entries, imports add the objects refresh read, removals forget instead of destroying.
 
 use super::Refreshed;
-use crate::config::{Config, Diagnostic, base_address};
+use crate::addr::{InstanceAddr, Target};
+use crate::config::{Config, Diagnostic};
 use crate::state::State;
 
 /// The state and refreshed view after `moved` blocks and imports, plus what was moved.
 pub struct Steered {
     pub state: State,
     pub refreshed: Refreshed,
-    pub moves: Vec<(String, String)>,
-    pub imported: Vec<String>,
+    pub moves: Vec<(InstanceAddr, InstanceAddr)>,
+    pub imported: Vec<InstanceAddr>,
 }
 
 /// Applies `moved` blocks (in order) and pending imports to copies of state and refreshed.
@@ -25,14 +26,17 @@ pub fn steer(
     let mut moves = Vec::new();
     for m in &cfg.moved {
         // A block address moves all its instances; an instance address moves one.
-        let matching: Vec<String> = st
+        let matching: Vec<InstanceAddr> = st
             .resources
             .keys()
-            .filter(|a| *a == &m.from || (base_address(a) == m.from && !m.from.contains('[')))
+            .filter(|a| m.from.matches(a))
             .cloned()
             .collect();
         for old in matching {
-            let new = format!("{}{}", m.to, &old[m.from.len()..]);
+            let new = match &m.to {
+                Target::Instance(i) => i.clone(),
+                Target::Block(b) => b.instance(old.key.clone()),
+            };
             if st.resources.contains_key(&new) {
                 diags.push(Diagnostic::error(
                     format!("cannot move {old} to {new}: {new} is already in state"),
@@ -44,9 +48,7 @@ pub fn steer(
                 continue;
             };
             rs.address = new.clone();
-            if let Some((_, name)) = base_address(&new).split_once('.') {
-                rs.name = name.to_string();
-            }
+            rs.name = new.block.name.clone();
             st.resources.insert(new.clone(), rs);
             if let Some(cur) = rf.resources.remove(&old) {
                 rf.resources.insert(new.clone(), cur);
@@ -65,7 +67,7 @@ pub fn steer(
         imported.push(addr.clone());
     }
     for r in &cfg.removed {
-        if cfg.resources.contains_key(base_address(&r.from)) {
+        if cfg.resources.contains_key(r.from.block()) {
             diags.push(Diagnostic::error(
                 format!(
                     "removed block for {}, but the configuration still declares it; delete the resource block or the removed block",
@@ -84,8 +86,8 @@ pub fn steer(
 }
 
 /// True when a `removed` block says to forget `addr` rather than destroy it.
-pub fn forget_only(cfg: &Config, addr: &str) -> bool {
+pub fn forget_only(cfg: &Config, addr: &InstanceAddr) -> bool {
     cfg.removed
         .iter()
-        .any(|r| !r.destroy && (r.from == addr || (r.from == base_address(addr))))
+        .any(|r| !r.destroy && r.from.matches(addr))
 }

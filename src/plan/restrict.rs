@@ -2,9 +2,9 @@
 //! `--refresh-only`, `create_before_destroy` and `prevent_destroy`.
 
 use super::{Action, Change, Options};
+use crate::addr::Target;
 use crate::config::{Config, Diagnostic};
-use crate::graph::Graph;
-use std::collections::BTreeSet;
+use crate::graph::{Graph, Node};
 
 /// What the options and lifecycle rules do to the planned changes: `--target` keeps only the
 /// targets and what they depend on, `--refresh-only` turns every change into "record what the
@@ -17,15 +17,18 @@ pub(super) fn restrict(
     diags: &mut Vec<Diagnostic>,
     opts: &Options,
 ) {
-    use crate::config::base_address;
     if !opts.targets.is_empty() {
-        let mut keep: BTreeSet<String> = BTreeSet::new();
+        // The targets, and (whole) the blocks they depend on.
+        let mut keep: Vec<Target> = opts.targets.clone();
         for t in &opts.targets {
-            keep.insert(t.clone());
-            keep.insert(base_address(t).to_string());
-            keep.extend(graph.object_deps(base_address(t)));
+            keep.extend(
+                graph
+                    .object_deps(&Node::Object(t.block().clone()))
+                    .into_iter()
+                    .map(Target::Block),
+            );
         }
-        changes.retain(|c| keep.contains(&c.address) || keep.contains(base_address(&c.address)));
+        changes.retain(|c| keep.iter().any(|t| t.matches(&c.address)));
     }
     if opts.refresh_only {
         for c in changes.iter_mut() {
@@ -39,7 +42,7 @@ pub(super) fn restrict(
         changes.retain(|c| c.action != Action::Read);
     }
     for c in changes.iter_mut() {
-        let Some(block) = cfg.resources.get(base_address(&c.address)) else {
+        let Some(block) = cfg.resources.get(&c.address.block) else {
             continue;
         };
         if c.action == Action::Replace {

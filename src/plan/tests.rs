@@ -1,6 +1,7 @@
 //! Planner tests: configuration text + state + refreshed objects → actions, data-driven.
 
 use super::*;
+use crate::addr::InstanceAddr;
 use crate::config::{SourceFile, Sources};
 use crate::state::ResourceState;
 
@@ -13,6 +14,10 @@ fn setup(src: &str) -> (Config, Graph) {
     let (g, d) = crate::graph::build(&cfg);
     assert!(d.is_empty(), "{d:?}");
     (cfg, g)
+}
+
+fn a(s: &str) -> InstanceAddr {
+    s.parse().unwrap()
 }
 
 fn map(pairs: &[(&str, Value)]) -> Map {
@@ -50,9 +55,9 @@ fn image_state(all_md: Value, managed: &[&str]) -> (State, Refreshed) {
     ]);
     let mut state = State::new();
     state.resources.insert(
-        "image.g".into(),
+        a("image.g"),
         ResourceState {
-            address: "image.g".into(),
+            address: a("image.g"),
             kind: "image".into(),
             name: "g".into(),
             provider: "rackspace".into(),
@@ -61,20 +66,21 @@ fn image_state(all_md: Value, managed: &[&str]) -> (State, Refreshed) {
             managed_keys: managed.iter().map(|s| s.to_string()).collect(),
             tainted: false,
             dependencies: vec![],
+            sensitive_attributes: vec![],
         },
     );
     let mut r = Refreshed {
         image_api: true,
         ..Refreshed::default()
     };
-    r.resources.insert("image.g".into(), Some(attrs));
+    r.resources.insert(a("image.g"), Some(attrs));
     (state, r)
 }
 
 fn actions(p: &Plan) -> Vec<(String, Action)> {
     p.changes
         .iter()
-        .map(|c| (c.address.clone(), c.action))
+        .map(|c| (c.address.to_string(), c.action))
         .collect()
 }
 
@@ -115,7 +121,7 @@ fn keys_nobody_declares_are_not_drift() {
 fn a_declared_key_changed_outside_is_updated_in_place() {
     let (mut s, r) = image_state(smap(&[("owner", "mallory")]), &["owner"]);
     s.resources
-        .get_mut("image.g")
+        .get_mut(&a("image.g"))
         .unwrap()
         .attributes
         .insert("all_metadata".into(), smap(&[("owner", "ops")]));
@@ -156,7 +162,7 @@ fn removed_from_config_is_destroyed_and_gone_is_forgotten() {
     let (s, mut r) = image_state(smap(&[]), &[]);
     let p = run("", &s, &r);
     assert_eq!(actions(&p), [("image.g".to_string(), Action::Delete)]);
-    r.resources.insert("image.g".into(), None);
+    r.resources.insert(a("image.g"), None);
     let p = run("", &s, &r);
     assert_eq!(actions(&p), [("image.g".to_string(), Action::NoOp)]);
     assert!(p.changes[0].after.is_none());
@@ -210,11 +216,14 @@ resource "image_schedule" "s" {
         &Options::default(),
     );
     assert_eq!(
-        p.data_requests.keys().collect::<Vec<_>>(),
+        p.data_requests
+            .keys()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
         ["data.server.w"]
     );
     r.data.insert(
-        "data.server.w".into(),
+        a("data.server.w"),
         map(&[("id", Value::str("S")), ("name", Value::str("web-01"))]),
     );
     let (p, _) = plan(
@@ -258,7 +267,12 @@ resource "image_metadata" "all" {
 }
 "#;
     let p = run(src, &State::new(), &Refreshed::default());
-    let deps = |a: &str| p.edges[a].iter().cloned().collect::<Vec<_>>();
+    let deps = |x: &str| {
+        p.edges[&a(x)]
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(deps("image_metadata.first"), ["image.g[0]"]);
     // A computed index depends on the whole block.
     assert_eq!(deps("image_metadata.all[1]"), ["image.g[0]", "image.g[1]"]);

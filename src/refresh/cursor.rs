@@ -23,10 +23,10 @@ use std::collections::BTreeMap;
 /// Stores the plan's cursors that `state` now justifies (see the module comment). `finished`
 /// is true after an apply in which every change succeeded, false at its start.
 pub fn store_cursors(state: &mut State, plan: &Plan, finished: bool) {
-    let changes: BTreeMap<&str, Action> = plan
+    let changes: BTreeMap<&crate::addr::InstanceAddr, Action> = plan
         .changes
         .iter()
-        .map(|c| (c.address.as_str(), c.action))
+        .map(|c| (&c.address, c.action))
         .collect();
     for (key, cursor) in &plan.cursors {
         let Some(provider) = key.strip_prefix("images:") else {
@@ -39,7 +39,7 @@ pub fn store_cursors(state: &mut State, plan: &Plan, finished: bool) {
                 (r.kind == "image" || r.kind == "image_metadata")
                     && same_provider(&r.provider, provider)
             })
-            .all(|r| match changes.get(r.address.as_str()) {
+            .all(|r| match changes.get(&r.address) {
                 Some(Action::NoOp) => true,
                 Some(_) => finished,
                 None => false,
@@ -64,7 +64,7 @@ mod tests {
 
     fn rs(addr: &str, kind: &str) -> ResourceState {
         ResourceState {
-            address: addr.into(),
+            address: addr.parse().unwrap(),
             kind: kind.into(),
             name: addr.into(),
             provider: "rackspace".into(),
@@ -73,6 +73,7 @@ mod tests {
             managed_keys: vec![],
             tainted: false,
             dependencies: vec![],
+            sensitive_attributes: vec![],
         }
     }
 
@@ -103,13 +104,13 @@ mod tests {
     fn stored_only_when_every_image_resource_is_refreshed() {
         let mut st = State::new();
         st.resources
-            .insert("image.a".into(), rs("image.a", "image"));
+            .insert("image.a".parse().unwrap(), rs("image.a", "image"));
         st.resources.insert(
-            "image_metadata.m".into(),
+            "image_metadata.m".parse().unwrap(),
             rs("image_metadata.m", "image_metadata"),
         );
         st.resources.insert(
-            "image_schedule.s".into(),
+            "image_schedule.s".parse().unwrap(),
             rs("image_schedule.s", "image_schedule"),
         );
         // A change not yet carried out: not at the start, yes once it succeeded.

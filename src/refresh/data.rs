@@ -1,6 +1,7 @@
 //! Reading data sources (`server`, `image`, `images`) through the provider.
 
 use super::{Clients, RefreshError};
+use crate::addr::InstanceAddr;
 use crate::config::Config;
 use crate::provider::{Client, Image, ImageQuery, Server};
 use crate::value::{Map, Value};
@@ -9,12 +10,12 @@ use std::collections::BTreeMap;
 /// Reads each requested data source (address → evaluated arguments).
 pub async fn read_data(
     cfg: &Config,
-    requests: &BTreeMap<String, Map>,
+    requests: &BTreeMap<InstanceAddr, Map>,
     clients: &Clients,
-) -> Result<BTreeMap<String, Map>, RefreshError> {
+) -> Result<BTreeMap<InstanceAddr, Map>, RefreshError> {
     let mut out = BTreeMap::new();
     for (addr, args) in requests {
-        let Some(block) = cfg.data.get(crate::config::base_address(addr)) else {
+        let Some(block) = cfg.data.get(&addr.block) else {
             continue;
         };
         let key = cfg
@@ -22,7 +23,7 @@ pub async fn read_data(
             .map(|p| p.key())
             .unwrap_or_else(|| "rackspace".into());
         let client = clients.get(&key)?;
-        let v = read_one(client, addr, &block.kind, args).await?;
+        let v = read_one(client, &addr.to_string(), &block.kind, args).await?;
         out.insert(addr.clone(), v);
     }
     Ok(out)

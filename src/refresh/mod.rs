@@ -84,7 +84,7 @@ pub async fn refresh(state: &State, clients: &Clients) -> Result<Refreshed, Refr
         let client = clients.get(key).map_err(|_| RefreshError::Data {
             address: list
                 .iter()
-                .map(|r| r.address.as_str())
+                .map(|r| r.address.to_string())
                 .collect::<Vec<_>>()
                 .join(", "),
             message: format!(

@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 /// What reconciliation did, for the CLI to report.
 #[derive(Debug, Default)]
 pub struct Reconciled {
-    pub adopted: Vec<(String, String)>,
-    pub dropped: Vec<String>,
+    pub adopted: Vec<(crate::addr::InstanceAddr, String)>,
+    pub dropped: Vec<crate::addr::InstanceAddr>,
 }
 
 /// Resolves every journaled intent against the cloud. The caller persists `state` afterwards.
@@ -58,10 +58,10 @@ pub async fn reconcile(state: &mut State, clients: &Clients) -> Result<Reconcile
         match found.first() {
             Some(img) if !state.resources.contains_key(&intent.address) => {
                 let attrs = image_attrs(client, img).await?;
-                let (kind, rname) = crate::config::base_address(&intent.address)
-                    .split_once('.')
-                    .map(|(k, n)| (k.to_string(), n.to_string()))
-                    .unwrap_or_default();
+                let (kind, rname) = (
+                    intent.address.block.kind.clone(),
+                    intent.address.block.name.clone(),
+                );
                 state.resources.insert(
                     intent.address.clone(),
                     ResourceState {
@@ -74,6 +74,7 @@ pub async fn reconcile(state: &mut State, clients: &Clients) -> Result<Reconcile
                         managed_keys: Vec::new(),
                         tainted: img.status == "ERROR",
                         dependencies: Vec::new(),
+                        sensitive_attributes: Vec::new(),
                     },
                 );
                 done.adopted.push((intent.address.clone(), img.id.clone()));

@@ -12,6 +12,7 @@ pub use http::{HttpSettings, force_unlock as http_force_unlock};
 pub use local::LocalBackend;
 pub use pg::{PgSettings, lock_key as pg_lock_key};
 
+use crate::addr::{InstanceAddr, Target};
 use crate::value::{Map, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -28,7 +29,7 @@ pub struct State {
     pub lineage: String,
     pub snapform_version: String,
     #[serde(default)]
-    pub resources: BTreeMap<String, ResourceState>,
+    pub resources: BTreeMap<InstanceAddr, ResourceState>,
     #[serde(default)]
     pub outputs: BTreeMap<String, OutputState>,
     /// Mutations that were started but whose outcome was not recorded yet.
@@ -72,7 +73,7 @@ impl Default for State {
 /// One managed resource instance.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ResourceState {
-    pub address: String,
+    pub address: InstanceAddr,
     pub kind: String,
     pub name: String,
     /// Provider key, e.g. `rackspace` or `rackspace.lon`.
@@ -89,12 +90,27 @@ pub struct ResourceState {
     pub tainted: bool,
     /// Addresses this instance depended on when applied (destroy order).
     #[serde(default)]
-    pub dependencies: Vec<String>,
+    pub dependencies: Vec<Target>,
+    /// Attributes whose value is sensitive: stored in clear (state is secret at rest, mode
+    /// 0600), shown as `(sensitive value)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_attributes: Vec<String>,
 }
 
 impl ResourceState {
     pub fn attr(&self, name: &str) -> Option<&Value> {
         self.attributes.get(name)
+    }
+
+    /// The attributes with their sensitive marks, for showing.
+    pub fn shown_attributes(&self) -> Map {
+        self.attributes
+            .iter()
+            .map(|(k, v)| {
+                let marked = self.sensitive_attributes.contains(k);
+                (k.clone(), Value::marked_if(v.clone(), marked))
+            })
+            .collect()
     }
 }
 
@@ -109,7 +125,7 @@ pub struct OutputState {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Intent {
     pub id: String,
-    pub address: String,
+    pub address: InstanceAddr,
     /// e.g. `create_image`.
     pub operation: String,
     /// What is needed to find the object later (server id, image name, ...).

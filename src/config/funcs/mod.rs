@@ -1,9 +1,10 @@
 //! The function library that configuration expressions can call (Terraform-compatible subset).
 //!
-//! Every function is an [`hcl::eval::FuncDef`] whose parameters are declared as
-//! [`ParamType::Any`]; the functions check their own arguments so that error messages can say
-//! which argument was wrong, what was expected and what was found
-//! (`substr: length must be a number, got string`). Primitive arguments are converted the way
+//! Every function is a [`FuncDef`]: a plain function over `hcl::Value` arguments plus its arity.
+//! The functions check their own arguments so that error messages can say which argument was
+//! wrong, what was expected and what was found (`substr: length must be a number, got string`).
+//! Unknown and sensitive arguments never reach them: the evaluator (`config::eval::call`) deals
+//! with those first. Primitive arguments are converted the way
 //! Terraform converts them: numbers and bools are accepted where a string is expected, and
 //! strings such as `"3"` or `"true"` where a number or bool is expected.
 //!
@@ -12,8 +13,9 @@
 use std::cmp::Ordering;
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
-use hcl::eval::{Context, FuncArgs, FuncDef, ParamType};
 use hcl::{Map, Number, Value};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 mod strings;
 use strings::*;
@@ -32,11 +34,71 @@ use numbers::*;
 
 type Res = Result<Value, String>;
 
-/// Declares every function of the library in `ctx`.
-pub fn declare_all(ctx: &mut Context<'_>) {
-    for (name, def) in defs() {
-        ctx.declare_func(name, def);
+/// The arguments of one call: positional ones first, then the variadic rest.
+pub struct FuncArgs {
+    values: Vec<Value>,
+    positional: usize,
+}
+
+impl std::ops::Deref for FuncArgs {
+    type Target = [Value];
+
+    fn deref(&self) -> &[Value] {
+        &self.values
     }
+}
+
+impl FuncArgs {
+    /// The arguments after the positional ones.
+    pub fn variadic_args(&self) -> impl Iterator<Item = &Value> {
+        self.values[self.positional..].iter()
+    }
+}
+
+pub type Func = fn(FuncArgs) -> Res;
+
+/// One function: its implementation and how many arguments it takes.
+pub struct FuncDef {
+    func: Func,
+    params: usize,
+    variadic: bool,
+}
+
+fn table() -> &'static BTreeMap<&'static str, FuncDef> {
+    static TABLE: OnceLock<BTreeMap<&'static str, FuncDef>> = OnceLock::new();
+    TABLE.get_or_init(|| defs().into_iter().collect())
+}
+
+/// True when `name` is a function of the library.
+pub fn exists(name: &str) -> bool {
+    table().contains_key(name)
+}
+
+/// Calls `name` with fully known, unmarked arguments.
+pub fn call(name: &str, args: Vec<Value>) -> Res {
+    let Some(def) = table().get(name) else {
+        return Err(format!("there is no function named \"{name}\""));
+    };
+    let n = args.len();
+    if n < def.params || (!def.variadic && n > def.params) {
+        let want = if def.variadic {
+            format!("at least {}", def.params)
+        } else {
+            def.params.to_string()
+        };
+        return Err(format!(
+            "{name}: expected {want} argument{}, found {n}",
+            if def.params == 1 && !def.variadic {
+                ""
+            } else {
+                "s"
+            }
+        ));
+    }
+    (def.func)(FuncArgs {
+        values: args,
+        positional: def.params,
+    })
 }
 
 /// Names of all functions, sorted (for docs and "did you mean" messages).
@@ -101,16 +163,21 @@ const NAMES: &[&str] = &[
 ];
 
 /// A function taking exactly `n` arguments of any type.
-fn fixed(f: hcl::eval::Func, n: usize) -> FuncDef {
-    FuncDef::new(f, std::iter::repeat_n(ParamType::Any, n))
+fn fixed(func: Func, params: usize) -> FuncDef {
+    FuncDef {
+        func,
+        params,
+        variadic: false,
+    }
 }
 
 /// A function taking at least `n` arguments of any type.
-fn variadic(f: hcl::eval::Func, n: usize) -> FuncDef {
-    FuncDef::builder()
-        .params(std::iter::repeat_n(ParamType::Any, n))
-        .variadic_param(ParamType::Any)
-        .build(f)
+fn variadic(func: Func, params: usize) -> FuncDef {
+    FuncDef {
+        func,
+        params,
+        variadic: true,
+    }
 }
 
 fn defs() -> Vec<(&'static str, FuncDef)> {
