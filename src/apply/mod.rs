@@ -12,6 +12,9 @@ mod ops;
 mod wait;
 mod walk;
 
+#[cfg(test)]
+mod props;
+
 pub use walk::apply;
 
 use crate::addr::InstanceAddr;

@@ -301,7 +301,7 @@ async fn handle_msg(msg: Msg, state: &mut State, backend: &mut Backend) -> Resul
 
 /// An evaluator holding every instance value apply starts from: what state has, then what
 /// the plan expects (unknown where only the cloud can tell), then the data sources it read.
-fn seeded_evaluator<'c>(
+pub(super) fn seeded_evaluator<'c>(
     plan: &Plan,
     cfg: &'c Config,
     graph: &'c Graph,
@@ -368,7 +368,7 @@ fn seeded_evaluator<'c>(
 
 /// The arguments of a change, evaluated now that its dependencies are applied (marks removed:
 /// these go to the cloud); known values must match the plan.
-fn late_args(cfg: &Config, ev: &Evaluator<'_>, change: &Change) -> Result<Map, String> {
+pub(super) fn late_args(cfg: &Config, ev: &Evaluator<'_>, change: &Change) -> Result<Map, String> {
     if change.action == Action::Delete {
         return Ok(Map::new());
     }
@@ -386,10 +386,17 @@ fn late_args(cfg: &Config, ev: &Evaluator<'_>, change: &Change) -> Result<Map, S
     let Some(sch) = sch else {
         return Err(format!("unknown type {}", block.kind));
     };
-    let inst = Instance {
-        addr: change.address.clone(),
-        each_value: change.each_value.clone(),
-    };
+    // `each.value` may hold what was unknown when planning (`for_each = image.g`): read the
+    // for_each again now that its dependencies are applied.
+    let inst = ev
+        .current_instance(
+            block,
+            Instance {
+                addr: change.address.clone(),
+                each_value: change.each_value.clone(),
+            },
+        )
+        .map_err(|d| d.message)?;
     let (args, diags) = ev.eval_args(block, sch, Some(&inst));
     if let Some(d) = diags.first() {
         return Err(d.message.clone());

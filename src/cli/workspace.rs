@@ -59,24 +59,23 @@ pub fn read_sources(dir: &Path) -> Result<Sources, CliError> {
 pub fn var_inputs(dir: &Path, args: &VarArgs) -> Result<VarInputs, CliError> {
     let mut inputs = VarInputs::default();
     let auto = dir.join("snapform.auto.snapvars.hcl");
-    let mut files: Vec<PathBuf> = Vec::new();
+    // (where to read, how to name it in messages: as the user wrote it)
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
     if auto.is_file() {
-        files.push(auto);
+        files.push((auto, "snapform.auto.snapvars.hcl".into()));
     }
     files.extend(args.var_files.iter().map(|f| {
-        if f.is_absolute() {
+        let path = if f.is_absolute() {
             f.clone()
         } else {
             dir.join(f)
-        }
+        };
+        (path, f.display().to_string())
     }));
-    for f in files {
+    for (f, shown) in files {
         let text = std::fs::read_to_string(&f)
-            .map_err(|e| CliError::msg(format!("cannot read var file {}: {e}", f.display())))?;
-        inputs.files.push(SourceFile {
-            path: f.display().to_string(),
-            text,
-        });
+            .map_err(|e| CliError::msg(format!("cannot read var file {shown}: {e}")))?;
+        inputs.files.push(SourceFile { path: shown, text });
     }
     for (k, v) in std::env::vars() {
         if let Some(name) = k.strip_prefix("SNAPFORM_VAR_") {
@@ -132,12 +131,23 @@ pub fn load(dir: &Path, sources: Sources, inputs: &VarInputs) -> Result<Workspac
             ..plan::Options::default()
         },
     );
+    // A mistake found by the checks above also makes evaluation fail; report it once.
+    let overlaps = |a: &Diagnostic, b: &Diagnostic| match (&a.span, &b.span) {
+        (Some(x), Some(y)) => {
+            x.file == y.file && x.range.start <= y.range.end && y.range.start <= x.range.end
+        }
+        _ => false,
+    };
     for d in pd {
-        let dup = diags.iter().any(|x| x.span.is_some() && x.span == d.span);
-        if !dup {
+        if !diags.iter().any(|x| overlaps(x, &d)) {
             diags.push(d);
         }
     }
+    // In source order; mistakes outside the files (flags, variable files) last.
+    diags.sort_by_key(|d| match &d.span {
+        Some(s) => (0, s.file, s.range.start),
+        None => (1, 0, 0),
+    });
     if diags.iter().any(Diagnostic::is_error) {
         return Err(CliError::Diagnostics(cfg.sources.clone(), diags));
     }

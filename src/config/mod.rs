@@ -12,6 +12,7 @@ pub mod funcs;
 mod objects;
 mod parse;
 pub mod refs;
+mod scan;
 pub mod schema;
 pub mod suggest;
 pub mod vars;
@@ -30,6 +31,8 @@ pub struct Expr {
     pub expr: hcl::Expression,
     pub span: Span,
     pub refs: Vec<Reference>,
+    /// Names of the functions it calls, each with the span of the name.
+    pub funcs: Vec<(String, Span)>,
 }
 
 /// `name = expr` inside a block.

@@ -30,9 +30,9 @@ impl Loader<'_> {
             self.err(
                 b.labels[0].span(),
                 format!(
-                    "unknown {what} type \"{kind}\"{}; expected one of {}",
-                    super::suggest::did_you_mean(&kind, known),
-                    known.join(", ")
+                    "unknown {what} type \"{kind}\"; expected one of {}{}",
+                    known.join(", "),
+                    super::suggest::did_you_mean(&kind, known)
                 ),
             );
             return;
@@ -160,9 +160,9 @@ impl Loader<'_> {
                         None => self.err(
                             a.key.span(),
                             format!(
-                                "unknown attribute \"{key}\" in {ctx}{}; expected one of {}",
-                                super::suggest::did_you_mean(key, &schema.writable_names()),
-                                schema.writable_names().join(", ")
+                                "unknown attribute \"{key}\" in {ctx}; expected one of {}{}",
+                                schema.writable_names().join(", "),
+                                super::suggest::did_you_mean(key, &schema.writable_names())
                             ),
                         ),
                     }

@@ -19,17 +19,65 @@ pub(super) fn load(sources: Sources) -> (Config, Vec<Diagnostic>) {
     };
     let mut diags = Vec::new();
     for (file, src) in sources.files.iter().enumerate() {
-        match hcl::edit::parser::parse_body(&src.text) {
-            Ok(body) => {
-                let mut l = Loader {
-                    file,
-                    cfg: &mut cfg,
-                    diags: &mut diags,
-                };
-                l.body(&body);
-            }
-            Err(e) => {
-                let off = e.location().offset();
+        if let Some(body) = parse_recovering(file, &src.text, &mut diags) {
+            let mut l = Loader {
+                file,
+                cfg: &mut cfg,
+                diags: &mut diags,
+            };
+            l.body(&body);
+        }
+    }
+    (cfg, diags)
+}
+
+/// Parses a file; an item (block) with a syntax error is reported and blanked out, and the
+/// rest parsed again, so every broken block is reported and every sound one still loads.
+/// A lexical mistake (an unterminated string) is reported where it begins, not where the
+/// parser gave up.
+fn parse_recovering(file: usize, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Body> {
+    let mut text = text.to_string();
+    let items = super::scan::items(&text);
+    let mut blanked: Vec<usize> = Vec::new();
+    for _ in 0..=items.len() {
+        let e = match hcl::edit::parser::parse_body(&text) {
+            Ok(body) => return Some(body),
+            Err(e) => e,
+        };
+        let off = e.location().offset();
+        let open = |(n, _): &(usize, &super::scan::Item)| !blanked.contains(n);
+        // The item holding the error: an unterminated string before it is the likely cause
+        // (the parser reads on past it); else the item around the error, or the last one
+        // before it.
+        let found = items
+            .iter()
+            .enumerate()
+            .filter(open)
+            .rev()
+            .find(|(_, i)| i.range.start <= off && i.lex_error.is_some())
+            .or_else(|| {
+                items
+                    .iter()
+                    .enumerate()
+                    .filter(open)
+                    .find(|(_, i)| i.range.contains(&off))
+            })
+            .or_else(|| {
+                items
+                    .iter()
+                    .enumerate()
+                    .filter(open)
+                    .rev()
+                    .find(|(_, i)| i.range.start <= off)
+            })
+            .or_else(|| items.iter().enumerate().find(open));
+        if let Some((n, _)) = found {
+            blanked.push(n);
+        }
+        let item = found.map(|(_, i)| i);
+        match item.and_then(|i| i.lex_error.clone()) {
+            Some((at, msg)) => diags.push(Diagnostic::at(file, at..at + 1, msg)),
+            None => {
                 let msg = e.message().lines().next().unwrap_or("syntax error").trim();
                 diags.push(Diagnostic::at(
                     file,
@@ -38,8 +86,14 @@ pub(super) fn load(sources: Sources) -> (Config, Vec<Diagnostic>) {
                 ));
             }
         }
+        let item = item?;
+        let next = super::scan::blank(&text, item.range.clone());
+        if next == text {
+            return None;
+        }
+        text = next;
     }
-    (cfg, diags)
+    None
 }
 
 pub(super) struct Loader<'a> {
@@ -76,6 +130,7 @@ impl Loader<'_> {
             expr: hcl::Expression::from(e.clone()),
             span: self.span(e.span()),
             refs: refs::collect(e, self.file),
+            funcs: refs::functions(e, self.file),
         }
     }
 
@@ -152,9 +207,9 @@ impl Loader<'_> {
                 self.err(
                     b.ident.span(),
                     format!(
-                        "unknown block type \"{other}\"{}; expected one of {}",
-                        super::suggest::did_you_mean(other, KINDS),
-                        KINDS.join(", ")
+                        "unknown block type \"{other}\"; expected one of {}{}",
+                        KINDS.join(", "),
+                        super::suggest::did_you_mean(other, KINDS)
                     ),
                 )
             }

@@ -69,6 +69,40 @@ pub fn collect(expr: &Expression, file: usize) -> Vec<Reference> {
     c.refs
 }
 
+/// Every function call in `expr`: the name (with its namespace, if any) and the name's span.
+pub fn functions(expr: &Expression, file: usize) -> Vec<(String, Span)> {
+    struct Calls {
+        file: usize,
+        out: Vec<(String, Span)>,
+    }
+    impl Visit for Calls {
+        fn visit_func_call(&mut self, call: &hcl::edit::expr::FuncCall) {
+            let name = &call.name;
+            let shown = name
+                .namespace
+                .iter()
+                .map(|n| n.as_str())
+                .chain(std::iter::once(name.name.as_str()))
+                .collect::<Vec<_>>()
+                .join("::");
+            self.out.push((
+                shown,
+                Span {
+                    file: self.file,
+                    range: name.name.span().unwrap_or(0..0),
+                },
+            ));
+            hcl::edit::visit::visit_func_call(self, call);
+        }
+    }
+    let mut c = Calls {
+        file,
+        out: Vec::new(),
+    };
+    c.visit_expr(expr);
+    c.out
+}
+
 struct Collector {
     file: usize,
     refs: Vec<Reference>,

@@ -61,6 +61,8 @@ struct Inner {
     /// Locals being evaluated right now: a cycle (reported by the graph) reads as unknown
     /// instead of recursing forever.
     evaluating: BTreeSet<String>,
+    /// `for_each` instances (with `each.value`) by block, as last evaluated.
+    expansions: BTreeMap<BlockAddr, Arc<Vec<Instance>>>,
 }
 
 /// Evaluates the expressions of one configuration against supplied object values.
@@ -146,10 +148,42 @@ impl<'c> Evaluator<'c> {
         let dependents = self.graph.dependents(&Node::Object(block.clone()));
         let mut inner = self.lock();
         for d in dependents {
-            if let Node::Local(l) = d {
-                inner.locals.remove(&l);
+            match d {
+                Node::Local(l) => {
+                    inner.locals.remove(&l);
+                }
+                Node::Object(b) => {
+                    inner.expansions.remove(&b);
+                }
+                _ => {}
             }
         }
+    }
+
+    /// One instance of a block as its `for_each` reads now (`each.value` from the current
+    /// values of what it depends on); `planned` when the block has no `for_each`.
+    pub fn current_instance(
+        &self,
+        block: &ObjectBlock,
+        planned: Instance,
+    ) -> Result<Instance, Diagnostic> {
+        if block.for_each.is_none() {
+            return Ok(planned);
+        }
+        let cached = self.lock().expansions.get(&block.addr).cloned();
+        let list = match cached {
+            Some(l) => l,
+            None => {
+                let l = Arc::new(self.expand(block)?.unwrap_or_default());
+                self.lock().expansions.insert(block.addr.clone(), l.clone());
+                l
+            }
+        };
+        Ok(list
+            .iter()
+            .find(|i| i.addr == planned.addr)
+            .cloned()
+            .unwrap_or(planned))
     }
 
     /// The value other blocks see for `block`.

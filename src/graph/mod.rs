@@ -194,10 +194,48 @@ fn nodes(cfg: &Config) -> Vec<(Node, Vec<&Reference>, Option<&'static str>)> {
     nodes
 }
 
-/// Builds the graph and checks every reference. Reports all problems found.
+/// Every expression of the configuration.
+fn expressions(cfg: &Config) -> Vec<&crate::config::Expr> {
+    let mut out: Vec<&crate::config::Expr> = Vec::new();
+    out.extend(cfg.variables.values().filter_map(|v| v.default.as_ref()));
+    out.extend(
+        cfg.variables
+            .values()
+            .flat_map(|v| v.validations.iter().map(|r| &r.condition)),
+    );
+    out.extend(cfg.locals.values().map(|l| &l.value));
+    out.extend(
+        cfg.providers
+            .iter()
+            .flat_map(|p| p.attrs.values().map(|a| &a.value)),
+    );
+    for o in cfg.data.values().chain(cfg.resources.values()) {
+        out.extend(o.attrs.values().map(|a| &a.value));
+        out.extend(o.blocks.values().flat_map(|b| b.values().map(|a| &a.value)));
+        out.extend(o.count.iter().chain(o.for_each.iter()));
+    }
+    out.extend(cfg.outputs.values().map(|o| &o.value));
+    out.extend(cfg.imports.iter().map(|i| &i.id));
+    out
+}
+
+/// Builds the graph and checks every reference and function name. Reports all problems found.
 pub fn build(cfg: &Config) -> (Graph, Vec<Diagnostic>) {
     let mut g = Graph::default();
     let mut diags = Vec::new();
+    for e in expressions(cfg) {
+        for (name, span) in &e.funcs {
+            if !crate::config::funcs::exists(name) {
+                diags.push(Diagnostic::error(
+                    format!(
+                        "there is no function named \"{name}\"{}",
+                        did_you_mean(name, crate::config::funcs::names())
+                    ),
+                    Some(span.clone()),
+                ));
+            }
+        }
+    }
     // Nodes in a stable order so the topological order is deterministic.
     let nodes = nodes(cfg);
     for (n, _, _) in &nodes {
@@ -260,9 +298,42 @@ pub fn build(cfg: &Config) -> (Graph, Vec<Diagnostic>) {
                 format!("dependency cycle through {n}"),
                 span_of(cfg, &n),
             ));
+            // Still give an order (cycles broken at the first node declared), so the checks
+            // that follow can report every other mistake in the same run.
+            g.order = order_breaking_cycles(&g.graph);
         }
     }
     (g, diags)
+}
+
+/// Kahn's algorithm, taking nodes in declaration order; when only cycles remain, the first
+/// remaining node is taken as if its dependencies were done.
+fn order_breaking_cycles(graph: &DiGraph<Node, ()>) -> Vec<Node> {
+    let n = graph.node_count();
+    let mut waiting: Vec<usize> = graph
+        .node_indices()
+        .map(|i| {
+            graph
+                .edges_directed(i, petgraph::Direction::Incoming)
+                .count()
+        })
+        .collect();
+    let mut done = vec![false; n];
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let next = (0..n)
+            .find(|&i| !done[i] && waiting[i] == 0)
+            .or_else(|| (0..n).find(|&i| !done[i]));
+        let Some(i) = next else { break };
+        done[i] = true;
+        let idx = NodeIndex::new(i);
+        out.push(graph[idx].clone());
+        for e in graph.edges_directed(idx, petgraph::Direction::Outgoing) {
+            let t = e.target().index();
+            waiting[t] = waiting[t].saturating_sub(1);
+        }
+    }
+    out
 }
 
 /// Where a node is declared.
@@ -386,10 +457,10 @@ fn check_attr(r: &Reference, s: Option<&schema::Schema>, multi: bool) -> Result<
         let names: Vec<&str> = s.attrs.iter().map(|x| x.name).collect();
         return Err(Diagnostic::error(
             format!(
-                "\"{}\" has no attribute \"{a}\"{}; expected one of {}",
+                "\"{}\" has no attribute \"{a}\"; expected one of {}{}",
                 r.target().unwrap_or_default(),
-                did_you_mean(a, &names),
-                names.join(", ")
+                names.join(", "),
+                did_you_mean(a, &names)
             ),
             Some(r.span.clone()),
         ));

@@ -9,12 +9,29 @@ use crate::state::ResourceState;
 use crate::value::{Map, Value};
 use std::collections::BTreeSet;
 
-/// Names of the arguments whose value holds a sensitive mark.
+/// Paths of the sensitive values among the arguments: `name` for a whole attribute,
+/// `metadata.tag` for one value of a map (the rest of the map stays visible).
 pub fn marked_attributes(args: &Map) -> BTreeSet<String> {
-    args.iter()
-        .filter(|(_, v)| v.contains_sensitive())
-        .map(|(k, _)| k.clone())
-        .collect()
+    let mut out = BTreeSet::new();
+    for (k, v) in args {
+        match v {
+            v if v.is_sensitive() => {
+                out.insert(k.clone());
+            }
+            Value::Map(m) => {
+                for (key, x) in m {
+                    if x.contains_sensitive() {
+                        out.insert(format!("{k}.{key}"));
+                    }
+                }
+            }
+            v if v.contains_sensitive() => {
+                out.insert(k.clone());
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The arguments without marks, for comparing and sending.
@@ -24,12 +41,22 @@ pub fn unmarked(args: &Map) -> Map {
         .collect()
 }
 
-/// Marks the named attributes of a planned map sensitive.
-pub fn mark(m: &mut Option<Map>, names: &BTreeSet<String>) {
-    if let Some(m) = m {
-        for (k, v) in m.iter_mut() {
-            if names.contains(k) {
-                *v = Value::sensitive(std::mem::take(v).unmarked());
+/// Marks the values at `paths` (see `marked_attributes`) of a planned map sensitive.
+pub fn mark(m: &mut Option<Map>, paths: &BTreeSet<String>) {
+    let Some(m) = m else { return };
+    for p in paths {
+        match p.split_once('.') {
+            None => {
+                if let Some(v) = m.get_mut(p) {
+                    *v = Value::sensitive(std::mem::take(v).unmarked());
+                }
+            }
+            Some((attr, key)) => {
+                if let Some(Value::Map(inner)) = m.get_mut(attr)
+                    && let Some(v) = inner.get_mut(key)
+                {
+                    *v = Value::sensitive(std::mem::take(v).unmarked());
+                }
             }
         }
     }
@@ -269,7 +296,10 @@ pub fn diff(
                 normalized(kind, a, before.get(*a)),
             );
             if x != y && *a != "absent_keys" {
-                let message = if sensitive.contains(*a) {
+                let message = if sensitive
+                    .iter()
+                    .any(|p| p == a || p.starts_with(&format!("{a}.")))
+                {
                     format!("{addr}: {a} changed outside snapform (sensitive value)")
                 } else {
                     format!("{addr}: {a} changed outside snapform: {x} -> {y}")

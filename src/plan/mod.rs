@@ -322,9 +322,14 @@ impl Planning<'_, '_> {
             sensitive.extend(p.sensitive_attributes.iter().cloned());
         }
         // What the cloud reports back holds the sensitive metadata values too.
-        if sensitive.contains("metadata") {
-            sensitive.insert("all_metadata".into());
-        }
+        let reported: Vec<String> = sensitive
+            .iter()
+            .filter_map(|p| {
+                let rest = p.strip_prefix("metadata")?;
+                (rest.is_empty() || rest.starts_with('.')).then(|| format!("all_metadata{rest}"))
+            })
+            .collect();
+        sensitive.extend(reported);
         let replace = self.opts.replace.iter().any(|t| t.matches(iaddr));
         let mut c = kinds::diff(
             block,

@@ -102,15 +102,26 @@ impl ResourceState {
         self.attributes.get(name)
     }
 
-    /// The attributes with their sensitive marks, for showing.
+    /// The attributes with their sensitive marks (`name`, or `metadata.tag` for one value of
+    /// a map), for showing.
     pub fn shown_attributes(&self) -> Map {
-        self.attributes
-            .iter()
-            .map(|(k, v)| {
-                let marked = self.sensitive_attributes.contains(k);
-                (k.clone(), Value::marked_if(v.clone(), marked))
-            })
-            .collect()
+        let mut m = self.attributes.clone();
+        for p in &self.sensitive_attributes {
+            let (attr, key) = match p.split_once('.') {
+                Some((a, k)) => (a, Some(k)),
+                None => (p.as_str(), None),
+            };
+            match (m.get_mut(attr), key) {
+                (Some(v), None) => *v = Value::sensitive(std::mem::take(v)),
+                (Some(Value::Map(inner)), Some(k)) => {
+                    if let Some(v) = inner.get_mut(k) {
+                        *v = Value::sensitive(std::mem::take(v));
+                    }
+                }
+                _ => {}
+            }
+        }
+        m
     }
 }
 

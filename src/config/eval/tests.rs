@@ -13,6 +13,7 @@ fn expr(src: &str) -> Expr {
             range: 0..src.len(),
         },
         refs: refs::collect(&e, 0),
+        funcs: refs::functions(&e, 0),
     }
 }
 
