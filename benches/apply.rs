@@ -6,14 +6,9 @@
 //! SNAPFORM_BENCH_SNAPSHOT_SECONDS, default 3; per-request latency SNAPFORM_BENCH_LATENCY_MS,
 //! default 20).
 
-use snapform::apply::{self, Event, Reporter};
-use snapform::config::{self, SourceFile, Sources};
-use snapform::plan::{self, Refreshed};
-use snapform::provider::{Client, ClientOptions, Credential, Secret};
-use snapform::refresh::Clients;
+use snapform::config::vars::VarInputs;
+use snapform::engine::{self, ApplyOptions, Event, PlanOptions, Reporter, Session};
 use snapform::sandbox::{self, SandboxOptions};
-use snapform::state::{Backend, BackendSettings};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -57,62 +52,41 @@ async fn run_once(n: usize, batch_from: usize, snapshot: f64, latency: u64) -> (
         .json(&serde_json::json!({"latency_ms": latency}))
         .send()
         .await;
-    let client = Client::connect(ClientOptions {
-        auth_url: sb.auth_url(),
-        username: "demo".into(),
-        credential: Credential::ApiKey(Secret::new("demo")),
-        region: "DFW".into(),
-        ..ClientOptions::default()
-    })
-    .await
-    .expect("connect");
-    let mut clients = Clients::default();
-    clients.by_key.insert("rackspace".into(), client.clone());
-    let (cfg, d) = config::load(Sources::new(vec![SourceFile {
-        path: "bench.snap.hcl".into(),
-        text: src,
-    }]));
-    assert!(d.is_empty(), "{d:?}");
-    let (graph, _) = snapform::graph::build(&cfg);
     let dir = tempfile::tempdir().expect("tempdir");
-    let settings = BackendSettings::Local {
-        path: dir.path().join("s.json"),
-    };
-    let mut backend = Backend::open(&settings, Duration::ZERO, "apply")
+    src.push_str(&format!(
+        "provider \"rackspace\" {{\n  auth_url = \"{}\"\n  username = \"demo\"\n  api_key = \"demo\"\n  region = \"DFW\"\n}}\n",
+        sb.auth_url()
+    ));
+    std::fs::write(dir.path().join("bench.snap.hcl"), src).expect("config");
+    let sources = engine::read_sources(dir.path()).expect("sources");
+    let ws = engine::load(dir.path(), sources, &VarInputs::default()).expect("workspace");
+    let mut session = Session::open(&ws, Duration::ZERO, "apply")
         .await
-        .expect("state");
-    let mut state = backend.read().await.expect("read");
-    let (p, _) = plan::plan(
-        &cfg,
-        &graph,
-        &BTreeMap::new(),
-        &state,
-        &Refreshed::default(),
-        &plan::Options::default(),
-    );
-    let before = client.request_count();
+        .expect("session");
+    let p = session
+        .plan(false, &PlanOptions::default())
+        .await
+        .expect("plan");
+    let before = session.requests();
     let t = Instant::now();
-    let out = apply::apply(
-        &p,
-        &cfg,
-        &graph,
-        &BTreeMap::new(),
-        &mut state,
-        &mut backend,
-        &clients,
-        &apply::Options {
-            parallelism: 10,
-            poll_interval: Duration::from_millis(250),
-            batch_wait_from: batch_from,
-        },
-        Arc::new(Quiet),
-    )
-    .await
-    .expect("apply");
+    let out = session
+        .apply(
+            &p,
+            &ApplyOptions {
+                parallelism: 10,
+                poll_interval: Duration::from_millis(250),
+                batch_wait_from: batch_from,
+            },
+            Arc::new(Quiet),
+        )
+        .await
+        .expect("apply");
     assert!(out.success(), "{out:?}");
     let elapsed = t.elapsed();
+    let requests = session.requests() - before;
+    session.close().await.expect("unlock");
     sb.shutdown().await;
-    (elapsed, client.request_count() - before)
+    (elapsed, requests)
 }
 
 #[tokio::main]

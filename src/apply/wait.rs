@@ -162,3 +162,14 @@ fn progress(reporter: &Arc<dyn Reporter>, w: &mut Watch, p: u32) {
         });
     }
 }
+
+impl crate::resources::Waiter for Watcher {
+    fn wait<'a>(
+        &'a self,
+        client: &'a Client,
+        address: &'a crate::addr::InstanceAddr,
+        id: &'a str,
+    ) -> crate::resources::BoxFut<'a, Result<Image, String>> {
+        Box::pin(Watcher::wait(self, client, address, id))
+    }
+}

@@ -1,13 +1,14 @@
 //! The coordinator loop: readiness, evaluation of late-known arguments, state persistence.
 
-use super::ops::{self, Msg, Task};
+use super::ops::{self, Msg};
 use super::wait::Watcher;
 use super::{ApplyError, Event, Options, Outcome, Reporter};
 use crate::addr::{BlockAddr, InstanceAddr, InstanceKey};
-use crate::config::{Config, schema};
+use crate::config::Config;
 use crate::graph::{Evaluator, Expansion, Graph, Instance};
 use crate::plan::{Action, Change, Plan};
 use crate::refresh::Clients;
+use crate::resources::{Op, Waiter};
 use crate::state::{Backend, OutputState, State};
 use crate::value::{Map, Value};
 use petgraph::Direction;
@@ -79,6 +80,8 @@ pub async fn apply(
         opts.batch_wait_from,
     );
     let (tx, mut rx) = mpsc::channel::<Msg>(64);
+    let journal = ops::channel(tx.clone());
+    let waiter: Arc<dyn Waiter> = Arc::new(watcher.clone());
     // The execution graph from the plan (edge: dependency → dependent); apply only walks it.
     let mut exec: DiGraphMap<&InstanceAddr, ()> = DiGraphMap::new();
     for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
@@ -177,18 +180,26 @@ pub async fn apply(
                     action: change.action,
                 });
                 started_at.insert(addr.clone(), Instant::now());
-                let task = Task {
-                    change: change.clone(),
+                let op = Op {
+                    address: change.address.clone(),
+                    kind: change.kind.clone(),
+                    name: change.name.clone(),
+                    provider: change.provider.clone(),
                     args,
+                    before: change.before.as_ref().map(crate::plan::unmarked),
                     prior: state.resources.get(&addr).cloned(),
+                    managed_keys: change.managed_keys.clone(),
+                    deps: change.deps.clone(),
+                    sensitive_attributes: change.sensitive_attributes.clone(),
                     client,
                     sem: sem.clone(),
-                    tx: tx.clone(),
-                    watcher: watcher.clone(),
+                    journal: journal.clone(),
+                    waiter: waiter.clone(),
                 };
+                let change = change.clone();
                 running.spawn(async move {
-                    let addr = task.change.address.clone();
-                    Some((addr, ops::run(task).await))
+                    let addr = change.address.clone();
+                    Some((addr, ops::run(change, op).await))
                 });
             }
         }
@@ -379,9 +390,9 @@ pub(super) fn late_args(cfg: &Config, ev: &Evaluator<'_>, change: &Change) -> Re
         ));
     };
     let sch = if change.action == Action::Read {
-        schema::data(&block.kind)
+        crate::resources::data_schema(&block.kind)
     } else {
-        schema::resource(&block.kind)
+        crate::resources::resource_schema(&block.kind)
     };
     let Some(sch) = sch else {
         return Err(format!("unknown type {}", block.kind));
@@ -415,7 +426,7 @@ pub(super) fn late_args(cfg: &Config, ev: &Evaluator<'_>, change: &Change) -> Re
         for (k, v) in &args {
             if let Some(planned) = after.get(k)
                 && !planned.contains_unknown()
-                && normalize(k, &planned.unmarked()) != normalize(k, v)
+                && normalize(&block.kind, k, &planned.unmarked()) != normalize(&block.kind, k, v)
             {
                 let shown = |x: &Value| {
                     if planned.contains_sensitive() {
@@ -436,9 +447,10 @@ pub(super) fn late_args(cfg: &Config, ev: &Evaluator<'_>, change: &Change) -> Re
     Ok(args)
 }
 
-fn normalize(k: &str, v: &Value) -> Value {
-    match (k, v) {
-        ("day_of_week", Value::String(s)) => Value::String(s.to_uppercase()),
-        _ => v.clone(),
+/// The normal form of an argument (as the planner compares it).
+fn normalize(kind: &str, k: &str, v: &Value) -> Value {
+    match crate::resources::resource(kind) {
+        Some(r) => r.normalized(k, Some(v)),
+        None => v.clone(),
     }
 }

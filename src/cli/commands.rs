@@ -2,17 +2,13 @@
 //! exit code (0 ok, 1 error, 2 changes present with `--detailed-exitcode`).
 
 use super::args::{ApplyArgs, Cli, Command, PlanArgs, PlanFlags, SandboxCommand, StateCommand};
-use super::connect::connect;
-use super::planning::{make_plan, reconcile_journal};
 use super::progress::Progress;
-use super::workspace::{self, Workspace};
-use super::{CliError, render};
-use crate::apply;
-use crate::config::Sources;
+use super::{CliError, redact, render};
+use crate::engine::{self, Session, Workspace};
 use crate::plan::{self, Plan};
 use crate::state::State;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,7 +35,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Init => {
             std::fs::create_dir_all(dir.join(".snapform"))
                 .map_err(|e| CliError::msg(format!("cannot create .snapform: {e}")))?;
-            let sources = workspace::read_sources(&dir)?;
+            let sources = engine::read_sources(&dir)?;
             eprintln!(
                 "snapform initialized in {} ({} configuration file{}).",
                 dir.display(),
@@ -49,9 +45,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
             Ok(0)
         }
         Command::Validate(v) => {
-            let sources = workspace::read_sources(&dir)?;
-            let inputs = workspace::var_inputs(&dir, &v)?;
-            let ws = workspace::load(&dir, sources, &inputs)?;
+            let ws = load_ws(&dir, &v)?;
             eprintln!(
                 "The configuration is valid ({} resource{}, {} data source{}).",
                 ws.cfg.resources.len(),
@@ -65,19 +59,19 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Apply(a) => apply_cmd(&dir, a, false).await,
         Command::Destroy(a) => apply_cmd(&dir, a, true).await,
         Command::Output(o) => {
-            let state = super::backend::read_unlocked(&dir).await?;
+            let state = engine::read_unlocked(&dir).await?;
             output_cmd(&state, o.name.as_deref(), o.json)
         }
         Command::Show(s) => {
             if let Some(f) = s.plan_file {
-                let p = read_plan(&f)?;
+                let p = engine::read_plan_file(&f)?;
                 if s.json {
                     outln!("{}", plan_json(&p));
                 } else {
                     outp!("{}", shown(&p));
                 }
             } else {
-                let state = super::backend::read_unlocked(&dir).await?;
+                let state = engine::read_unlocked(&dir).await?;
                 if s.json {
                     outln!(
                         "{}",
@@ -100,14 +94,14 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
             Ok(0)
         }
         Command::State(StateCommand::List) => {
-            let state = super::backend::read_unlocked(&dir).await?;
+            let state = engine::read_unlocked(&dir).await?;
             for addr in state.resources.keys() {
                 outln!("{addr}");
             }
             Ok(0)
         }
         Command::State(StateCommand::Show { address }) => {
-            let state = super::backend::read_unlocked(&dir).await?;
+            let state = engine::read_unlocked(&dir).await?;
             let parsed: crate::addr::InstanceAddr = address
                 .parse()
                 .map_err(|e| CliError::msg(format!("state show: {e}")))?;
@@ -124,11 +118,19 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
             );
             Ok(0)
         }
-        Command::State(s) => super::state_cmd::run(&dir, s).await,
+        Command::State(s) => state_cmd(&dir, s).await,
         Command::Fmt(a) => super::fmt::run(&dir, a),
         Command::Graph => super::inspect::graph(&dir),
-        Command::Import(a) => super::import::run(&dir, a).await,
-        Command::ForceUnlock(a) => super::state_cmd::force_unlock(&dir, a).await,
+        Command::Import(a) => {
+            let timeout = engine::lock_timeout(&a.lock.lock_timeout)?;
+            let note = engine::import(&dir, &a.address, &a.id, &var_args(&a.vars), timeout).await?;
+            eprintln!("{note}");
+            Ok(0)
+        }
+        Command::ForceUnlock(a) => {
+            notes(engine::force_unlock(&dir, a.id.as_deref()).await?);
+            Ok(0)
+        }
         Command::Completions { shell } => super::inspect::completions(shell),
         Command::Sandbox(SandboxCommand::Serve(opts)) => {
             let sb = crate::sandbox::spawn(opts)
@@ -191,20 +193,70 @@ fn output_cmd(state: &State, name: Option<&str>, json: bool) -> Result<u8, CliEr
     Ok(0)
 }
 
+/// `state rm|mv|pull|push` (`list` and `show` are above).
+async fn state_cmd(dir: &Path, cmd: StateCommand) -> Result<u8, CliError> {
+    let timeout = |l: &super::args::LockArgs| engine::lock_timeout(&l.lock_timeout);
+    match cmd {
+        StateCommand::Rm { addresses, lock } => {
+            notes(engine::rm(dir, &addresses, timeout(&lock)?).await?)
+        }
+        StateCommand::Mv { from, to, lock } => {
+            notes(engine::mv(dir, &from, &to, timeout(&lock)?).await?)
+        }
+        StateCommand::Pull { lock } => match engine::pull(dir, timeout(&lock)?).await? {
+            Ok(text) => outln!("{text}"),
+            Err(n) => notes(n),
+        },
+        StateCommand::Push { file, force, lock } => {
+            notes(engine::push(dir, &dir.join(file), force, timeout(&lock)?).await?)
+        }
+        StateCommand::List | StateCommand::Show { .. } => {
+            return Err(CliError::msg(
+                "state list and state show are run above; this is a bug",
+            ));
+        }
+    }
+    Ok(0)
+}
+
+/// Notes from the engine, for the user (stderr).
+fn notes(n: Vec<String>) {
+    for line in n {
+        eprintln!("{}", redact::text(&line));
+    }
+}
+
+fn var_args(v: &super::args::VarArgs) -> engine::VarArgs {
+    engine::VarArgs {
+        vars: v.vars.clone(),
+        var_files: v.var_files.clone(),
+    }
+}
+
+fn plan_options(f: &PlanFlags) -> engine::PlanOptions {
+    engine::PlanOptions {
+        refresh: f.refresh,
+        refresh_only: f.refresh_only,
+        targets: f.targets.clone(),
+        replace: f.replace.clone(),
+    }
+}
+
 fn load_ws(dir: &Path, vars: &super::args::VarArgs) -> Result<Workspace, CliError> {
-    let sources = workspace::read_sources(dir)?;
-    let inputs = workspace::var_inputs(dir, vars)?;
-    workspace::load(dir, sources, &inputs)
+    let sources = engine::read_sources(dir)?;
+    let inputs = engine::var_inputs(dir, &var_args(vars))?;
+    let ws = engine::load(dir, sources, &inputs)?;
+    // Sensitive values never reach a log line or an error message in clear.
+    redact::add(ws.sensitive_values());
+    Ok(ws)
 }
 
 async fn plan_cmd(dir: &Path, a: PlanArgs) -> Result<u8, CliError> {
     let ws = load_ws(dir, &a.vars)?;
-    let timeout = super::state_cmd::lock_timeout(&a.lock_timeout)?;
-    let mut backend = super::backend::open(&ws, timeout, "plan").await?;
-    let mut state = backend.read().await?;
-    let conn = connect(&ws).await?;
-    reconcile_journal(&mut state, &mut backend, &conn).await?;
-    let p = make_plan(&ws, &state, &conn, a.destroy, &a.flags).await?;
+    let mut session = Session::open(&ws, engine::lock_timeout(&a.lock_timeout)?, "plan").await?;
+    notes(std::mem::take(&mut session.notes));
+    let p = session.plan(a.destroy, &plan_options(&a.flags)).await?;
+    redact::add(p.sensitive_strings());
     if a.json {
         outln!("{}", plan_json(&p));
     } else {
@@ -216,17 +268,14 @@ async fn plan_cmd(dir: &Path, a: PlanArgs) -> Result<u8, CliError> {
         } else {
             dir.join(out)
         };
-        let text = serde_json::to_string_pretty(&p)
-            .map_err(|e| CliError::msg(format!("cannot encode the plan: {e}")))?;
-        std::fs::write(&path, text)
-            .map_err(|e| CliError::msg(format!("cannot write {}: {e}", path.display())))?;
+        engine::write_plan_file(&path, &p)?;
         eprintln!(
             "Saved the plan to {}; apply it with: snapform apply {}",
             out.display(),
             out.display()
         );
     }
-    backend.unlock().await?;
+    session.close().await?;
     Ok(if a.detailed_exitcode && p.has_changes() {
         2
     } else {
@@ -248,25 +297,9 @@ fn plan_json(p: &Plan) -> String {
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }
 
-fn read_plan(path: &PathBuf) -> Result<Plan, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::msg(format!("cannot read plan {}: {e}", path.display())))?;
-    let p: Plan = serde_json::from_str(&text)
-        .map_err(|e| CliError::msg(format!("{} is not a snapform plan: {e}", path.display())))?;
-    if p.format_version != plan::PLAN_FORMAT_VERSION {
-        return Err(CliError::msg(format!(
-            "{} has plan format {}; this snapform reads {}",
-            path.display(),
-            p.format_version,
-            plan::PLAN_FORMAT_VERSION
-        )));
-    }
-    Ok(p)
-}
-
 async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliError> {
     let saved = match &a.plan_file {
-        Some(f) => Some(read_plan(&if f.is_absolute() {
+        Some(f) => Some(engine::read_plan_file(&if f.is_absolute() {
             f.clone()
         } else {
             dir.join(f)
@@ -275,57 +308,24 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
     };
     let ws = match &saved {
         Some(p) => {
-            // Evaluate exactly the configuration and variables the plan was made from; values
-            // a plan never stores (sensitive, provider credentials) come from this run's inputs.
-            let mut inputs = workspace::var_inputs(dir, &a.vars)?;
-            inputs.cli.extend(p.variables.iter().map(|(k, v)| {
-                (
-                    k.clone(),
-                    v.to_plain_string()
-                        .unwrap_or_else(|| v.to_json().to_string()),
-                )
-            }));
-            let mut ws = workspace::load(dir, Sources::new(p.sources.files.clone()), &inputs)?;
-            for (k, v) in &p.variables {
-                ws.vars.insert(k.clone(), v.clone());
-            }
+            let ws = engine::load_for_plan(dir, p, &var_args(&a.vars))?;
+            redact::add(ws.sensitive_values());
             ws
         }
         None => load_ws(dir, &a.vars)?,
     };
-    let timeout = super::state_cmd::lock_timeout(&a.lock_timeout)?;
     let op = if destroy { "destroy" } else { "apply" };
-    let mut backend = super::backend::open(&ws, timeout, op).await?;
-    let mut state = backend.read().await?;
-    let conn = connect(&ws).await?;
-    reconcile_journal(&mut state, &mut backend, &conn).await?;
+    let mut session = Session::open(&ws, engine::lock_timeout(&a.lock_timeout)?, op).await?;
+    notes(std::mem::take(&mut session.notes));
     let p = match saved {
         Some(p) => {
-            let fresh = state.serial == 0 && p.state_serial == 0;
-            if !fresh && (p.state_lineage != state.lineage || p.state_serial != state.serial) {
-                return Err(CliError::msg(
-                    "Saved plan is stale: the state changed since the plan was made (serial or lineage differ). Run plan again.",
-                ));
-            }
-            if fresh {
-                state.lineage = p.state_lineage.clone();
-            }
-            // Refuse if an object changed in the cloud since it was planned.
-            let now = make_plan(&ws, &state, &conn, p.destroy, &PlanFlags::default()).await?;
-            for c in &p.changes {
-                let again = now.changes.iter().find(|n| n.address == c.address);
-                if again.map(|n| &n.before) != Some(&c.before) {
-                    return Err(CliError::msg(format!(
-                        "Saved plan is stale: {} changed since the plan was made. Run plan again.",
-                        c.address
-                    )));
-                }
-            }
+            session.check_saved_plan(&p).await?;
             outp!("{}", shown(&p));
             p
         }
         None => {
-            let p = make_plan(&ws, &state, &conn, destroy, &a.flags).await?;
+            let p = session.plan(destroy, &plan_options(&a.flags)).await?;
+            redact::add(p.sensitive_strings());
             outp!("{}", shown(&p));
             if !p.has_changes() {
                 if p.changes
@@ -345,7 +345,7 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
         }
     };
     let reporter = Arc::new(Progress::new());
-    let opts = apply::Options {
+    let opts = engine::ApplyOptions {
         parallelism: a.parallelism.max(1),
         poll_interval: Duration::from_millis(
             std::env::var("SNAPFORM_POLL_MS")
@@ -353,22 +353,11 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(1000),
         ),
-        ..apply::Options::default()
+        ..engine::ApplyOptions::default()
     };
-    let outcome = apply::apply(
-        &p,
-        &ws.cfg,
-        &ws.graph,
-        &ws.vars,
-        &mut state,
-        &mut backend,
-        &conn.clients,
-        &opts,
-        reporter,
-    )
-    .await
-    .map_err(|e| CliError::msg(e.to_string()))?;
-    backend.unlock().await?;
+    let outcome = session.apply(&p, &opts, reporter).await?;
+    let state = session.state.clone();
+    session.close().await?;
     let n = p.counts();
     if outcome.success() {
         eprintln!(
@@ -388,7 +377,7 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
             outcome.skipped.len()
         );
         for (addr, e) in &outcome.failed {
-            eprintln!("  failed:  {addr}: {}", super::redact::text(e));
+            eprintln!("  failed:  {addr}: {}", redact::text(e));
         }
         for addr in &outcome.skipped {
             eprintln!("  skipped: {addr}");

@@ -3,8 +3,8 @@
 
 use super::CliError;
 use super::args::Cli;
-use super::workspace;
 use crate::config::{self, Diagnostic};
+use crate::engine as workspace;
 use crate::graph::{self, Node};
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -13,38 +13,24 @@ macro_rules! outp {
 }
 
 mod args;
-mod backend;
 mod commands;
-mod connect;
 mod fmt;
 mod hclfmt;
-mod import;
 mod inspect;
-mod planning;
 mod progress;
 mod redact;
 mod render;
-mod state_cmd;
-mod workspace;
 
-use crate::config::{Diagnostic, Sources};
 use clap::Parser;
 use std::process::ExitCode;
 
 /// An error that ends a command: configuration diagnostics or a plain message.
-#[derive(Debug)]
-pub enum CliError {
-    Diagnostics(Sources, Vec<Diagnostic>),
-    Message(String),
-}
+pub use crate::engine::Error as CliError;
 
-impl CliError {
-    pub fn msg(m: impl Into<String>) -> CliError {
-        CliError::Message(m.into())
-    }
-
-    fn render(&self) -> String {
-        match self {
+/// The error as the user reads it.
+fn render_error(e: &CliError) -> String {
+    {
+        match e {
             CliError::Diagnostics(sources, diags) => {
                 let mut out = String::new();
                 for d in diags {
@@ -60,18 +46,6 @@ impl CliError {
             }
             CliError::Message(m) => format!("error: {m}\n"),
         }
-    }
-}
-
-impl From<crate::state::StateError> for CliError {
-    fn from(e: crate::state::StateError) -> Self {
-        CliError::Message(e.to_string())
-    }
-}
-
-impl From<crate::refresh::RefreshError> for CliError {
-    fn from(e: crate::refresh::RefreshError) -> Self {
-        CliError::Message(e.to_string())
     }
 }
 
@@ -109,7 +83,7 @@ pub fn main() -> ExitCode {
     match rt.block_on(commands::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprint!("{}", redact::text(&e.render()));
+            eprint!("{}", redact::text(&render_error(&e)));
             ExitCode::from(1)
         }
     }

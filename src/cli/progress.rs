@@ -1,6 +1,6 @@
 //! Apply progress on stderr: a line per event, and bars for saving snapshots on a terminal.
 
-use crate::apply::{Event, Reporter};
+use crate::engine::{Event, Reporter};
 use crate::plan::Action;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;

@@ -2,19 +2,11 @@
 //! and their evaluation. Backend settings are read before variables exist, so they must be
 //! literal values (functions of literals are fine); the CLI adds environment fallbacks.
 
+use super::diag::Diagnostic;
 use super::eval;
+use super::model::BackendBlock;
 use super::schema::{Attr, Schema, Ty};
-use super::{Attrs, Diagnostic, Span};
 use std::collections::BTreeMap;
-
-/// A parsed `backend "KIND" { ... }` block.
-#[derive(Clone, Debug)]
-pub struct BackendBlock {
-    /// `local`, `pg` or `http`.
-    pub kind: String,
-    pub attrs: Attrs,
-    pub span: Span,
-}
 
 const fn opt(name: &'static str) -> Attr {
     Attr {

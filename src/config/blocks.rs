@@ -43,7 +43,7 @@ pub fn static_address(e: &EditExpr) -> Option<String> {
             _ => return None,
         }
     }
-    (names >= 1 && super::schema::resource(root.as_str()).is_some()).then_some(out)
+    (names >= 1 && crate::resources::resource(root.as_str()).is_some()).then_some(out)
 }
 
 impl Loader<'_> {

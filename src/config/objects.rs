@@ -2,7 +2,7 @@
 //! `provider`, `lifecycle`) and attributes checked against the type's schema.
 
 use super::parse::Loader;
-use super::schema::{self, Schema, Ty};
+use super::schema::{Schema, Ty};
 use super::{Attrs, Lifecycle, ObjectBlock, refs};
 use hcl::edit::Span as _;
 use hcl::edit::expr::Expression as EditExpr;
@@ -17,16 +17,17 @@ impl Loader<'_> {
         };
         let (kind, name) = (labels[0].clone(), labels[1].clone());
         let schema = if is_data {
-            schema::data(&kind)
+            crate::resources::data_schema(&kind)
         } else {
-            schema::resource(&kind)
+            crate::resources::resource_schema(&kind)
         };
         let Some(schema) = schema else {
             let known = if is_data {
-                schema::DATA_TYPES
+                crate::resources::data_kinds()
             } else {
-                schema::RESOURCE_TYPES
+                crate::resources::resource_kinds()
             };
+            let known = known.as_slice();
             self.err(
                 b.labels[0].span(),
                 format!(

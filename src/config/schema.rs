@@ -1,7 +1,6 @@
-//! Schemas of the resource types, data sources and provider blocks: attribute names, types,
-//! required/computed flags and which changes force replacement.
-//!
-//! Adding a resource type starts here (see CONTRIBUTING.md).
+//! Schemas: attribute names, types, required/computed flags and which changes force
+//! replacement — the types, and the schemas of provider blocks. Each resource kind and data
+//! source declares its own schema in its unit (`src/resources/`), where the registry finds it.
 
 /// The type an attribute value must have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +41,7 @@ pub struct Attr {
     pub forces_new: bool,
 }
 
-const fn arg(name: &'static str, ty: Ty) -> Attr {
+pub const fn arg(name: &'static str, ty: Ty) -> Attr {
     Attr {
         name,
         ty,
@@ -52,7 +51,7 @@ const fn arg(name: &'static str, ty: Ty) -> Attr {
     }
 }
 
-const fn req(name: &'static str, ty: Ty) -> Attr {
+pub const fn req(name: &'static str, ty: Ty) -> Attr {
     Attr {
         name,
         ty,
@@ -62,7 +61,7 @@ const fn req(name: &'static str, ty: Ty) -> Attr {
     }
 }
 
-const fn req_new(name: &'static str, ty: Ty) -> Attr {
+pub const fn req_new(name: &'static str, ty: Ty) -> Attr {
     Attr {
         name,
         ty,
@@ -72,7 +71,7 @@ const fn req_new(name: &'static str, ty: Ty) -> Attr {
     }
 }
 
-const fn out(name: &'static str, ty: Ty) -> Attr {
+pub const fn out(name: &'static str, ty: Ty) -> Attr {
     Attr {
         name,
         ty,
@@ -116,95 +115,6 @@ impl Schema {
     }
 }
 
-pub static IMAGE: Schema = Schema {
-    name: "image",
-    attrs: &[
-        req_new("server_id", Ty::String),
-        req("name", Ty::String),
-        arg("metadata", Ty::StringMap),
-        arg("deactivated", Ty::Bool),
-        out("id", Ty::String),
-        out("status", Ty::String),
-        out("progress", Ty::Number),
-        out("min_disk", Ty::Number),
-        out("min_ram", Ty::Number),
-        out("size", Ty::Number),
-        out("disk_config", Ty::String),
-        out("created", Ty::String),
-        out("updated", Ty::String),
-        out("all_metadata", Ty::StringMap),
-    ],
-    blocks: &[NestedBlock {
-        name: "timeouts",
-        attrs: &[arg("create", Ty::String)],
-    }],
-};
-
-pub static IMAGE_METADATA: Schema = Schema {
-    name: "image_metadata",
-    attrs: &[
-        req_new("image_id", Ty::String),
-        arg("metadata", Ty::StringMap),
-        arg("absent_keys", Ty::StringList),
-        out("id", Ty::String),
-        out("all_metadata", Ty::StringMap),
-    ],
-    blocks: &[],
-};
-
-pub static IMAGE_SCHEDULE: Schema = Schema {
-    name: "image_schedule",
-    attrs: &[
-        req_new("server_id", Ty::String),
-        req("retention", Ty::Number),
-        arg("day_of_week", Ty::String),
-        out("id", Ty::String),
-    ],
-    blocks: &[],
-};
-
-pub static DATA_SERVER: Schema = Schema {
-    name: "server",
-    attrs: &[
-        arg("id", Ty::String),
-        arg("name", Ty::String),
-        out("status", Ty::String),
-        out("image_id", Ty::String),
-    ],
-    blocks: &[],
-};
-
-pub static DATA_IMAGE: Schema = Schema {
-    name: "image",
-    attrs: &[
-        arg("id", Ty::String),
-        arg("name", Ty::String),
-        arg("status", Ty::String),
-        arg("type", Ty::String),
-        arg("server_id", Ty::String),
-        arg("metadata", Ty::StringMap),
-        arg("most_recent", Ty::Bool),
-        out("created", Ty::String),
-        out("min_disk", Ty::Number),
-        out("min_ram", Ty::Number),
-    ],
-    blocks: &[],
-};
-
-pub static DATA_IMAGES: Schema = Schema {
-    name: "images",
-    attrs: &[
-        arg("name", Ty::String),
-        arg("status", Ty::String),
-        arg("type", Ty::String),
-        arg("server_id", Ty::String),
-        arg("metadata", Ty::StringMap),
-        out("ids", Ty::StringList),
-        out("images", Ty::Any),
-    ],
-    blocks: &[],
-};
-
 pub static PROVIDER_RACKSPACE: Schema = Schema {
     name: "rackspace",
     attrs: &[
@@ -237,24 +147,6 @@ pub static PROVIDER_OPENSTACK: Schema = Schema {
     blocks: &[],
 };
 
-pub fn resource(kind: &str) -> Option<&'static Schema> {
-    match kind {
-        "image" => Some(&IMAGE),
-        "image_metadata" => Some(&IMAGE_METADATA),
-        "image_schedule" => Some(&IMAGE_SCHEDULE),
-        _ => None,
-    }
-}
-
-pub fn data(kind: &str) -> Option<&'static Schema> {
-    match kind {
-        "server" => Some(&DATA_SERVER),
-        "image" => Some(&DATA_IMAGE),
-        "images" => Some(&DATA_IMAGES),
-        _ => None,
-    }
-}
-
 pub fn provider(kind: &str) -> Option<&'static Schema> {
     match kind {
         "rackspace" => Some(&PROVIDER_RACKSPACE),
@@ -262,17 +154,3 @@ pub fn provider(kind: &str) -> Option<&'static Schema> {
         _ => None,
     }
 }
-
-pub const RESOURCE_TYPES: &[&str] = &["image", "image_metadata", "image_schedule"];
-pub const DATA_TYPES: &[&str] = &["server", "image", "images"];
-
-/// Days accepted by `image_schedule.day_of_week` (compared case-insensitively).
-pub const DAYS: &[&str] = &[
-    "SUNDAY",
-    "MONDAY",
-    "TUESDAY",
-    "WEDNESDAY",
-    "THURSDAY",
-    "FRIDAY",
-    "SATURDAY",
-];

@@ -11,7 +11,7 @@
 
 use crate::addr::{BlockAddr, InstanceAddr, InstanceKey};
 use crate::config::eval::{self, Scope, conform, names_in_target};
-use crate::config::schema::{self, Schema, Ty};
+use crate::config::schema::{Schema, Ty};
 use crate::config::suggest::did_you_mean;
 use crate::config::{Config, Diagnostic, Expr, ObjectBlock};
 use crate::graph::{Graph, Node};
@@ -406,9 +406,9 @@ fn complete(block: &BlockAddr, value: Value) -> Value {
         return value;
     };
     let sch = if block.data {
-        schema::data(&block.kind)
+        crate::resources::data_schema(&block.kind)
     } else {
-        schema::resource(&block.kind)
+        crate::resources::resource_schema(&block.kind)
     };
     if let Some(sch) = sch {
         for a in sch.attrs {
@@ -499,7 +499,7 @@ impl Scope for NodeScope<'_, '_> {
                 }
                 self.ev.block_value(&addr)
             }
-            kind if schema::resource(kind).is_some() => {
+            kind if crate::resources::resource(kind).is_some() => {
                 let addr = BlockAddr::resource(kind, names[0]);
                 if !cfg.resources.contains_key(&addr) {
                     return Err(format!("reference to undeclared resource \"{addr}\""));
@@ -508,7 +508,7 @@ impl Scope for NodeScope<'_, '_> {
             }
             other => {
                 let mut roots = vec!["var", "local", "data", "count", "each"];
-                roots.extend(schema::RESOURCE_TYPES);
+                roots.extend(crate::resources::resource_kinds());
                 return Err(format!(
                     "unknown reference \"{other}\"{}",
                     did_you_mean(other, &roots)

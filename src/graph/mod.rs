@@ -411,17 +411,18 @@ fn check_reference(cfg: &Config, r: &Reference) -> Result<Option<Node>, Diagnost
                     did_you_mean(&addr.to_string(), &names)
                 )));
             };
-            check_attr(r, schema::data(&o.kind), o.is_multi())?;
+            check_attr(r, crate::resources::data_schema(&o.kind), o.is_multi())?;
         }
         Node::Object(addr) => {
-            if schema::resource(&addr.kind).is_none() {
+            if crate::resources::resource(&addr.kind).is_none() {
                 let mut roots: Vec<&str> = vec!["var", "local", "data"];
-                roots.extend(schema::RESOURCE_TYPES);
+                let kinds = crate::resources::resource_kinds();
+                roots.extend(kinds.iter().copied());
                 return Err(err(format!(
                     "unknown reference \"{}\": \"{}\" is not var, local, data or a resource type ({}){}",
                     r.display(),
                     r.root,
-                    schema::RESOURCE_TYPES.join(", "),
+                    kinds.join(", "),
                     did_you_mean(&r.root, &roots)
                 )));
             }
@@ -432,7 +433,7 @@ fn check_reference(cfg: &Config, r: &Reference) -> Result<Option<Node>, Diagnost
                     did_you_mean(&addr.to_string(), &names)
                 )));
             };
-            check_attr(r, schema::resource(&o.kind), o.is_multi())?;
+            check_attr(r, crate::resources::resource_schema(&o.kind), o.is_multi())?;
         }
         _ => {}
     }

@@ -6,18 +6,20 @@
 //! reads them and plans again. Every expression is evaluated by `graph::Evaluator`, the same
 //! evaluator apply uses.
 
+mod diff;
 mod edges;
-mod kinds;
 mod model;
 mod moves;
 mod restrict;
 
-pub use kinds::parse_duration;
+pub use diff::unmarked;
 pub use model::*;
 
 use crate::addr::{InstanceAddr, Target};
-use crate::config::{Config, Diagnostic, ObjectBlock, schema};
+use crate::config::schema::Schema;
+use crate::config::{Config, Diagnostic, ObjectBlock};
 use crate::graph::{Evaluator, Expansion, Graph, Instance, Node};
+use crate::resources::Resource;
 use crate::state::State;
 use crate::value::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,7 +49,7 @@ pub fn plan(
         drift: Vec::new(),
         diags: Vec::new(),
         planned: BTreeSet::new(),
-        schedule_servers: BTreeMap::new(),
+        exclusive: BTreeMap::new(),
     };
     let mut outputs = BTreeMap::new();
     if !opts.destroy {
@@ -154,7 +156,9 @@ struct Planning<'a, 'c> {
     diags: Vec<Diagnostic>,
     /// Instance addresses the configuration declares (the rest of state is destroyed).
     planned: BTreeSet<InstanceAddr>,
-    schedule_servers: BTreeMap<String, InstanceAddr>,
+    /// Keys at most one instance of a kind may hold (one schedule per server), and who holds
+    /// them.
+    exclusive: BTreeMap<(&'static str, String), InstanceAddr>,
 }
 
 impl Planning<'_, '_> {
@@ -218,31 +222,29 @@ impl Planning<'_, '_> {
     }
 
     fn block(&mut self, block: &ObjectBlock) {
-        let sch = if block.addr.data {
-            schema::data(&block.kind)
+        enum Kind {
+            Data(&'static Schema),
+            Resource(&'static dyn Resource),
+        }
+        let kind = if block.addr.data {
+            crate::resources::data_schema(&block.kind).map(Kind::Data)
         } else {
-            schema::resource(&block.kind)
+            crate::resources::resource(&block.kind).map(Kind::Resource)
         };
-        let Some(sch) = sch else { return };
+        let Some(kind) = kind else { return };
         let Some(list) = self.expand(block) else {
             return;
         };
         for inst in list {
-            let value = if block.addr.data {
-                self.data_instance(block, sch, &inst)
-            } else {
-                self.resource_instance(block, sch, &inst)
+            let value = match kind {
+                Kind::Data(sch) => self.data_instance(block, sch, &inst),
+                Kind::Resource(r) => self.resource_instance(block, r, &inst),
             };
             self.ev.set_instance(&inst.addr, value);
         }
     }
 
-    fn data_instance(
-        &mut self,
-        block: &ObjectBlock,
-        sch: &schema::Schema,
-        inst: &Instance,
-    ) -> Value {
+    fn data_instance(&mut self, block: &ObjectBlock, sch: &Schema, inst: &Instance) -> Value {
         let (args, mut ds) = self.ev.eval_args(block, sch, Some(inst));
         let known = ds.is_empty() && !Value::Map(args.clone()).contains_unknown();
         self.diags.append(&mut ds);
@@ -280,26 +282,23 @@ impl Planning<'_, '_> {
     fn resource_instance(
         &mut self,
         block: &ObjectBlock,
-        sch: &schema::Schema,
+        kind: &'static dyn Resource,
         inst: &Instance,
     ) -> Value {
         let iaddr = &inst.addr;
         self.planned.insert(iaddr.clone());
-        let (desired, mut ds) = self.ev.eval_args(block, sch, Some(inst));
+        let (desired, mut ds) = self.ev.eval_args(block, kind.schema(), Some(inst));
         let had_errors = !ds.is_empty();
         self.diags.append(&mut ds);
         // Compare and check plain values; put the marks back on what the plan shows.
-        let marks = kinds::marked_attributes(&desired);
-        let plain = kinds::unmarked(&desired);
-        self.diags.extend(kinds::validate(block, &plain));
-        if block.kind == "image_schedule"
-            && let Some(Value::String(server)) = plain.get("server_id")
-            && let Some(other) = self.schedule_servers.insert(server.clone(), iaddr.clone())
+        let marks = diff::marked_attributes(&desired);
+        let plain = diff::unmarked(&desired);
+        self.diags.extend(diff::validate(kind, block, &plain));
+        if let Some((key, both)) = kind.exclusive(&plain)
+            && let Some(other) = self.exclusive.insert((kind.name(), key), iaddr.clone())
         {
             self.diags.push(Diagnostic::error(
-                format!(
-                    "{iaddr} and {other} both schedule images of server {server}; a server has at most one schedule"
-                ),
+                format!("{iaddr} and {other} both {both}"),
                 Some(block.span.clone()),
             ));
         }
@@ -321,33 +320,39 @@ impl Planning<'_, '_> {
         if let Some(p) = prior {
             sensitive.extend(p.sensitive_attributes.iter().cloned());
         }
-        // What the cloud reports back holds the sensitive metadata values too.
-        let reported: Vec<String> = sensitive
+        // What the cloud reports back (`all_metadata`) holds the sensitive values too.
+        let echoed: Vec<String> = kind
+            .echoes()
             .iter()
-            .filter_map(|p| {
-                let rest = p.strip_prefix("metadata")?;
-                (rest.is_empty() || rest.starts_with('.')).then(|| format!("all_metadata{rest}"))
+            .flat_map(|(from, to)| {
+                sensitive.iter().filter_map(move |p| {
+                    let rest = p.strip_prefix(from)?;
+                    (rest.is_empty() || rest.starts_with('.')).then(|| format!("{to}{rest}"))
+                })
             })
             .collect();
-        sensitive.extend(reported);
+        sensitive.extend(echoed);
         let replace = self.opts.replace.iter().any(|t| t.matches(iaddr));
-        let mut c = kinds::diff(
-            block,
-            iaddr,
-            replace,
-            &plain,
-            prior,
-            current,
-            self.refreshed,
+        let mut c = diff::diff(
+            diff::Inputs {
+                kind,
+                block,
+                addr: iaddr,
+                force_replace: replace,
+                desired: &plain,
+                prior,
+                current,
+                image_api: self.refreshed.image_api,
+                sensitive: &sensitive,
+            },
             &mut self.drift,
-            &sensitive,
         );
         c.provider = provider_key(self.cfg, block.provider.as_deref());
         c.deps = edges::precise_deps(self.cfg, self.graph, block);
         c.each_value = inst.each_value.clone();
         c.sensitive_attributes = sensitive.iter().cloned().collect();
-        kinds::mark(&mut c.before, &sensitive);
-        kinds::mark(&mut c.after, &sensitive);
+        diff::mark(&mut c.before, &sensitive);
+        diff::mark(&mut c.after, &sensitive);
         let value = Value::Map(c.after.clone().unwrap_or_default());
         self.changes.push(c);
         value
@@ -364,11 +369,11 @@ impl Planning<'_, '_> {
                 Some(c) => c.as_ref(),
                 None => Some(&rs.attributes),
             };
-            let Some(mut c) = kinds::destroy_change(&rs.kind, addr, Some(rs), current) else {
+            let Some(mut c) = diff::destroy_change(&rs.kind, addr, Some(rs), current) else {
                 continue;
             };
             c.provider = rs.provider.clone();
-            kinds::mark(
+            diff::mark(
                 &mut c.before,
                 &rs.sensitive_attributes.iter().cloned().collect(),
             );

@@ -8,18 +8,9 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::ProviderError;
+use super::catalog::Preset;
 use super::catalog::{self, Endpoints};
 use super::secret::Secret;
-
-/// Which identity protocol and catalog naming the cloud uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Preset {
-    /// Rackspace Identity v2.0 (`POST {auth_url}/tokens`), catalog names
-    /// `cloudServersOpenStack` and `cloudImages`.
-    Rackspace,
-    /// OpenStack Keystone v3 (`POST {auth_url}/auth/tokens`), catalog types `compute`/`image`.
-    Openstack,
-}
 
 /// The secret half of the login.
 #[derive(Clone, Debug)]

@@ -4,7 +4,16 @@ use serde_json::Value;
 use url::Url;
 
 use super::ProviderError;
-use super::auth::Preset;
+
+/// Which identity protocol and catalog naming the cloud uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    /// Rackspace Identity v2.0 (`POST {auth_url}/tokens`), catalog names
+    /// `cloudServersOpenStack` and `cloudImages`.
+    Rackspace,
+    /// OpenStack Keystone v3 (`POST {auth_url}/auth/tokens`), catalog types `compute`/`image`.
+    Openstack,
+}
 
 /// The URLs this client talks to, copied from the catalog (never built by hand).
 #[derive(Clone, Debug, PartialEq, Eq)]

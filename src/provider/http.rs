@@ -10,10 +10,34 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use url::Url;
 
+use super::ProviderError;
 use super::auth::{self, ClientOptions, Session};
 use super::error::{describe, parse_fault};
 use super::ratelimit::Limiters;
-use super::{ProviderError, Tuning};
+
+/// Knobs that are not part of a provider block: page sizes and retry timing. The defaults
+/// suit real clouds; tests shrink them.
+#[derive(Clone, Debug)]
+pub struct Tuning {
+    /// `limit` of each page of a compute or image listing (the servers cap it at 1000).
+    pub page_size: u32,
+    /// The longest single wait a Retry-After may impose.
+    pub max_retry_wait: Duration,
+    /// The first backoff delay (it doubles, with jitter, up to `max_backoff`).
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Tuning {
+        Tuning {
+            page_size: 1000,
+            max_retry_wait: Duration::from_secs(60),
+            min_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(20),
+        }
+    }
+}
 
 const JSON: &str = "application/json";
 const JSON_PATCH: &str = "application/openstack-images-v2.1-json-patch";

@@ -25,36 +25,14 @@ mod types;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use auth::{ClientOptions, Credential, Preset};
+pub use auth::{ClientOptions, Credential};
+pub use catalog::Preset;
 pub use compute_images::parse_time;
 pub use error::ProviderError;
+pub use http::Tuning;
 pub use ratelimit::{Rate, RateLimits};
 pub use secret::Secret;
 pub use types::{Image, ImageListing, ImageQuery, ImageV2, Schedule, Server};
-
-/// Knobs that are not part of a provider block: page sizes and retry timing. The defaults
-/// suit real clouds; tests shrink them.
-#[derive(Clone, Debug)]
-pub struct Tuning {
-    /// `limit` of each page of a compute or image listing (the servers cap it at 1000).
-    pub page_size: u32,
-    /// The longest single wait a Retry-After may impose.
-    pub max_retry_wait: Duration,
-    /// The first backoff delay (it doubles, with jitter, up to `max_backoff`).
-    pub min_backoff: Duration,
-    pub max_backoff: Duration,
-}
-
-impl Default for Tuning {
-    fn default() -> Tuning {
-        Tuning {
-            page_size: 1000,
-            max_retry_wait: Duration::from_secs(60),
-            min_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(20),
-        }
-    }
-}
 
 /// A connected client. Cheap to clone; clones share the token, the connection pool and the
 /// request counter, and may be used from many tasks at once.

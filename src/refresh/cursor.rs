@@ -35,10 +35,7 @@ pub fn store_cursors(state: &mut State, plan: &Plan, finished: bool) {
         let covered = state
             .resources
             .values()
-            .filter(|r| {
-                (r.kind == "image" || r.kind == "image_metadata")
-                    && same_provider(&r.provider, provider)
-            })
+            .filter(|r| super::model::listed(r) && same_provider(&r.provider, provider))
             .all(|r| match changes.get(&r.address) {
                 Some(Action::NoOp) => true,
                 Some(_) => finished,

@@ -20,8 +20,9 @@
 //! the cloud's answer after), when a resource's attributes are incomplete, or when the
 //! `changes-since` request fails.
 
-use super::RefreshError;
+use super::model::RefreshError;
 use crate::provider::{Client, Image, ImageQuery, parse_time};
+use crate::resources;
 use crate::state::{ResourceState, State};
 use crate::value::{Map, Value};
 use chrono::{DateTime, Duration, Utc};
@@ -60,8 +61,7 @@ impl ImageView {
     /// The current attributes of an `image` / `image_metadata` resource that the changes
     /// answer did not mention (incremental only): state's, restricted to what refresh reads.
     pub fn unchanged(&self, rs: &ResourceState) -> Option<Option<Map>> {
-        let listed = rs.kind == "image" || rs.kind == "image_metadata";
-        if !listed || !self.incremental || self.images.contains_key(&rs.id) {
+        if !super::model::listed(rs) || !self.incremental || self.images.contains_key(&rs.id) {
             return None;
         }
         if self.gone.contains(&rs.id) {
@@ -71,53 +71,29 @@ impl ImageView {
     }
 }
 
-/// Attributes that refresh produces, per kind; the first `REQUIRED` of each must be present.
-const IMAGE_KEYS: &[&str] = &[
-    "id",
-    "status",
-    "all_metadata",
-    "updated",
-    "name",
-    "created",
-    "progress",
-    "min_disk",
-    "min_ram",
-    "deactivated",
-    "server_id",
-    "size",
-    "disk_config",
-];
-const METADATA_KEYS: &[&str] = &["id", "image_id", "all_metadata"];
-const REQUIRED: usize = 3;
-
-fn keys(kind: &str) -> &'static [&'static str] {
-    if kind == "image" {
-        IMAGE_KEYS
-    } else {
-        METADATA_KEYS
-    }
-}
-
+/// What refresh produces for a listed kind, as state has it.
 fn state_view(rs: &ResourceState) -> Map {
-    keys(&rs.kind)
-        .iter()
+    let (keys, _) = refreshed(rs);
+    keys.iter()
         .filter_map(|k| rs.attributes.get(*k).map(|v| ((*k).to_string(), v.clone())))
         .collect()
 }
 
+fn refreshed(rs: &ResourceState) -> (&'static [&'static str], usize) {
+    resources::resource(&rs.kind).map_or((&[], 0), |k| k.refreshed_attributes())
+}
+
+/// State holds enough of `rs` to stand in for the cloud.
 fn complete(rs: &ResourceState) -> bool {
-    keys(&rs.kind)[..REQUIRED]
+    let (keys, required) = refreshed(rs);
+    keys[..required]
         .iter()
         .all(|k| rs.attributes.get(*k).is_some_and(|v| *v != Value::Null))
 }
 
-/// An image whose state view may go stale without `updated` moving (a snapshot in progress).
+/// State of `rs` may go stale without `updated` moving (a snapshot in progress).
 fn volatile(rs: &ResourceState) -> bool {
-    rs.kind == "image"
-        && !matches!(
-            rs.attributes.get("status").and_then(Value::as_str),
-            Some("ACTIVE" | "ERROR" | "UNKNOWN")
-        )
+    resources::resource(&rs.kind).is_some_and(|k| k.volatile(rs))
 }
 
 /// Reads the images of one provider: incrementally when `state` allows it, else in full.
@@ -127,10 +103,7 @@ pub(crate) async fn read(
     list: &[&ResourceState],
     state: &State,
 ) -> Result<ImageView, RefreshError> {
-    let listed: Vec<&&ResourceState> = list
-        .iter()
-        .filter(|r| r.kind == "image" || r.kind == "image_metadata")
-        .collect();
+    let listed: Vec<&&ResourceState> = list.iter().filter(|r| super::model::listed(r)).collect();
     let since = state
         .cursors
         .get(&cursor_key(key))

@@ -7,10 +7,9 @@ use std::sync::{Mutex, MutexGuard};
 use axum::http::HeaderMap;
 use serde::Serialize;
 
-use super::SandboxOptions;
 use super::fixtures::{DEMO_TENANT, DEMO_USER_ID};
-use super::gateway::RateLimit;
-use super::schedule;
+use super::options::{MAX_SNAPSHOT_SECONDS, SandboxOptions};
+use super::ratelimit::RateLimit;
 use super::store::Store;
 
 /// An account: the secret is both its API key and its password.
@@ -99,7 +98,7 @@ impl App {
         if !(0.0..=1.0).contains(&opts.error_rate) {
             anyhow::bail!("--error-rate must be within 0..1, got {}", opts.error_rate);
         }
-        if !(0.0..=super::control::MAX_SNAPSHOT_SECONDS).contains(&opts.snapshot_seconds) {
+        if !(0.0..=MAX_SNAPSHOT_SECONDS).contains(&opts.snapshot_seconds) {
             anyhow::bail!(
                 "--snapshot-seconds must be within 0..=31536000, got {}",
                 opts.snapshot_seconds
@@ -158,17 +157,6 @@ impl App {
             rt.fail_next_snapshots -= 1;
         }
         (rt.snapshot_seconds, fail)
-    }
-
-    /// Lets time pass: runs due scheduled snapshots, finishes snapshots, culls, persists if
-    /// anything was created or deleted. Returns (created, culled).
-    pub fn tick(&self) -> (usize, usize) {
-        let mut store = self.store();
-        let outcome = schedule::run_due(self, &mut store.data);
-        if outcome.0 > 0 || outcome.1 > 0 {
-            store.commit();
-        }
-        outcome
     }
 
     pub fn find_user(&self, name: &str) -> Option<&User> {

@@ -83,7 +83,7 @@ async fn build(parts: &mut Parts, app: &Arc<App>, shape: Shape) -> Result<Ctx, A
         .unwrap_or_default();
     // Sandbox time passes on every authenticated call: scheduled snapshots fire, snapshots
     // in progress finish and retention culling runs.
-    app.tick();
+    super::scheduler::tick(app);
     Ok(Ctx {
         region,
         tenant: token.tenant,

@@ -14,13 +14,11 @@ use super::app::App;
 use super::clock;
 use super::faults::{ApiError, ApiResult, Shape, empty, json_response, ok, parse_json};
 use super::fixtures::{self, REGIONS};
-use super::gateway::RateLimit;
+use super::ratelimit::RateLimit;
 use super::store::Server;
 
 /// Keeps sandbox time far from chrono's limits.
 const MAX_OFFSET_MS: i64 = 1000 * 366 * 86_400_000;
-/// Longest snapshot duration (one year).
-pub(crate) const MAX_SNAPSHOT_SECONDS: f64 = 365.0 * 86400.0;
 
 /// `GET /sandbox/v1/health`.
 pub(crate) async fn health() -> Response {
@@ -62,7 +60,7 @@ pub(crate) async fn clock_advance(State(app): State<Arc<App>>, body: Bytes) -> A
         store.data.clock_offset_ms = offset;
         store.commit();
     }
-    let (created, culled) = app.tick();
+    let (created, culled) = super::scheduler::tick(&app);
     Ok(ok(clock_json(&app, created, culled)))
 }
 

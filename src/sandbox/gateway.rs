@@ -1,7 +1,6 @@
 //! The "Repose" in front of the sandbox: body size cap, injected latency and 503s, per-verb
 //! rate limits (413 + Retry-After), request ids, fault bodies for 404/405, request counters.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,6 +14,7 @@ use chrono::Utc;
 use super::app::{App, LOG_CAP, LogEntry};
 use super::clock;
 use super::faults::{ApiError, Shape};
+use super::ratelimit::RateLimit;
 
 /// Largest accepted request body.
 pub(crate) const MAX_BODY: usize = 1 << 20;
@@ -76,78 +76,6 @@ pub(crate) fn route_template(path: &str) -> String {
     if out.is_empty() { "/".into() } else { out }
 }
 
-/// A `VERB=N/unit` rate limit with a sliding window.
-#[derive(Debug, Clone)]
-pub(crate) struct RateLimit {
-    pub verb: String,
-    pub value: u32,
-    pub unit: &'static str,
-    pub window: Duration,
-    hits: VecDeque<Instant>,
-}
-
-impl RateLimit {
-    /// Parses `GET=100/min`; units `s|sec|second`, `min|minute`, `h|hour`, `d|day`; verb `*` = all.
-    pub fn parse(spec: &str) -> anyhow::Result<RateLimit> {
-        let bad = || anyhow::anyhow!("rate limit must look like VERB=N/min, got {spec:?}");
-        let (verb, rest) = spec.split_once('=').ok_or_else(bad)?;
-        let (n, unit) = rest.split_once('/').unwrap_or((rest, "min"));
-        let value: u32 = n.trim().parse().map_err(|_| bad())?;
-        let (unit, secs) = match unit.trim().to_ascii_lowercase().as_str() {
-            "s" | "sec" | "second" => ("SECOND", 1),
-            "m" | "min" | "minute" => ("MINUTE", 60),
-            "h" | "hour" => ("HOUR", 3600),
-            "d" | "day" => ("DAY", 86400),
-            _ => return Err(bad()),
-        };
-        let verb = verb.trim().to_ascii_uppercase();
-        if verb.is_empty() || value == 0 {
-            return Err(bad());
-        }
-        Ok(RateLimit {
-            verb,
-            value,
-            unit,
-            window: Duration::from_secs(secs),
-            hits: VecDeque::new(),
-        })
-    }
-
-    pub fn spec(&self) -> String {
-        format!(
-            "{}={}/{}",
-            self.verb,
-            self.value,
-            self.unit.to_ascii_lowercase()
-        )
-    }
-
-    fn applies(&self, verb: &str) -> bool {
-        self.verb == "*" || self.verb == verb
-    }
-
-    fn expire(&mut self, now: Instant) {
-        while let Some(front) = self.hits.front() {
-            if now.duration_since(*front) >= self.window {
-                self.hits.pop_front();
-            } else {
-                break;
-            }
-        }
-    }
-
-    /// Remaining calls in the window and when the next call frees up.
-    pub fn status(&mut self, now: Instant) -> (u32, Duration) {
-        self.expire(now);
-        let remaining = self.value.saturating_sub(self.hits.len() as u32);
-        let wait = match self.hits.front() {
-            Some(f) if remaining == 0 => self.window.saturating_sub(now.duration_since(*f)),
-            _ => Duration::ZERO,
-        };
-        (remaining, wait)
-    }
-}
-
 /// Checks every matching limit; records the hit only when all pass.
 fn check_limits(limits: &mut [RateLimit], verb: &str) -> Result<(), ApiError> {
     let now = Instant::now();
@@ -172,7 +100,7 @@ fn check_limits(limits: &mut [RateLimit], verb: &str) -> Result<(), ApiError> {
             .with_retry_at(at));
     }
     for l in limits.iter_mut().filter(|l| l.applies(verb)) {
-        l.hits.push_back(now);
+        l.record(now);
     }
     Ok(())
 }

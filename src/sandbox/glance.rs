@@ -15,44 +15,15 @@ use super::auth::{Ctx, Glance};
 use super::clock;
 use super::faults::{ApiError, ApiResult, Shape, empty, ok, parse_json};
 use super::glance_patch::apply;
+use super::glance_patch::{CORE, err};
 use super::metadata::MAX_IMAGE_META;
 use super::paging::{Query, glance_page};
 use super::store::{Data, Image};
 
-/// Entity attributes that are not custom properties.
-pub(crate) const CORE: [&str; 23] = [
-    "id",
-    "name",
-    "status",
-    "visibility",
-    "protected",
-    "checksum",
-    "size",
-    "virtual_size",
-    "min_disk",
-    "min_ram",
-    "disk_format",
-    "container_format",
-    "tags",
-    "created_at",
-    "updated_at",
-    "owner",
-    "self",
-    "file",
-    "schema",
-    "locations",
-    "direct_url",
-    "os_hash_algo",
-    "os_hash_value",
-];
 const PATCH_TYPES: [&str; 2] = [
     "application/openstack-images-v2.1-json-patch",
     "application/openstack-images-v2.0-json-patch",
 ];
-
-pub(crate) fn err(status: StatusCode, msg: impl Into<String>) -> ApiError {
-    ApiError::new(status, msg).shape(Shape::Glance)
-}
 
 fn not_found(id: &str) -> ApiError {
     err(

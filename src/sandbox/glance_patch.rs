@@ -4,9 +4,39 @@
 use axum::http::StatusCode;
 use serde_json::Value;
 
-use super::faults::ApiResult;
-use super::glance::{CORE, err};
+use super::faults::{ApiError, ApiResult, Shape};
 use super::store::Image;
+
+/// Entity attributes that are not custom properties.
+pub(crate) const CORE: [&str; 23] = [
+    "id",
+    "name",
+    "status",
+    "visibility",
+    "protected",
+    "checksum",
+    "size",
+    "virtual_size",
+    "min_disk",
+    "min_ram",
+    "disk_format",
+    "container_format",
+    "tags",
+    "created_at",
+    "updated_at",
+    "owner",
+    "self",
+    "file",
+    "schema",
+    "locations",
+    "direct_url",
+    "os_hash_algo",
+    "os_hash_value",
+];
+
+pub(crate) fn err(status: StatusCode, msg: impl Into<String>) -> ApiError {
+    ApiError::new(status, msg).shape(Shape::Glance)
+}
 
 /// Core attributes a JSON patch may change.
 const WRITABLE: [&str; 6] = [

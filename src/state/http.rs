@@ -4,7 +4,7 @@
 //! holder's lock info. A state server is not a cloud: this is the one module besides the provider
 //! that speaks HTTP (ARCHITECTURE.md).
 
-use super::backend::{check_lineage, parse_state, prepare};
+use super::codec::{check_lineage, parse_state, prepare};
 use super::lock_info::{LockInfo, describe_holder, snippet};
 use super::{State, StateError};
 use reqwest::{Method, StatusCode};

@@ -2,6 +2,7 @@
 //! the intent journal of in-flight mutations. Versioned JSON with `serial` and `lineage`.
 
 mod backend;
+mod codec;
 mod http;
 mod local;
 mod lock_info;

@@ -2,7 +2,7 @@
 //! session-level `pg_advisory_lock` held on one connection for the whole run, and every write in
 //! a transaction that re-checks the stored lineage and serial.
 
-use super::backend::{parse_state, prepare};
+use super::codec::{parse_state, prepare};
 use super::{State, StateError};
 use std::time::{Duration, Instant};
 use tokio_postgres::{Client, NoTls};
@@ -207,7 +207,7 @@ impl PgBackend {
 
     pub async fn write(&mut self, state: &mut State, check: bool) -> Result<(), StateError> {
         if check {
-            super::backend::check_lineage(self.stored.as_ref().map(|s| s.0.as_str()), state)?;
+            super::codec::check_lineage(self.stored.as_ref().map(|s| s.0.as_str()), state)?;
         }
         let Some((serial, text)) = prepare(
             self.last.as_ref(),
@@ -228,7 +228,7 @@ impl PgBackend {
         let row = tx.query_opt(&sql, &[&self.workspace]).await.map_err(db)?;
         let now: Option<(String, i64)> = row.map(|r| (r.get(0), r.get(1)));
         if check && let Some((lineage, _)) = &now {
-            super::backend::check_lineage(Some(lineage), state)?;
+            super::codec::check_lineage(Some(lineage), state)?;
         }
         if now != self.stored {
             let found = match &now {

@@ -6,12 +6,12 @@
 //! are, `merge`/`concat`/`values`/`lookup`/`element`/`tolist`/`tomap`/`zipmap`/`flatten` of
 //! known containers. A sensitive argument marks the result.
 
-use super::expr::{Ev, R};
+use super::walk::{R, Walk};
 use crate::config::funcs;
 use crate::value::{Map, Value};
 use hcl::expr::FuncCall;
 
-pub(super) fn eval(ev: &mut Ev<'_>, c: &FuncCall) -> R {
+pub(super) fn eval(ev: &mut dyn Walk, c: &FuncCall) -> R {
     let name = c.name.name.as_str();
     if c.name.is_namespaced() || !funcs::exists(name) {
         return Err(format!(

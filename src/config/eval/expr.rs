@@ -6,18 +6,28 @@
 //!   a list with unknown elements keeps its length, a map with unknown values its keys);
 //! - a sensitive input marks every value computed from it.
 
-use super::{Scope, call, template};
+use super::scope::Scope;
+use super::walk::{R, Walk};
+use super::{call, template};
 use crate::value::{Map, Value};
 use hcl::expr::{BinaryOperator, Expression, ForExpr, ObjectKey, Operation, TraversalOperator};
 use std::borrow::Cow;
-
-pub(super) type R = Result<Value, String>;
 
 /// One evaluation: the scope of references plus the variables bound by enclosing `for`s.
 pub(super) struct Ev<'s> {
     pub(super) scope: &'s dyn Scope,
     /// `for` variables, innermost last.
     pub(super) frames: Vec<(String, Value)>,
+}
+
+impl Walk for Ev<'_> {
+    fn expr(&mut self, e: &Expression) -> R {
+        Ev::expr(self, e)
+    }
+
+    fn frames(&mut self) -> &mut Vec<(String, Value)> {
+        &mut self.frames
+    }
 }
 
 impl Ev<'_> {

@@ -2,12 +2,12 @@
 //! the whitespace-strip markers (`~`) as hcl-rs implements them. An unknown part makes the string
 //! unknown; a sensitive part marks it.
 
-use super::expr::{Ev, R};
+use super::walk::{R, Walk};
 use crate::value::Value;
 use hcl::expr::TemplateExpr;
 use hcl::template::{Directive, Element, Strip, Template};
 
-pub(super) fn eval(ev: &mut Ev<'_>, t: &TemplateExpr) -> R {
+pub(super) fn eval(ev: &mut dyn Walk, t: &TemplateExpr) -> R {
     let template = Template::from_expr(t).map_err(|e| format!("invalid template: {e}"))?;
     // A template that is a single interpolation yields the value itself, not a string
     // (HCL's "interpolation unwrapping").
@@ -46,7 +46,7 @@ fn strip_of(e: &Element) -> Strip {
 }
 
 fn render(
-    ev: &mut Ev<'_>,
+    ev: &mut dyn Walk,
     t: &Template,
     out: &mut Out,
     prev_strip: Strip,
@@ -136,13 +136,13 @@ fn render(
                         }
                     };
                     for (k, v) in pairs {
-                        let depth = ev.frames.len();
+                        let depth = ev.frames().len();
                         if let Some(kv) = &d.key_var {
-                            ev.frames.push((kv.to_string(), k));
+                            ev.frames().push((kv.to_string(), k));
                         }
-                        ev.frames.push((d.value_var.to_string(), v));
+                        ev.frames().push((d.value_var.to_string(), v));
                         let r = render(ev, &d.template, out, d.for_strip, d.endfor_strip);
-                        ev.frames.truncate(depth);
+                        ev.frames().truncate(depth);
                         r?;
                     }
                 }

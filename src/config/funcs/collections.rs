@@ -1,7 +1,7 @@
 //! Configuration functions: collections.
 
 #[allow(unused_imports)]
-use super::*;
+use super::args::*;
 
 pub(super) fn length(args: FuncArgs) -> Res {
     let n = match &args[0] {

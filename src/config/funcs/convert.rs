@@ -1,7 +1,8 @@
 //! Configuration functions: type conversion and json.
 
 #[allow(unused_imports)]
-use super::*;
+use super::args::*;
+use super::collections::dedup;
 
 pub(super) fn tostring(args: FuncArgs) -> Res {
     match &args[0] {

@@ -1,7 +1,7 @@
 //! Configuration functions: formatdate.
 
 #[allow(unused_imports)]
-use super::*;
+use super::args::*;
 
 pub(super) const MONTHS: [&str; 12] = [
     "January",

@@ -1,7 +1,8 @@
 //! Configuration functions: format.
 
 #[allow(unused_imports)]
-use super::*;
+use super::args::*;
+use super::convert::to_json;
 
 #[derive(Default)]
 pub(super) struct Spec {

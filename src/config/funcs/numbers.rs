@@ -1,7 +1,7 @@
 //! Configuration functions: numbers.
 
 #[allow(unused_imports)]
-use super::*;
+use super::args::*;
 
 pub(super) fn abs(args: FuncArgs) -> Res {
     num_value(arg_f64("abs", "argument", &args[0])?.abs(), "abs")

@@ -1,7 +1,7 @@
 //! Configuration functions: regex.
 
 #[allow(unused_imports)]
-use super::*;
+use super::args::*;
 
 pub(super) fn compile_regex(func: &str, pattern: &str) -> Result<regex_lite::Regex, String> {
     regex_lite::Regex::new(pattern)

@@ -1,7 +1,8 @@
 //! Configuration functions: strings.
 
 #[allow(unused_imports)]
-use super::*;
+use super::args::*;
+use super::regex::compile_regex;
 
 pub(super) fn lower(args: FuncArgs) -> Res {
     str_value(arg_str("lower", "argument", &args[0])?.to_lowercase())

@@ -1,29 +1,34 @@
-//! `snapform import ADDR ID`: adopts an existing cloud object into state for a resource the
-//! configuration declares, recording it exactly as refresh reads it, so the next plan compares it
-//! with the configuration like any other managed object.
+//! Importing: adopts an existing cloud object into state for a resource the configuration
+//! declares, recording it exactly as refresh reads it, so the next plan compares it with the
+//! configuration like any other managed object.
 //!
 //! - `image`: ID is an image id; the image must be a server snapshot.
 //! - `image_schedule`: ID is a server id; the server must have a scheduled-images policy.
 //! - `image_metadata`: ID is an image id; the managed keys are the keys the block declares.
 
-use super::CliError;
-use super::args::ImportArgs;
+use super::Error as CliError;
 use super::connect::connect;
-use super::state_cmd::lock_timeout;
-use super::workspace;
+use super::workspace::{self, VarArgs};
 use crate::addr::{InstanceAddr, Target};
 use crate::config::ObjectBlock;
 use crate::graph::{Evaluator, Instance, Node};
 use crate::state::ResourceState;
 use crate::value::Value;
 use std::path::Path;
+use std::time::Duration;
 
-pub async fn run(dir: &Path, a: ImportArgs) -> Result<u8, CliError> {
+/// Imports the object `id` into `address`; returns what was done, for the user.
+pub async fn import(
+    dir: &Path,
+    address: &str,
+    id: &str,
+    vars: &VarArgs,
+    lock_timeout: Duration,
+) -> Result<String, CliError> {
     let sources = workspace::read_sources(dir)?;
-    let inputs = workspace::var_inputs(dir, &a.vars)?;
+    let inputs = workspace::var_inputs(dir, vars)?;
     let ws = workspace::load(dir, sources, &inputs)?;
-    let addr: InstanceAddr = a
-        .address
+    let addr: InstanceAddr = address
         .parse()
         .map_err(|e| CliError::msg(format!("import: {e}")))?;
     let Some(block) = ws.cfg.resources.get(&addr.block) else {
@@ -65,8 +70,7 @@ pub async fn run(dir: &Path, a: ImportArgs) -> Result<u8, CliError> {
     }
     let ev = Evaluator::new(&ws.cfg, &ws.graph, &ws.vars);
     let managed_keys = declared_keys(&ev, block, &addr)?;
-    let timeout = lock_timeout(&a.lock.lock_timeout)?;
-    let mut backend = super::backend::open(&ws, timeout, "import").await?;
+    let mut backend = super::backend::open(&ws, lock_timeout, "import").await?;
     let mut state = backend.read().await?;
     if let Some(rs) = state.resources.get(&addr) {
         return Err(CliError::msg(format!(
@@ -77,11 +81,11 @@ pub async fn run(dir: &Path, a: ImportArgs) -> Result<u8, CliError> {
     if let Some(rs) = state
         .resources
         .values()
-        .find(|r| r.kind == block.kind && r.id == a.id)
+        .find(|r| r.kind == block.kind && r.id == id)
     {
         return Err(CliError::msg(format!(
-            "import: {} {} is already managed as {}; one object is managed by one resource",
-            block.kind, a.id, rs.address
+            "import: {} {id} is already managed as {}; one object is managed by one resource",
+            block.kind, rs.address
         )));
     }
     if !state.journal.is_empty() {
@@ -97,10 +101,17 @@ pub async fn run(dir: &Path, a: ImportArgs) -> Result<u8, CliError> {
         .unwrap_or_else(|| "rackspace".into());
     let conn = connect(&ws).await?;
     let client = conn.clients.get(&provider)?;
-    let (attributes, tainted) =
-        crate::refresh::read_import(client, &block.kind, &a.id, &managed_keys)
-            .await
-            .map_err(|m| CliError::msg(format!("import: {m}")))?;
+    let kind = crate::resources::resource(&block.kind).ok_or_else(|| {
+        CliError::msg(format!(
+            "import: resources of type \"{}\" cannot be imported",
+            block.kind
+        ))
+    })?;
+    let imported = kind
+        .import(client, id, &managed_keys)
+        .await
+        .map_err(|m| CliError::msg(format!("import: {m}")))?;
+    let (attributes, tainted) = (imported.attributes, imported.tainted);
     state.resources.insert(
         addr.clone(),
         ResourceState {
@@ -108,7 +119,7 @@ pub async fn run(dir: &Path, a: ImportArgs) -> Result<u8, CliError> {
             kind: block.kind.clone(),
             name: block.name.clone(),
             provider,
-            id: a.id.clone(),
+            id: id.to_string(),
             attributes,
             managed_keys,
             tainted,
@@ -123,16 +134,15 @@ pub async fn run(dir: &Path, a: ImportArgs) -> Result<u8, CliError> {
     );
     backend.write(&mut state).await?;
     backend.unlock().await?;
-    eprintln!(
-        "Imported {} {} as {addr}. Run snapform plan to compare it with the configuration.",
-        block.kind, a.id
-    );
-    Ok(0)
+    Ok(format!(
+        "Imported {} {id} as {addr}. Run snapform plan to compare it with the configuration.",
+        block.kind
+    ))
 }
 
 /// The metadata keys the block declares for one instance. Values may be unknown before
 /// apply; the keys must not.
-pub(super) fn declared_keys(
+pub(crate) fn declared_keys(
     ev: &Evaluator<'_>,
     block: &ObjectBlock,
     addr: &InstanceAddr,
@@ -158,7 +168,7 @@ pub(super) fn declared_keys(
 }
 
 /// The id of an `import` block: a string known from variables and locals.
-pub(super) fn eval_id(ev: &Evaluator<'_>, id: &crate::config::Expr) -> Result<String, String> {
+pub(crate) fn eval_id(ev: &Evaluator<'_>, id: &crate::config::Expr) -> Result<String, String> {
     match ev.eval(id, None).map(|v| v.unmark().0) {
         Ok(Value::String(s)) if !s.is_empty() => Ok(s),
         Ok(other) => Err(format!(

@@ -2,7 +2,7 @@
 //! block (or the local state file), with environment fallbacks for connection strings and
 //! passwords so secrets need not be written into configuration.
 
-use super::CliError;
+use super::Error as CliError;
 use super::workspace::{self, STATE_FILE, Workspace};
 use crate::config::{self, Config};
 use crate::state::{Backend, BackendSettings, HttpSettings, PgSettings, State};
@@ -116,19 +116,23 @@ pub async fn open(
     open_settings(&s, lock_timeout, operation).await
 }
 
+/// A warning about the settings, for the user (e.g. an http backend without locking).
+pub fn warning(s: &BackendSettings) -> Option<String> {
+    match s {
+        BackendSettings::Http(h) if h.lock_address.is_none() => Some(
+            "backend \"http\" has no lock_address, so runs sharing this state are not serialized"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
 /// Opens the backend described by `s` and takes its lock.
 pub async fn open_settings(
     s: &BackendSettings,
     lock_timeout: Duration,
     operation: &str,
 ) -> Result<Backend, CliError> {
-    if let BackendSettings::Http(h) = s
-        && h.lock_address.is_none()
-    {
-        eprintln!(
-            "note: backend \"http\" has no lock_address, so runs sharing this state are not serialized"
-        );
-    }
     Ok(Backend::open(s, lock_timeout, operation).await?)
 }
 

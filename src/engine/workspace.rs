@@ -1,8 +1,8 @@
-//! Loading a working directory: reading `*.snap.hcl` and variable inputs (the CLI is where file
-//! and environment I/O happens), then parsing, graph checks and a static validation pass.
+//! Loading a working directory: reading `*.snap.hcl` and the variable inputs (files, the
+//! environment, `--var`), then parsing, graph checks and a static validation pass that reports
+//! every mistake before anything touches the cloud.
 
-use super::CliError;
-use super::args::VarArgs;
+use super::Error as CliError;
 use crate::config::vars::{self, VarInputs};
 use crate::config::{self, Config, Diagnostic, SourceFile, Sources};
 use crate::graph::{self, Graph};
@@ -20,6 +20,19 @@ pub struct Workspace {
     pub cfg: Config,
     pub graph: Graph,
     pub vars: BTreeMap<String, Value>,
+}
+
+impl Workspace {
+    /// The values of the sensitive variables, as text (for redacting logs and messages).
+    pub fn sensitive_values(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (k, v) in &self.vars {
+            if self.cfg.variables.get(k).is_some_and(|d| d.sensitive) {
+                Value::sensitive(v.clone()).sensitive_strings(&mut out);
+            }
+        }
+        out
+    }
 }
 
 /// Reads every `*.snap.hcl` in `dir` (not recursive), sorted by name.
@@ -53,6 +66,15 @@ pub fn read_sources(dir: &Path) -> Result<Sources, CliError> {
         files.push(SourceFile { path: shown, text });
     }
     Ok(Sources::new(files))
+}
+
+/// Where variable values come from on the command line.
+#[derive(Clone, Debug, Default)]
+pub struct VarArgs {
+    /// `--var NAME=VALUE`, in order.
+    pub vars: Vec<String>,
+    /// `--var-file FILE`, in order.
+    pub var_files: Vec<PathBuf>,
 }
 
 /// Gathers variable inputs: auto var file, `--var-file`s, `SNAPFORM_VAR_*`, `--var`.
@@ -109,16 +131,6 @@ pub fn load(dir: &Path, sources: Sources, inputs: &VarInputs) -> Result<Workspac
     }
     let (vars, vd) = vars::resolve(&cfg, inputs);
     diags.extend(vd);
-    // Sensitive values never reach a log line or an error message in clear.
-    super::redact::add(
-        vars.iter()
-            .filter(|(k, _)| cfg.variables.get(*k).is_some_and(|v| v.sensitive))
-            .flat_map(|(_, v)| {
-                let mut out = Vec::new();
-                Value::sensitive(v.clone()).sensitive_strings(&mut out);
-                out
-            }),
-    );
     // Keep going after errors so `validate` reports every problem at once.
     let (_, pd) = plan::plan(
         &cfg,

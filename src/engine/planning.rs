@@ -1,8 +1,7 @@
 //! Making a plan: reconciling the intent journal, refreshing, reading `import` targets and data
 //! sources as their arguments become known, then running the pure planner.
 
-use super::CliError;
-use super::args::PlanFlags;
+use super::Error as CliError;
 use super::connect::Connected;
 use super::workspace::Workspace;
 use crate::addr::Target;
@@ -11,13 +10,36 @@ use crate::plan::{self, Plan, Refreshed};
 use crate::refresh;
 use crate::state::{Backend, State};
 
+/// How to plan (the plan, apply and destroy flags).
+#[derive(Clone, Debug)]
+pub struct PlanOptions {
+    /// Read the cloud first (`--refresh=false` turns it off).
+    pub refresh: bool,
+    pub refresh_only: bool,
+    /// `--target` addresses, as written.
+    pub targets: Vec<String>,
+    /// `--replace` addresses, as written.
+    pub replace: Vec<String>,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            refresh: true,
+            refresh_only: false,
+            targets: Vec::new(),
+            replace: Vec::new(),
+        }
+    }
+}
+
 /// Everything a plan needs from the cloud, then the plan itself.
-pub(super) async fn make_plan(
+pub async fn make_plan(
     ws: &Workspace,
     state: &State,
     conn: &Connected,
     destroy: bool,
-    flags: &PlanFlags,
+    flags: &PlanOptions,
 ) -> Result<Plan, CliError> {
     if !state.journal.is_empty() {
         return Err(CliError::msg(
@@ -78,7 +100,6 @@ pub(super) async fn make_plan(
             if diags.iter().any(|d| d.is_error()) {
                 return Err(CliError::Diagnostics(ws.cfg.sources.clone(), diags));
             }
-            super::redact::add(p.sensitive_strings());
             return Ok(p);
         }
         let read = refresh::read_data(&ws.cfg, &p.data_requests, &conn.clients).await?;
@@ -121,9 +142,17 @@ async fn read_imports(
             .map(|p| p.key())
             .unwrap_or_else(|| "rackspace".into());
         let client = conn.clients.get(&provider)?;
-        let (attributes, tainted) = refresh::read_import(client, &block.kind, &id, &keys)
+        let kind = crate::resources::resource(&block.kind).ok_or_else(|| {
+            err(format!(
+                "resources of type \"{}\" cannot be imported",
+                block.kind
+            ))
+        })?;
+        let imported = kind
+            .import(client, &id, &keys)
             .await
             .map_err(|m| err(format!("import {id} to {}: {m}", imp.to)))?;
+        let (attributes, tainted) = (imported.attributes, imported.tainted);
         refreshed.imports.insert(
             imp.to.clone(),
             crate::state::ResourceState {
@@ -143,22 +172,28 @@ async fn read_imports(
     Ok(())
 }
 
-/// Adopts images whose creation an interrupted apply started but did not record.
-pub(super) async fn reconcile_journal(
+/// Adopts images whose creation an interrupted apply started but did not record. Returns
+/// what it did, for the user.
+pub async fn reconcile_journal(
     state: &mut State,
     backend: &mut Backend,
     conn: &Connected,
-) -> Result<(), CliError> {
+) -> Result<Vec<String>, CliError> {
     if state.journal.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let r = refresh::reconcile(state, &conn.clients).await?;
+    let mut notes = Vec::new();
     for (addr, id) in &r.adopted {
-        eprintln!("{addr}: adopted image {id}, created by an interrupted apply");
+        notes.push(format!(
+            "{addr}: adopted image {id}, created by an interrupted apply"
+        ));
     }
     for addr in &r.dropped {
-        eprintln!("{addr}: an interrupted apply left no object behind; its intent is cleared");
+        notes.push(format!(
+            "{addr}: an interrupted apply left no object behind; its intent is cleared"
+        ));
     }
     backend.write(state).await?;
-    Ok(())
+    Ok(notes)
 }

@@ -1,7 +1,7 @@
 //! Turning provider blocks into connected clients: credentials from attributes or the
 //! environment, and an in-process sandbox for `sandbox = "DIR"`.
 
-use super::CliError;
+use super::Error as CliError;
 use super::workspace::Workspace;
 use crate::graph::Evaluator;
 use crate::provider::{Client, ClientOptions, Credential, Preset, RateLimits, Secret};

@@ -1,34 +1,21 @@
-//! `state rm|mv|pull|push` and `force-unlock`: editing the state by hand. Every command holds the
-//! state lock of the configured backend (local: atomic, previous copy kept as `.backup`) and
-//! bumps the serial; none of them calls the cloud.
+//! Editing state by hand (`state rm|mv|pull|push`) and `force-unlock`. Every operation holds
+//! the state lock of the configured backend (local: atomic, previous copy kept as `.backup`)
+//! and bumps the serial; none of them calls the cloud. They return notes for the user.
 
-use super::CliError;
-use super::args::{ForceUnlockArgs, LockArgs, StateCommand};
+use super::Error as CliError;
 use super::workspace::STATE_FILE;
 use crate::addr::{InstanceAddr, Target};
-use crate::config::schema;
 use crate::state::{Backend, FORMAT_VERSION, State};
 use std::fs::{OpenOptions, TryLockError};
 use std::path::Path;
 use std::time::Duration;
 
-pub async fn run(dir: &Path, cmd: StateCommand) -> Result<u8, CliError> {
-    match cmd {
-        StateCommand::Rm { addresses, lock } => rm(dir, &addresses, &lock).await,
-        StateCommand::Mv { from, to, lock } => mv(dir, &from, &to, &lock).await,
-        StateCommand::Pull { lock } => pull(dir, &lock).await,
-        StateCommand::Push { file, force, lock } => push(dir, &dir.join(file), force, &lock).await,
-        StateCommand::List | StateCommand::Show { .. } => Err(CliError::msg(
-            "state list and state show are run by commands.rs; this is a bug",
-        )),
-    }
-}
-
+/// A `--lock-timeout` value: `0`, or a duration such as `30s` or `2m`.
 pub fn lock_timeout(s: &str) -> Result<Duration, CliError> {
     if s == "0" || s == "0s" {
         return Ok(Duration::ZERO);
     }
-    crate::plan::parse_duration(s)
+    crate::resources::parse_duration(s)
         .map(Duration::from_secs)
         .ok_or_else(|| {
             CliError::msg(format!(
@@ -38,15 +25,16 @@ pub fn lock_timeout(s: &str) -> Result<Duration, CliError> {
 }
 
 /// Opens the configured backend (the local file without a `backend` block) and takes its lock.
-async fn open(dir: &Path, lock: &LockArgs, op: &str) -> Result<(Backend, State), CliError> {
+async fn open(dir: &Path, timeout: Duration, op: &str) -> Result<(Backend, State), CliError> {
     let settings = super::backend::settings_of_dir(dir)?;
-    let timeout = lock_timeout(&lock.lock_timeout)?;
     let mut backend = super::backend::open_settings(&settings, timeout, op).await?;
     let state = backend.read().await?;
     Ok((backend, state))
 }
 
-async fn rm(dir: &Path, addresses: &[String], lock: &LockArgs) -> Result<u8, CliError> {
+/// Forgets these instances (all or nothing); the objects stay in the cloud.
+pub async fn rm(dir: &Path, addresses: &[String], lock: Duration) -> Result<Vec<String>, CliError> {
+    let mut notes = Vec::new();
     let parsed: Vec<InstanceAddr> = addresses
         .iter()
         .map(|a| parse_address(a))
@@ -74,16 +62,18 @@ async fn rm(dir: &Path, addresses: &[String], lock: &LockArgs) -> Result<u8, Cli
     backend.write(&mut state).await?;
     backend.unlock().await?;
     for rs in gone {
-        eprintln!(
+        notes.push(format!(
             "Removed {} (id {}) from state; the object itself is still in the cloud.",
             rs.address, rs.id
-        );
+        ));
     }
-    eprintln!("State serial is now {}.", state.serial);
-    Ok(0)
+    notes.push(format!("State serial is now {}.", state.serial));
+    Ok(notes)
 }
 
-async fn mv(dir: &Path, from: &str, to: &str, lock: &LockArgs) -> Result<u8, CliError> {
+/// Renames a state entry (and what refers to it).
+pub async fn mv(dir: &Path, from: &str, to: &str, lock: Duration) -> Result<Vec<String>, CliError> {
+    let mut notes = Vec::new();
     let from_addr = parse_address(from)?;
     let to_addr = parse_address(to)?;
     let (kind, name) = (to_addr.block.kind.clone(), to_addr.block.name.clone());
@@ -129,11 +119,11 @@ async fn mv(dir: &Path, from: &str, to: &str, lock: &LockArgs) -> Result<u8, Cli
     }
     backend.write(&mut state).await?;
     backend.unlock().await?;
-    eprintln!(
+    notes.push(format!(
         "Moved {from} to {to}; state serial is now {}.",
         state.serial
-    );
-    Ok(0)
+    ));
+    Ok(notes)
 }
 
 /// A resource instance address (`TYPE.NAME`, `TYPE.NAME[0]`, `TYPE.NAME["key"]`) with a known
@@ -142,11 +132,11 @@ fn parse_address(addr: &str) -> Result<InstanceAddr, CliError> {
     let bad = || {
         CliError::msg(format!(
             "expected a resource address TYPE.NAME (or TYPE.NAME[0], TYPE.NAME[\"key\"]) with TYPE one of {}, found \"{addr}\"",
-            schema::RESOURCE_TYPES.join(", ")
+            crate::resources::resource_kinds().join(", ")
         ))
     };
     let parsed: InstanceAddr = addr.parse().map_err(|_| bad())?;
-    if parsed.block.data || !schema::RESOURCE_TYPES.contains(&parsed.block.kind.as_str()) {
+    if parsed.block.data || crate::resources::resource(&parsed.block.kind).is_none() {
         return Err(bad());
     }
     Ok(parsed)
@@ -165,24 +155,32 @@ fn listing(state: &State) -> String {
     }
 }
 
-async fn pull(dir: &Path, lock: &LockArgs) -> Result<u8, CliError> {
+/// The stored state as JSON; `Err` notes when there is none yet.
+pub async fn pull(dir: &Path, lock: Duration) -> Result<Result<String, Vec<String>>, CliError> {
+    let mut notes = Vec::new();
     let (backend, state) = open(dir, lock, "state-pull").await?;
     backend.unlock().await?;
     // Every stored state has a serial of at least 1.
     if state.serial == 0 {
-        eprintln!(
+        notes.push(format!(
             "No state yet: nothing has been applied in {}.",
             dir.display()
-        );
-        return Ok(0);
+        ));
+        return Ok(Err(notes));
     }
     let text = serde_json::to_string_pretty(&state)
         .map_err(|e| CliError::msg(format!("cannot encode the state: {e}")))?;
-    outln!("{text}");
-    Ok(0)
+    Ok(Ok(text))
 }
 
-async fn push(dir: &Path, file: &Path, force: bool, lock: &LockArgs) -> Result<u8, CliError> {
+/// Replaces the stored state with `file` (same lineage and no older serial, unless `force`).
+pub async fn push(
+    dir: &Path,
+    file: &Path,
+    force: bool,
+    lock: Duration,
+) -> Result<Vec<String>, CliError> {
+    let mut notes = Vec::new();
     let text = std::fs::read_to_string(file)
         .map_err(|e| CliError::msg(format!("cannot read {}: {e}", file.display())))?;
     let mut pushed: State = serde_json::from_str(&text).map_err(|e| {
@@ -219,56 +217,60 @@ async fn push(dir: &Path, file: &Path, force: bool, lock: &LockArgs) -> Result<u
         }
     }
     if exists && current.same_content(&pushed) {
-        eprintln!("The state already has this content; nothing was written.");
-        return Ok(0);
+        notes.push("The state already has this content; nothing was written.".to_string());
+        return Ok(notes);
     }
     // The written state is newer than both the current and the pushed one.
     pushed.serial = pushed.serial.max(current.serial);
     // Lineage was checked above (or --force given): replace whatever lineage is stored.
     backend.replace(&mut pushed).await?;
     backend.unlock().await?;
-    eprintln!(
+    notes.push(format!(
         "Replaced the state with {}; state serial is now {}.",
         file.display(),
         pushed.serial
-    );
-    Ok(0)
+    ));
+    Ok(notes)
 }
 
 /// The local lock is an OS file lock on `snapform.state.json.lock`, released by the OS when its
 /// holder exits: a free lock needs no unlocking, and a held one belongs to a live process.
-pub async fn force_unlock(dir: &Path, a: ForceUnlockArgs) -> Result<u8, CliError> {
+pub async fn force_unlock(dir: &Path, id: Option<&str>) -> Result<Vec<String>, CliError> {
+    let mut notes = Vec::new();
     match super::backend::settings_of_dir(dir)? {
         crate::state::BackendSettings::Http(h) => {
-            let Some(id) = &a.id else {
+            let Some(id) = id else {
                 return Err(CliError::msg(
                     "force-unlock: expected the lock id (the ID a refused run printed), found none",
                 ));
             };
             crate::state::http_force_unlock(&h, id).await?;
-            eprintln!("Released lock {id} on the http state server.");
-            return Ok(0);
+            notes.push(format!("Released lock {id} on the http state server."));
+            return Ok(notes);
         }
         crate::state::BackendSettings::Pg(_) => {
-            eprintln!(
+            notes.push(
                 "The pg backend locks with a session advisory lock, which PostgreSQL releases when \
                  the connection holding it ends: a dead run leaves no lock behind, and a live one \
                  is never broken. A refused run names the holder (pid, application, address)."
+                    .to_string(),
             );
-            return Ok(0);
+            return Ok(notes);
         }
         _ => {}
     }
     let path = dir.join(format!("{STATE_FILE}.lock"));
-    let id_note = match &a.id {
+    let id_note = match id {
         Some(id) => format!(" (the lock id \"{id}\" is not needed: local locks have no ids)"),
         None => String::new(),
     };
     let file = match OpenOptions::new().read(true).write(true).open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("The state is not locked{id_note}: there is no lock file.");
-            return Ok(0);
+            notes.push(format!(
+                "The state is not locked{id_note}: there is no lock file."
+            ));
+            return Ok(notes);
         }
         Err(e) => {
             return Err(CliError::msg(format!(
@@ -279,12 +281,12 @@ pub async fn force_unlock(dir: &Path, a: ForceUnlockArgs) -> Result<u8, CliError
     };
     match file.try_lock() {
         Ok(()) => {
-            eprintln!(
+            notes.push(format!(
                 "The state is not locked{id_note}. The local backend locks with an OS file lock that \
                  is released when the process holding it ends, so a stale lock cannot exist; \
                  nothing to unlock."
-            );
-            Ok(0)
+            ));
+            Ok(notes)
         }
         Err(TryLockError::WouldBlock) => {
             let who = std::fs::read_to_string(&path).unwrap_or_default();

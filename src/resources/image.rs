@@ -1,0 +1,507 @@
+//! `image`: a server snapshot. Created by `createImage` (journaled first, recorded while still
+//! saving, then waited for until `ACTIVE`; `ERROR` taints it), renamed, re-tagged and
+//! (de)activated in place through the Image API v2 when the cloud has it.
+
+use super::kind::{Adopted, Imported, Listing, Resource};
+use super::metadata;
+use super::op::BoxFut;
+use super::op::Op;
+use crate::config::schema::{NestedBlock, Schema, Ty, arg, out, req, req_new};
+use crate::provider::{Client, Image as CloudImage, ImageQuery, ProviderError};
+use crate::state::{Intent, ResourceState};
+use crate::value::{Map, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub struct Image;
+
+static SCHEMA: Schema = Schema {
+    name: "image",
+    attrs: &[
+        req_new("server_id", Ty::String),
+        req("name", Ty::String),
+        arg("metadata", Ty::StringMap),
+        arg("deactivated", Ty::Bool),
+        out("id", Ty::String),
+        out("status", Ty::String),
+        out("progress", Ty::Number),
+        out("min_disk", Ty::Number),
+        out("min_ram", Ty::Number),
+        out("size", Ty::Number),
+        out("disk_config", Ty::String),
+        out("created", Ty::String),
+        out("updated", Ty::String),
+        out("all_metadata", Ty::StringMap),
+    ],
+    blocks: &[NestedBlock {
+        name: "timeouts",
+        attrs: &[arg("create", Ty::String)],
+    }],
+};
+
+/// Attributes refresh produces; the first three must be in state for it to stand in.
+const REFRESHED: &[&str] = &[
+    "id",
+    "status",
+    "all_metadata",
+    "updated",
+    "name",
+    "created",
+    "progress",
+    "min_disk",
+    "min_ram",
+    "deactivated",
+    "server_id",
+    "size",
+    "disk_config",
+];
+
+/// The journal's name for a `createImage` in flight.
+pub const CREATE_INTENT: &str = "create_image";
+
+impl Resource for Image {
+    fn name(&self) -> &'static str {
+        "image"
+    }
+
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+
+    fn docs(&self) -> (&'static str, &'static str) {
+        (
+            "A server snapshot. `createImage` makes it; snapform waits until it is `ACTIVE` (a snapshot that ends in `ERROR` is tainted and replaced by the next plan). The name, metadata and `deactivated` change in place through the Image API v2 where the cloud has it; without it, a new name replaces the image.",
+            r#"resource "image" "golden" {
+  server_id = data.server.web.id
+  name      = "golden-web"
+  metadata  = { owner = "ops" }
+  timeouts {
+    create = "30m"
+  }
+}"#,
+        )
+    }
+
+    fn validate(&self, args: &Map) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(Value::String(n)) = args.get("name")
+            && (n.trim().is_empty() || n.chars().count() > 255)
+        {
+            out.push((
+                "name",
+                "name must be 1 to 255 characters and not blank".into(),
+            ));
+        }
+        if let Some(Value::Map(t)) = args.get("timeouts")
+            && let Some(Value::String(c)) = t.get("create")
+            && parse_duration(c).is_none()
+        {
+            out.push((
+                "timeouts",
+                format!(
+                    "timeouts.create must be a duration like \"30m\" or \"1h30m\", found \"{c}\""
+                ),
+            ));
+        }
+        out.extend(metadata_key_checks(args));
+        out
+    }
+
+    fn normalized(&self, name: &str, v: Option<&Value>) -> Value {
+        match (name, v) {
+            ("metadata", Some(Value::Null) | None) => Value::Map(Map::new()),
+            ("deactivated", Some(Value::Null) | None) => Value::Bool(false),
+            (_, Some(Value::Null) | None) => Value::Null,
+            (_, Some(v)) => v.clone(),
+        }
+    }
+
+    fn view(&self, current: &Map, desired: &Map, prior: Option<&ResourceState>) -> Map {
+        metadata::ownership_view(current, desired, prior)
+    }
+
+    fn replaces_on(&self, attr: &str, image_api: bool) -> bool {
+        // Without the Image API a snapshot cannot be renamed.
+        attr == "name" && !image_api
+    }
+
+    fn broken(&self, current: &Map) -> bool {
+        current.get("status") == Some(&Value::str("ERROR"))
+    }
+
+    fn echoes(&self) -> &'static [(&'static str, &'static str)] {
+        &[("metadata", "all_metadata")]
+    }
+
+    fn listed(&self) -> bool {
+        true
+    }
+
+    fn refreshed_attributes(&self) -> (&'static [&'static str], usize) {
+        (REFRESHED, 3)
+    }
+
+    fn volatile(&self, rs: &ResourceState) -> bool {
+        !matches!(
+            rs.attributes.get("status").and_then(Value::as_str),
+            Some("ACTIVE" | "ERROR" | "UNKNOWN")
+        )
+    }
+
+    fn read<'a>(
+        &'a self,
+        client: &'a Client,
+        rs: &'a ResourceState,
+        listing: Option<&'a Listing>,
+    ) -> BoxFut<'a, Result<Option<Map>, ProviderError>> {
+        Box::pin(async move {
+            let img = match listing {
+                Some(l) => l.get(&rs.id).cloned(),
+                None => client.get_image(&rs.id).await?,
+            };
+            match img {
+                Some(img) => Ok(Some(attributes(client, &img).await?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn import<'a>(
+        &'a self,
+        client: &'a Client,
+        id: &'a str,
+        managed_keys: &'a [String],
+    ) -> BoxFut<'a, Result<Imported, String>> {
+        Box::pin(async move {
+            let img = client
+                .get_image(id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| {
+                    format!("expected an image with id {id}, found none in the cloud")
+                })?;
+            if img.server_id.is_none() {
+                return Err(format!(
+                    "expected a server snapshot, found image {id} (\"{}\") with no server: it is a base image, which snapform never manages as an image resource (use image_metadata to manage keys on it)",
+                    img.name
+                ));
+            }
+            let mut m = attributes(client, &img).await.map_err(|e| e.to_string())?;
+            m.insert(
+                "metadata".into(),
+                metadata::owned(&img.metadata, managed_keys).into(),
+            );
+            Ok(Imported {
+                attributes: m,
+                tainted: img.status == "ERROR",
+            })
+        })
+    }
+
+    fn reconcile<'a>(
+        &'a self,
+        client: &'a Client,
+        intent: &'a Intent,
+        known_ids: &'a [String],
+    ) -> BoxFut<'a, Result<Option<Adopted>, ProviderError>> {
+        Box::pin(async move {
+            if intent.operation != CREATE_INTENT {
+                return Ok(None);
+            }
+            let (Some(server), Some(name)) =
+                (intent.detail.get("server_id"), intent.detail.get("name"))
+            else {
+                return Ok(None);
+            };
+            let q = ImageQuery {
+                name: Some(name.clone()),
+                server_id: Some(server.clone()),
+                ..ImageQuery::default()
+            };
+            let floor = started_floor(&intent.started);
+            let mut found: Vec<CloudImage> = client
+                .list_images(&q)
+                .await?
+                .into_iter()
+                .filter(|i| {
+                    i.name == *name
+                        && i.server_id.as_deref() == Some(server.as_str())
+                        && !known_ids.contains(&i.id)
+                        // Created by this intent, not an older image with the same name.
+                        && i.created.as_str() >= floor.as_str()
+                })
+                .collect();
+            found.sort_by(|a, b| b.created.cmp(&a.created));
+            match found.first() {
+                Some(img) => {
+                    let attrs = attributes(client, img).await?;
+                    Ok(Some(Adopted {
+                        id: img.id.clone(),
+                        attributes: attrs,
+                        tainted: img.status == "ERROR",
+                    }))
+                }
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn create<'a>(&'a self, op: &'a Op) -> BoxFut<'a, Result<ResourceState, String>> {
+        Box::pin(create(op))
+    }
+
+    fn update<'a>(&'a self, op: &'a Op) -> BoxFut<'a, Result<ResourceState, String>> {
+        Box::pin(async move {
+            let id = op.prior_id()?;
+            let before = op.before.clone().unwrap_or_default();
+            let name = op.str_arg("name");
+            if before.get("name").and_then(Value::as_str) != Some(name) {
+                op.call(op.client.rename_image_v2(&id, name)).await?;
+            }
+            metadata::sync(op, &id, Some(&before)).await?;
+            let want = op.args.get("deactivated").and_then(Value::as_bool) == Some(true);
+            let was = before.get("deactivated").and_then(Value::as_bool) == Some(true);
+            if want != was {
+                if want {
+                    op.call(op.client.deactivate_image(&id)).await?;
+                } else {
+                    op.call(op.client.reactivate_image(&id)).await?;
+                }
+            }
+            state_of(op, &id, None).await
+        })
+    }
+
+    fn delete<'a>(&'a self, op: &'a Op) -> BoxFut<'a, Result<(), String>> {
+        Box::pin(async move {
+            if let Some(p) = &op.prior {
+                op.call(op.client.delete_image(&p.id)).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Checks that metadata keys are 1 to 255 characters (shared with `image_metadata`).
+pub(super) fn metadata_key_checks(args: &Map) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(Value::Map(m)) = args.get("metadata") {
+        for k in m.keys() {
+            if k.trim().is_empty() || k.len() > 255 {
+                out.push((
+                    "metadata",
+                    format!("metadata keys must be 1 to 255 characters, found \"{k}\""),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Parses `90s`, `30m`, `1h30m`, `2h` into seconds.
+pub fn parse_duration(s: &str) -> Option<u64> {
+    let mut total = 0u64;
+    let mut num = String::new();
+    for ch in s.trim().chars() {
+        if ch.is_ascii_digit() {
+            num.push(ch);
+        } else {
+            let n: u64 = num.parse().ok()?;
+            num.clear();
+            total += n * match ch {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                _ => return None,
+            };
+        }
+    }
+    (num.is_empty() && total > 0).then_some(total)
+}
+
+/// State attributes of an image resource from the cloud's view of it.
+pub async fn attributes(client: &Client, img: &CloudImage) -> Result<Map, ProviderError> {
+    let mut m = Map::new();
+    m.insert("id".into(), Value::str(&img.id));
+    m.insert("name".into(), Value::str(&img.name));
+    if let Some(s) = &img.server_id {
+        m.insert("server_id".into(), Value::str(s));
+    }
+    m.insert("status".into(), Value::str(&img.status));
+    m.insert("progress".into(), Value::int(img.progress as i64));
+    m.insert("min_disk".into(), Value::int(img.min_disk as i64));
+    m.insert("min_ram".into(), Value::int(img.min_ram as i64));
+    if let Some(s) = img.size {
+        m.insert("size".into(), Value::Number(s.into()));
+    }
+    if let Some(d) = &img.disk_config {
+        m.insert("disk_config".into(), Value::str(d));
+    }
+    m.insert("created".into(), Value::str(&img.created));
+    m.insert("updated".into(), Value::str(&img.updated));
+    m.insert("all_metadata".into(), img.metadata.clone().into());
+    // The compute API shows a deactivated image as UNKNOWN; the Image API tells the truth.
+    let mut deactivated = false;
+    if img.status == "UNKNOWN"
+        && client.has_image_api()
+        && let Some(v2) = client.get_image_v2(&img.id).await?
+    {
+        deactivated = v2.status == "deactivated";
+    }
+    m.insert("deactivated".into(), Value::Bool(deactivated));
+    Ok(m)
+}
+
+async fn create(op: &Op) -> Result<ResourceState, String> {
+    let server = op.str_arg("server_id").to_string();
+    let name = op.str_arg("name").to_string();
+    let md = op.map_arg("metadata");
+    // Journal the intent first: if we die between the call and recording its id, the next plan
+    // finds the image by server and name and adopts it instead of creating a duplicate.
+    let intent = Intent {
+        id: uuid::Uuid::new_v4().to_string(),
+        address: op.address.clone(),
+        operation: CREATE_INTENT.into(),
+        detail: [
+            ("server_id".to_string(), server.clone()),
+            ("name".to_string(), name.clone()),
+            ("provider".to_string(), op.provider.clone()),
+        ]
+        .into(),
+        started: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    };
+    let intent_id = intent.id.clone();
+    op.journal.intent(intent).await?;
+    let id = match create_when_server_free(op, &server, &name, &md).await {
+        Ok(id) => id,
+        Err(e) => {
+            op.journal.clear(intent_id).await;
+            return Err(e);
+        }
+    };
+    // Record the image at once (still saving), so state knows it even if we are killed now.
+    let mut attrs = op.args.clone();
+    attrs.remove("timeouts");
+    attrs.insert("id".into(), Value::str(&id));
+    attrs.insert("status".into(), Value::str("SAVING"));
+    op.journal
+        .record(op.state(&id, attrs), Some(intent_id))
+        .await?;
+    let img = wait_active(op, &id).await?;
+    if op.args.get("deactivated").and_then(Value::as_bool) == Some(true) {
+        op.call(op.client.deactivate_image(&id)).await?;
+        return state_of(op, &id, None).await;
+    }
+    state_of(op, &id, Some(img)).await
+}
+
+/// `createImage`, waiting while the server is busy with another snapshot: the cloud answers
+/// 409 then (one snapshot per server at a time), so several images of one server are made one
+/// after the other. Bounded by the create timeout.
+async fn create_when_server_free(
+    op: &Op,
+    server: &str,
+    name: &str,
+    md: &BTreeMap<String, String>,
+) -> Result<String, String> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(create_timeout(op));
+    let mut delay = Duration::from_millis(500);
+    loop {
+        let result = {
+            let _permit = op.sem.acquire().await.map_err(|e| e.to_string())?;
+            op.client.create_image(server, name, md).await
+        };
+        match result {
+            Ok(id) => return Ok(id),
+            Err(e) if e.status() == Some(409) && tokio::time::Instant::now() + delay < deadline => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(15));
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+fn create_timeout(op: &Op) -> u64 {
+    op.args
+        .get("timeouts")
+        .and_then(|v| v.as_map())
+        .and_then(|m| m.get("create"))
+        .and_then(Value::as_str)
+        .and_then(parse_duration)
+        .unwrap_or(3600)
+}
+
+/// Waits until the snapshot is ACTIVE; ERROR or the create timeout fail (the resource is then
+/// tainted in state so the next plan replaces it).
+async fn wait_active(op: &Op, id: &str) -> Result<CloudImage, String> {
+    let timeout = create_timeout(op);
+    let waited = tokio::time::timeout(
+        Duration::from_secs(timeout),
+        op.waiter.wait(&op.client, &op.address, id),
+    )
+    .await;
+    match waited {
+        Ok(Ok(img)) if img.status == "ACTIVE" => Ok(img),
+        Ok(Ok(img)) => {
+            taint(op, id).await;
+            Err(format!(
+                "snapshot {id} ended in status {}{}",
+                img.status,
+                img.fault.map(|f| format!(": {f}")).unwrap_or_default()
+            ))
+        }
+        Ok(Err(e)) => Err(e),
+        Err(_) => {
+            taint(op, id).await;
+            Err(format!(
+                "snapshot {id} is still saving after the create timeout of {timeout}s"
+            ))
+        }
+    }
+}
+
+async fn taint(op: &Op, id: &str) {
+    let mut attrs = op.args.clone();
+    attrs.remove("timeouts");
+    attrs.insert("id".into(), Value::str(id));
+    let mut rs = op.state(id, attrs);
+    rs.tainted = true;
+    let _ = op.journal.record(rs, None).await;
+}
+
+/// The state of an image after apply; `known` is a view just read (saves a request).
+async fn state_of(op: &Op, id: &str, known: Option<CloudImage>) -> Result<ResourceState, String> {
+    let img = match known {
+        Some(i) => i,
+        None => op
+            .call(op.client.get_image(id))
+            .await?
+            .ok_or_else(|| format!("image {id} not found after apply"))?,
+    };
+    let mut attrs = {
+        let _permit = op.sem.acquire().await.map_err(|e| e.to_string())?;
+        attributes(&op.client, &img)
+            .await
+            .map_err(|e| e.to_string())?
+    };
+    attrs.insert(
+        "metadata".into(),
+        metadata::owned(&img.metadata, &op.managed_keys).into(),
+    );
+    if let Some(s) = op.args.get("server_id") {
+        attrs.insert("server_id".into(), s.clone());
+    }
+    Ok(op.state(id, attrs))
+}
+
+/// Cloud timestamps have second precision and clocks differ a little: allow a minute.
+fn started_floor(started: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(started)
+        .map(|t| {
+            (t.with_timezone(&chrono::Utc) - chrono::Duration::seconds(60))
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
