@@ -9,7 +9,7 @@
 
 use snapform::config::vars::VarInputs;
 use snapform::engine::{self, ApplyOptions, Event, PlanOptions, Reporter, Session};
-use snapform::provider::{Client, ClientOptions, Credential, Secret};
+use snapform::provider::{Client, ClientOptions};
 use snapform::sandbox::{self, SandboxOptions};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -46,13 +46,12 @@ async fn main() {
     .expect("sandbox");
     let http = reqwest::Client::new();
     // The baseline's client, and the servers the images are snapshots of.
-    let client = Client::connect(ClientOptions {
-        auth_url: sb.auth_url(),
-        username: "demo".into(),
-        credential: Credential::ApiKey(Secret::new("demo")),
-        region: "DFW".into(),
-        ..ClientOptions::default()
-    })
+    let client = Client::connect(ClientOptions::rackspace(
+        &sb.auth_url(),
+        "demo",
+        "demo",
+        "DFW",
+    ))
     .await
     .expect("connect");
     let servers = client.list_servers().await.expect("servers");

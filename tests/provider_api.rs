@@ -14,7 +14,7 @@ use provider_common::{
 use reqwest::Method;
 use serde_json::json;
 use snapform::provider::{
-    Client, Credential, ImageQuery, Preset, ProviderError, Schedule, Secret, Tuning,
+    Auth, Client, ImageQuery, Named, Preset, ProviderError, Schedule, Secret, Tuning,
 };
 use snapform::sandbox::fixture_ids::{CENTOS7_DFW, DB01, WEB01, WEB02};
 
@@ -51,7 +51,12 @@ async fn connects_and_picks_endpoints_from_the_catalog() {
 async fn bad_credentials_fail_with_401_and_never_show_the_secret() {
     let sb = sandbox(0.0, &[]).await;
     let mut opts = options(&sb);
-    opts.credential = Credential::ApiKey(Secret::new("s3cr3t-not-valid"));
+    opts.auth = Auth::RackspaceApiKey {
+        auth_url: sb.auth_url(),
+        username: "demo".into(),
+        api_key: Secret::new("s3cr3t-not-valid"),
+        tenant: None,
+    };
     let err = Client::connect(opts.clone()).await.unwrap_err();
     assert!(
         matches!(err, ProviderError::Auth { status: 401, .. }),
@@ -64,7 +69,12 @@ async fn bad_credentials_fail_with_401_and_never_show_the_secret() {
     assert!(!format!("{opts:?}").contains("s3cr3t"));
 
     // Password login works with the same secret (the sandbox's secret is key and password).
-    opts.credential = Credential::Password(Secret::new("demo"));
+    opts.auth = Auth::RackspacePassword {
+        auth_url: sb.auth_url(),
+        username: "demo".into(),
+        password: Secret::new("demo"),
+        tenant: None,
+    };
     Client::connect(opts).await.expect("password login");
 }
 
@@ -400,9 +410,12 @@ async fn keystone_v3_preset_against_the_sandbox() {
     let sb = sandbox(0.0, &[]).await;
     let mut opts = options(&sb);
     opts.preset = Preset::Openstack;
-    opts.auth_url = sb.auth_url_v3();
-    opts.credential = Credential::Password(Secret::new("demo"));
-    opts.project = Some("123456".into());
+    opts.auth = Auth::Password {
+        auth_url: sb.auth_url_v3(),
+        user: Named::by_name("demo"),
+        password: Secret::new("demo"),
+        project: Some(Named::by_name("123456")),
+    };
     let c = Client::connect(opts).await.expect("keystone v3 login");
     assert!(c.get_image(CENTOS7_DFW).await.unwrap().is_some());
     assert!(c.has_image_api());

@@ -14,9 +14,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
 use serde_json::{Value, json};
-use snapform::provider::{
-    Client, ClientOptions, Credential, Preset, ProviderError, Secret, Tuning,
-};
+use snapform::provider::{Client, ClientOptions, ProviderError, Tuning};
 
 async fn tokens(State(glance): State<String>) -> axum::Json<Value> {
     axum::Json(
@@ -35,15 +33,9 @@ async fn connect(glance: &str) -> Client {
         .with_state(glance.to_owned());
     tokio::spawn(async move { axum::serve(listener, app).await.ok() });
     let opts = ClientOptions {
-        preset: Preset::Rackspace,
-        auth_url: format!("{base}/v2.0"),
-        username: "u".into(),
-        credential: Credential::ApiKey(Secret::new("k")),
-        region: "DFW".into(),
-        project: None,
         max_retries: 2,
         timeout: Duration::from_secs(10),
-        rate_limits: Default::default(),
+        ..ClientOptions::rackspace(&format!("{base}/v2.0"), "u", "k", "DFW")
     };
     let tuning = Tuning {
         page_size: 2,

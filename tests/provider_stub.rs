@@ -13,9 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use serde_json::{Value, json};
-use snapform::provider::{
-    Client, ClientOptions, Credential, ImageQuery, Preset, ProviderError, Secret, Tuning,
-};
+use snapform::provider::{Client, ClientOptions, ImageQuery, ProviderError, Secret, Tuning};
 
 #[derive(Default)]
 struct Stub {
@@ -191,15 +189,9 @@ async fn start() -> (Arc<Stub>, ClientOptions) {
         .with_state(stub.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.ok() });
     let opts = ClientOptions {
-        preset: Preset::Rackspace,
-        auth_url: format!("{base}/v2.0"),
-        username: "u".into(),
-        credential: Credential::ApiKey(Secret::new("k")),
-        region: "DFW".into(),
-        project: None,
         max_retries: 3,
         timeout: Duration::from_secs(5),
-        rate_limits: Default::default(),
+        ..ClientOptions::rackspace(&format!("{base}/v2.0"), "u", "k", "DFW")
     };
     (stub, opts)
 }
@@ -342,7 +334,12 @@ async fn connection_refused_is_a_transport_error_naming_the_operation() {
         l.local_addr().unwrap().port()
     };
     let (_stub, mut opts) = start().await;
-    opts.auth_url = format!("http://127.0.0.1:{port}/v2.0");
+    opts.auth = snapform::provider::Auth::RackspaceApiKey {
+        auth_url: format!("http://127.0.0.1:{port}/v2.0"),
+        username: "u".into(),
+        api_key: Secret::new("k"),
+        tenant: None,
+    };
     opts.max_retries = 1;
     let err = Client::connect_with(opts, tuning()).await.unwrap_err();
     let text = err.to_string();

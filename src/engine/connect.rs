@@ -2,15 +2,15 @@
 //! environment, and an in-process sandbox for `sandbox = "DIR"`.
 
 use super::Error as CliError;
+use super::credentials;
 use super::workspace::Workspace;
 use crate::graph::Evaluator;
-use crate::provider::{Client, ClientOptions, Credential, Preset, RateLimits, Secret};
+use crate::provider::{Auth, Client, ClientOptions, Named, Preset, RateLimits, Secret};
 use crate::refresh::Clients;
 use crate::sandbox::{self, Sandbox, SandboxOptions};
 use crate::value::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// Clients plus the sandboxes they talk to (kept alive for the run).
 pub struct Connected {
@@ -18,6 +18,8 @@ pub struct Connected {
     /// Held only to keep in-process sandboxes running until the command ends.
     #[allow(dead_code)]
     pub sandboxes: Vec<Sandbox>,
+    /// What the user should know about the connections (an `insecure` provider).
+    pub warnings: Vec<String>,
 }
 
 /// Connects every configured provider.
@@ -27,7 +29,8 @@ pub async fn connect(ws: &Workspace) -> Result<Connected, CliError> {
     let ev = Evaluator::new(&ws.cfg, &ws.graph, &ws.vars);
     let mut clients = Clients::default();
     let mut sandboxes: Vec<Sandbox> = Vec::new();
-    let mut sandbox_urls: BTreeMap<PathBuf, String> = BTreeMap::new();
+    let mut sandbox_urls: BTreeMap<(PathBuf, bool), String> = BTreeMap::new();
+    let mut warnings = Vec::new();
     for p in &ws.cfg.providers {
         let mut attrs: BTreeMap<String, String> = BTreeMap::new();
         for (k, def) in &p.attrs {
@@ -54,10 +57,9 @@ pub async fn connect(ws: &Workspace) -> Result<Connected, CliError> {
         } else {
             Preset::Rackspace
         };
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let opts = if let Some(dir) = attrs.get("sandbox") {
+        let (opts, mut w) = if let Some(dir) = attrs.get("sandbox") {
             let dir = ws.dir.join(dir);
-            let url = match sandbox_urls.get(&dir) {
+            let url = match sandbox_urls.get(&(dir.clone(), preset == Preset::Openstack)) {
                 Some(u) => u.clone(),
                 None => {
                     let sb = sandbox::spawn(SandboxOptions {
@@ -80,83 +82,45 @@ pub async fn connect(ws: &Workspace) -> Result<Connected, CliError> {
                         Preset::Rackspace => sb.auth_url(),
                         Preset::Openstack => sb.auth_url_v3(),
                     };
-                    sandbox_urls.insert(dir.clone(), u.clone());
+                    sandbox_urls.insert((dir.clone(), preset == Preset::Openstack), u.clone());
                     sandboxes.push(sb);
                     u
                 }
             };
-            ClientOptions {
-                preset,
-                auth_url: url,
-                username: "demo".into(),
-                credential: match preset {
-                    Preset::Rackspace => Credential::ApiKey(Secret::new("demo")),
-                    Preset::Openstack => Credential::Password(Secret::new("demo")),
+            let region = attrs.get("region").cloned().unwrap_or_else(|| "DFW".into());
+            let opts = match preset {
+                Preset::Rackspace => ClientOptions::rackspace(&url, "demo", "demo", &region),
+                Preset::Openstack => ClientOptions {
+                    preset,
+                    auth: Auth::Password {
+                        auth_url: url,
+                        user: Named::by_name("demo"),
+                        password: Secret::new("demo"),
+                        project: attrs.get("project").map(Named::by_name),
+                    },
+                    region,
+                    ..ClientOptions::default()
                 },
-                region: attrs.get("region").cloned().unwrap_or_else(|| "DFW".into()),
-                project: attrs.get("project").cloned(),
-                ..ClientOptions::default()
-            }
+            };
+            (opts, Vec::new())
         } else {
-            let (pre, default_url) = match preset {
-                Preset::Rackspace => ("RAX", "https://identity.api.rackspacecloud.com/v2.0"),
-                Preset::Openstack => ("OS", ""),
+            let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+            let read = |p: &std::path::Path| std::fs::read_to_string(p).ok();
+            let inputs = credentials::Inputs {
+                env: &env,
+                read: &read,
+                home: std::env::var_os("HOME").map(PathBuf::from),
+                cwd: ws.dir.clone(),
             };
-            let get = |attr: &str, var: &str| {
-                attrs
-                    .get(attr)
-                    .cloned()
-                    .or_else(|| env(&format!("{pre}_{var}")))
-            };
-            let auth_url = get("auth_url", "AUTH_URL").unwrap_or_else(|| default_url.to_string());
-            if auth_url.is_empty() {
-                return Err(CliError::msg(format!(
-                    "provider \"{}\": set auth_url (or OS_AUTH_URL)",
-                    p.key()
-                )));
-            }
-            let username = get("username", "USERNAME").ok_or_else(|| {
-                CliError::msg(format!(
-                    "provider \"{}\": set username (or {pre}_USERNAME)",
-                    p.key()
-                ))
-            })?;
-            let credential = if let Some(k) = get("api_key", "API_KEY") {
-                Credential::ApiKey(Secret::new(k))
-            } else if let Some(pw) = get("password", "PASSWORD") {
-                Credential::Password(Secret::new(pw))
-            } else {
-                return Err(CliError::msg(format!(
-                    "provider \"{}\": set api_key or password (or {pre}_API_KEY / {pre}_PASSWORD)",
-                    p.key()
-                )));
-            };
-            let region = get("region", "REGION")
-                .or_else(|| env("OS_REGION_NAME"))
-                .ok_or_else(|| {
-                    CliError::msg(format!(
-                        "provider \"{}\": set region (or {pre}_REGION)",
-                        p.key()
-                    ))
-                })?;
-            ClientOptions {
-                preset,
-                auth_url,
-                username,
-                credential,
-                region,
-                project: get("project", "PROJECT_NAME"),
-                max_retries: 5,
-                timeout: Duration::from_secs(60),
-                rate_limits: Default::default(),
-            }
+            credentials::resolve(&p.key(), preset, &attrs, &inputs)?
         };
+        warnings.append(&mut w);
         let limits = |k: &str| attrs.get(k).map(String::as_str);
         let opts = ClientOptions {
             rate_limits: RateLimits::for_provider(
                 limits("rate_limit_get"),
                 limits("rate_limit_post"),
-                &opts.auth_url,
+                &paced_host(&opts),
             )
             .map_err(|e| CliError::msg(format!("provider \"{}\": {e}", p.key())))?,
             ..opts
@@ -166,5 +130,22 @@ pub async fn connect(ws: &Workspace) -> Result<Connected, CliError> {
             .map_err(|e| CliError::msg(format!("provider \"{}\": {e}", p.key())))?;
         clients.by_key.insert(p.key(), client);
     }
-    Ok(Connected { clients, sandboxes })
+    Ok(Connected {
+        clients,
+        sandboxes,
+        warnings,
+    })
+}
+
+/// The URL that tells whether a provider is a real cloud (paced at Rackspace's limits by
+/// default) or a loopback one (the sandbox, a test cloud: not paced).
+fn paced_host(o: &ClientOptions) -> String {
+    match &o.auth {
+        Auth::RackspaceApiKey { auth_url, .. }
+        | Auth::RackspacePassword { auth_url, .. }
+        | Auth::Password { auth_url, .. }
+        | Auth::ApplicationCredential { auth_url, .. }
+        | Auth::Token { auth_url, .. } => auth_url.clone(),
+        Auth::None { .. } => o.endpoints.compute.clone().unwrap_or_default(),
+    }
 }

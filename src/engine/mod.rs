@@ -7,6 +7,7 @@
 mod apply;
 mod backend;
 mod connect;
+mod credentials;
 mod error;
 mod import;
 mod planning;

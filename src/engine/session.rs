@@ -37,6 +37,7 @@ impl<'w> Session<'w> {
         let mut backend = backend::open_settings(&settings, lock_timeout, operation).await?;
         let mut state = backend.read().await?;
         let conn = connect(ws).await?;
+        notes.extend(conn.warnings.iter().cloned());
         notes.extend(reconcile_journal(&mut state, &mut backend, &conn).await?);
         Ok(Session {
             ws,

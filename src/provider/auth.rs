@@ -12,28 +12,148 @@ use super::catalog::Preset;
 use super::catalog::{self, Endpoints};
 use super::secret::Secret;
 
-/// The secret half of the login.
+/// Who a Keystone v3 user or project is: by id, or by name within a domain.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Named {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    /// The domain of a name: its id or its name (default: the `default` domain).
+    pub domain_id: Option<String>,
+    pub domain_name: Option<String>,
+}
+
+impl Named {
+    pub fn by_name(name: impl Into<String>) -> Named {
+        Named {
+            name: Some(name.into()),
+            ..Named::default()
+        }
+    }
+
+    pub fn by_id(id: impl Into<String>) -> Named {
+        Named {
+            id: Some(id.into()),
+            ..Named::default()
+        }
+    }
+
+    /// The Keystone JSON for this user or project.
+    fn json(&self) -> Value {
+        if let Some(id) = &self.id {
+            return json!({ "id": id });
+        }
+        let domain = match (&self.domain_id, &self.domain_name) {
+            (Some(id), _) => json!({ "id": id }),
+            (None, Some(name)) => json!({ "name": name }),
+            (None, None) => json!({ "id": "default" }),
+        };
+        json!({ "name": self.name.clone().unwrap_or_default(), "domain": domain })
+    }
+
+    /// How to name it in messages: the name or the id.
+    pub fn shown(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| self.id.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// How the client proves who it is.
 #[derive(Clone, Debug)]
-pub enum Credential {
-    /// Rackspace: an API key (`RAX-KSKEY:apiKeyCredentials`). OpenStack: an application
-    /// credential secret, with `username` holding the application credential id.
-    ApiKey(Secret),
-    /// A password (`passwordCredentials` on v2.0, the `password` method on v3).
-    Password(Secret),
+pub enum Auth {
+    /// Rackspace Identity v2.0 with an API key (`RAX-KSKEY:apiKeyCredentials`).
+    RackspaceApiKey {
+        auth_url: String,
+        username: String,
+        api_key: Secret,
+        /// A tenant id (all digits) or name; usually unset.
+        tenant: Option<String>,
+    },
+    /// Identity v2.0 `passwordCredentials`.
+    RackspacePassword {
+        auth_url: String,
+        username: String,
+        password: Secret,
+        tenant: Option<String>,
+    },
+    /// Keystone v3 password, optionally scoped to a project.
+    Password {
+        auth_url: String,
+        user: Named,
+        password: Secret,
+        project: Option<Named>,
+    },
+    /// Keystone v3 application credential (already scoped to its project): by id, or by name
+    /// with its user.
+    ApplicationCredential {
+        auth_url: String,
+        id: Option<String>,
+        name: Option<String>,
+        user: Option<Named>,
+        secret: Secret,
+    },
+    /// Keystone v3 token, optionally re-scoped to a project.
+    Token {
+        auth_url: String,
+        token: Secret,
+        project: Option<Named>,
+    },
+    /// No identity service (`auth_type = "none"`, or `admin_token`): the endpoints are given,
+    /// and a fixed token, if any, is sent as is.
+    None { token: Option<Secret> },
+}
+
+impl Auth {
+    fn url(&self) -> Option<&str> {
+        match self {
+            Auth::RackspaceApiKey { auth_url, .. }
+            | Auth::RackspacePassword { auth_url, .. }
+            | Auth::Password { auth_url, .. }
+            | Auth::ApplicationCredential { auth_url, .. }
+            | Auth::Token { auth_url, .. } => Some(auth_url),
+            Auth::None { .. } => None,
+        }
+    }
+
+    /// Who logs in, for messages (never a secret).
+    pub fn who(&self) -> String {
+        match self {
+            Auth::RackspaceApiKey { username, .. } | Auth::RackspacePassword { username, .. } => {
+                username.clone()
+            }
+            Auth::Password { user, .. } => user.shown(),
+            Auth::ApplicationCredential { id, name, .. } => format!(
+                "application credential {}",
+                name.clone().or_else(|| id.clone()).unwrap_or_default()
+            ),
+            Auth::Token { .. } => "a token".into(),
+            Auth::None { .. } => "nobody (no authentication)".into(),
+        }
+    }
+}
+
+/// Endpoints given in configuration, used instead of the catalog's.
+#[derive(Clone, Debug, Default)]
+pub struct EndpointOverrides {
+    pub compute: Option<String>,
+    pub image: Option<String>,
 }
 
 /// Everything needed to connect. `Debug` shows no credential.
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
     pub preset: Preset,
-    /// Rackspace: `.../v2.0`; OpenStack: `.../v3`.
-    pub auth_url: String,
-    pub username: String,
-    pub credential: Credential,
-    /// Region of the endpoints to use, e.g. `DFW`; matched case-insensitively.
+    pub auth: Auth,
+    /// Region of the endpoints to use, e.g. `DFW`; matched case-insensitively (empty: any).
     pub region: String,
-    /// OpenStack project (name, or 32-hex id); Rackspace tenant (id if numeric, else name).
-    pub project: Option<String>,
+    /// Which catalog URLs to use: `public` (the default), `internal` or `admin`.
+    pub interface: String,
+    pub endpoints: EndpointOverrides,
+    /// A PEM bundle of CA certificates to trust (besides the system's).
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Accept any TLS certificate (for test clouds only; the CLI warns).
+    pub insecure: bool,
     /// How many times a rate-limited (413/429), unavailable (503) or failed idempotent call
     /// is retried.
     pub max_retries: u32,
@@ -47,11 +167,12 @@ impl Default for ClientOptions {
     fn default() -> ClientOptions {
         ClientOptions {
             preset: Preset::Rackspace,
-            auth_url: String::new(),
-            username: String::new(),
-            credential: Credential::ApiKey(Secret::new("")),
+            auth: Auth::None { token: None },
             region: String::new(),
-            project: None,
+            interface: "public".into(),
+            endpoints: EndpointOverrides::default(),
+            ca_file: None,
+            insecure: false,
             max_retries: 5,
             timeout: Duration::from_secs(60),
             rate_limits: super::RateLimits::default(),
@@ -59,10 +180,28 @@ impl Default for ClientOptions {
     }
 }
 
+impl ClientOptions {
+    /// Rackspace Identity v2.0 with an API key (the sandbox's `demo` / `demo`, for one).
+    pub fn rackspace(auth_url: &str, username: &str, api_key: &str, region: &str) -> Self {
+        ClientOptions {
+            preset: Preset::Rackspace,
+            auth: Auth::RackspaceApiKey {
+                auth_url: auth_url.into(),
+                username: username.into(),
+                api_key: Secret::new(api_key),
+                tenant: None,
+            },
+            region: region.into(),
+            ..ClientOptions::default()
+        }
+    }
+}
+
 /// A token and the endpoints its catalog offers.
 #[derive(Debug)]
 pub(crate) struct Session {
-    pub token: Secret,
+    /// `None` when the cloud takes requests without one (`auth_type = "none"`).
+    pub token: Option<Secret>,
     /// When to get a new token before this one expires, on the local monotonic clock. `None`
     /// when the expiry is unknown or already past by the cloud's own clock (not trusted).
     pub refresh_at: Option<Instant>,
@@ -94,70 +233,112 @@ fn refresh_deadline(expires: Option<&str>, headers: &HeaderMap) -> Option<Instan
     Instant::now().checked_add(lifetime - early)
 }
 
-/// The URL to POST the token request to.
-pub(crate) fn token_url(opts: &ClientOptions) -> Result<Url, ProviderError> {
-    let suffix: &[&str] = match opts.preset {
-        Preset::Rackspace => &["tokens"],
-        Preset::Openstack => &["auth", "tokens"],
+/// The URL to POST the token request to (`None`: no identity service).
+pub(crate) fn token_url(opts: &ClientOptions) -> Result<Option<Url>, ProviderError> {
+    let Some(auth_url) = opts.auth.url() else {
+        return Ok(None);
     };
-    let mut url = Url::parse(opts.auth_url.trim()).map_err(|e| {
-        ProviderError::Catalog(format!("invalid auth_url {:?}: {e}", opts.auth_url))
-    })?;
+    let suffix: &[&str] = match opts.auth {
+        Auth::RackspaceApiKey { .. } | Auth::RackspacePassword { .. } => &["tokens"],
+        _ => &["auth", "tokens"],
+    };
+    let mut url = Url::parse(auth_url.trim())
+        .map_err(|e| ProviderError::Catalog(format!("invalid auth_url {auth_url:?}: {e}")))?;
     let already = url
         .path()
         .trim_end_matches('/')
         .ends_with(&format!("/{}", suffix.join("/")));
     if !already {
-        let mut segs = url.path_segments_mut().map_err(|()| {
-            ProviderError::Catalog(format!("invalid auth_url {:?}", opts.auth_url))
-        })?;
+        let mut segs = url
+            .path_segments_mut()
+            .map_err(|()| ProviderError::Catalog(format!("invalid auth_url {auth_url:?}")))?;
         segs.pop_if_empty().extend(suffix);
     }
-    Ok(url)
+    Ok(Some(url))
 }
 
 /// The JSON body of the token request. This is the only place credentials are exposed.
 pub(crate) fn token_request(opts: &ClientOptions) -> Value {
-    match opts.preset {
-        Preset::Rackspace => {
-            let mut auth = match &opts.credential {
-                Credential::ApiKey(key) => json!({"RAX-KSKEY:apiKeyCredentials": {
-                    "username": opts.username, "apiKey": key.expose()}}),
-                Credential::Password(pw) => json!({"passwordCredentials": {
-                    "username": opts.username, "password": pw.expose()}}),
+    let tenant = |auth: &mut Value, tenant: &Option<String>| {
+        if let Some(t) = tenant.as_deref().filter(|p| !p.is_empty()) {
+            let key = if t.chars().all(|c| c.is_ascii_digit()) {
+                "tenantId"
+            } else {
+                "tenantName"
             };
-            if let Some(project) = opts.project.as_deref().filter(|p| !p.is_empty()) {
-                let key = if project.chars().all(|c| c.is_ascii_digit()) {
-                    "tenantId"
-                } else {
-                    "tenantName"
-                };
-                auth[key] = Value::from(project);
-            }
+            auth[key] = Value::from(t);
+        }
+    };
+    let scoped = |identity: Value, project: &Option<Named>| {
+        let mut auth = json!({ "identity": identity });
+        if let Some(p) = project {
+            auth["scope"] = json!({ "project": p.json() });
+        }
+        json!({ "auth": auth })
+    };
+    match &opts.auth {
+        Auth::RackspaceApiKey {
+            username,
+            api_key,
+            tenant: t,
+            ..
+        } => {
+            let mut auth = json!({"RAX-KSKEY:apiKeyCredentials": {
+                "username": username, "apiKey": api_key.expose()}});
+            tenant(&mut auth, t);
             json!({ "auth": auth })
         }
-        Preset::Openstack => {
-            let identity = match &opts.credential {
-                Credential::Password(pw) => json!({"methods": ["password"], "password": {"user": {
-                    "name": opts.username, "domain": {"id": "default"}, "password": pw.expose()}}}),
-                Credential::ApiKey(secret) => json!({"methods": ["application_credential"],
-                    "application_credential": {"id": opts.username, "secret": secret.expose()}}),
+        Auth::RackspacePassword {
+            username,
+            password,
+            tenant: t,
+            ..
+        } => {
+            let mut auth = json!({"passwordCredentials": {
+                "username": username, "password": password.expose()}});
+            tenant(&mut auth, t);
+            json!({ "auth": auth })
+        }
+        Auth::Password {
+            user,
+            password,
+            project,
+            ..
+        } => {
+            let mut u = user.json();
+            u["password"] = Value::from(password.expose());
+            scoped(
+                json!({"methods": ["password"], "password": {"user": u}}),
+                project,
+            )
+        }
+        Auth::ApplicationCredential {
+            id,
+            name,
+            user,
+            secret,
+            ..
+        } => {
+            let mut cred = match (id, name) {
+                (Some(id), _) => json!({ "id": id }),
+                (None, name) => {
+                    let mut c = json!({ "name": name.clone().unwrap_or_default() });
+                    if let Some(u) = user {
+                        c["user"] = u.json();
+                    }
+                    c
+                }
             };
-            let mut auth = json!({ "identity": identity });
+            cred["secret"] = Value::from(secret.expose());
             // Application credentials are scoped already; Keystone rejects an extra scope.
-            let scoped = matches!(opts.credential, Credential::Password(_));
-            if let (true, Some(project)) =
-                (scoped, opts.project.as_deref().filter(|p| !p.is_empty()))
-            {
-                let is_id = project.len() == 32 && project.chars().all(|c| c.is_ascii_hexdigit());
-                auth["scope"] = if is_id {
-                    json!({"project": {"id": project}})
-                } else {
-                    json!({"project": {"name": project, "domain": {"id": "default"}}})
-                };
-            }
-            json!({ "auth": auth })
+            json!({"auth": {"identity": {"methods": ["application_credential"],
+                "application_credential": cred}}})
         }
+        Auth::Token { token, project, .. } => scoped(
+            json!({"methods": ["token"], "token": {"id": token.expose()}}),
+            project,
+        ),
+        Auth::None { .. } => Value::Null,
     }
 }
 
@@ -167,21 +348,26 @@ pub(crate) fn read_token(
     headers: &HeaderMap,
     body: &Value,
 ) -> Result<Session, ProviderError> {
-    let (token, expires) = match opts.preset {
-        Preset::Rackspace => (
+    let v2 = matches!(
+        opts.auth,
+        Auth::RackspaceApiKey { .. } | Auth::RackspacePassword { .. }
+    );
+    let (token, expires) = if v2 {
+        (
             body.pointer("/access/token/id")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             body.pointer("/access/token/expires")
                 .and_then(Value::as_str),
-        ),
-        Preset::Openstack => (
+        )
+    } else {
+        (
             headers
                 .get("x-subject-token")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
             body.pointer("/token/expires_at").and_then(Value::as_str),
-        ),
+        )
     };
     let token = token
         .filter(|t| !t.is_empty())
@@ -190,11 +376,66 @@ pub(crate) fn read_token(
             message: "the identity service answered without a token".into(),
         })?;
     let refresh_at = refresh_deadline(expires, headers);
-    let endpoints = catalog::select(opts.preset, body, &opts.region)?;
+    let catalog = if v2 {
+        Preset::Rackspace
+    } else {
+        Preset::Openstack
+    };
+    let endpoints = catalog::select(catalog, opts.preset, body, &opts.region, &opts.interface)
+        .and_then(|e| overridden(e, &opts.endpoints))?;
     Ok(Session {
-        token: Secret::new(token),
+        token: Some(Secret::new(token)),
         refresh_at,
         endpoints,
+    })
+}
+
+/// The catalog's endpoints with the configured ones in their place.
+fn overridden(mut e: Endpoints, o: &EndpointOverrides) -> Result<Endpoints, ProviderError> {
+    if let Some(c) = &o.compute {
+        e.compute = parse_endpoint("compute_endpoint", c)?;
+    }
+    if let Some(i) = &o.image {
+        e.image = Some(catalog::versioned_image_url(parse_endpoint(
+            "image_endpoint",
+            i,
+        )?));
+    }
+    Ok(e)
+}
+
+fn parse_endpoint(what: &str, url: &str) -> Result<Url, ProviderError> {
+    Url::parse(url.trim())
+        .map_err(|e| ProviderError::Catalog(format!("{what}: expected a URL, found {url:?} ({e})")))
+}
+
+/// The session of a cloud without an identity service: the configured endpoints and token.
+pub(crate) fn unauthenticated(opts: &ClientOptions) -> Result<Session, ProviderError> {
+    let Auth::None { token } = &opts.auth else {
+        return Err(ProviderError::Catalog(
+            "an identity service is configured".into(),
+        ));
+    };
+    let compute = opts.endpoints.compute.as_deref().ok_or_else(|| {
+        ProviderError::Catalog(
+            "auth_type = \"none\" needs compute_endpoint (the Nova URL, e.g. http://host:8774/v2.1)"
+                .into(),
+        )
+    })?;
+    let image = match &opts.endpoints.image {
+        Some(i) => Some(catalog::versioned_image_url(parse_endpoint(
+            "image_endpoint",
+            i,
+        )?)),
+        None => None,
+    };
+    Ok(Session {
+        token: token.clone(),
+        refresh_at: None,
+        endpoints: Endpoints {
+            compute: parse_endpoint("compute_endpoint", compute)?,
+            image,
+        },
     })
 }
 
@@ -202,34 +443,51 @@ pub(crate) fn read_token(
 mod tests {
     use super::*;
 
-    fn opts(preset: Preset, credential: Credential, project: Option<&str>) -> ClientOptions {
+    fn rax(key: Option<&str>, password: Option<&str>, tenant: Option<&str>) -> ClientOptions {
+        let auth_url = "http://127.0.0.1:1/v2.0/".to_string();
+        let auth = match (key, password) {
+            (Some(k), _) => Auth::RackspaceApiKey {
+                auth_url,
+                username: "demo".into(),
+                api_key: Secret::new(k),
+                tenant: tenant.map(str::to_owned),
+            },
+            (None, p) => Auth::RackspacePassword {
+                auth_url,
+                username: "demo".into(),
+                password: Secret::new(p.unwrap_or("")),
+                tenant: tenant.map(str::to_owned),
+            },
+        };
         ClientOptions {
-            preset,
-            auth_url: "http://127.0.0.1:1/v2.0/".into(),
-            username: "demo".into(),
-            credential,
+            preset: Preset::Rackspace,
+            auth,
             region: "DFW".into(),
-            project: project.map(str::to_owned),
+            ..ClientOptions::default()
+        }
+    }
+
+    fn v3(auth: Auth) -> ClientOptions {
+        ClientOptions {
+            preset: Preset::Openstack,
+            auth,
+            region: "RegionOne".into(),
             ..ClientOptions::default()
         }
     }
 
     #[test]
     fn rackspace_bodies() {
-        let key = opts(Preset::Rackspace, Credential::ApiKey("k".into()), None);
+        let key = rax(Some("k"), None, None);
         assert_eq!(
             token_request(&key),
             json!({"auth": {"RAX-KSKEY:apiKeyCredentials": {"username": "demo", "apiKey": "k"}}})
         );
         assert_eq!(
-            token_url(&key).unwrap().as_str(),
+            token_url(&key).unwrap().unwrap().as_str(),
             "http://127.0.0.1:1/v2.0/tokens"
         );
-        let pw = opts(
-            Preset::Rackspace,
-            Credential::Password("p".into()),
-            Some("123456"),
-        );
+        let pw = rax(None, Some("p"), Some("123456"));
         assert_eq!(
             token_request(&pw),
             json!({"auth": {"passwordCredentials": {"username": "demo", "password": "p"},
@@ -239,42 +497,95 @@ mod tests {
 
     #[test]
     fn keystone_v3_bodies_and_url() {
-        let mut pw = opts(
-            Preset::Openstack,
-            Credential::Password("p".into()),
-            Some("demo"),
-        );
-        pw.auth_url = "https://k.example.com/v3".into();
+        let pw = v3(Auth::Password {
+            auth_url: "https://k.example.com/v3".into(),
+            user: Named {
+                name: Some("demo".into()),
+                domain_name: Some("Users".into()),
+                ..Named::default()
+            },
+            password: Secret::new("p"),
+            project: Some(Named {
+                name: Some("demo".into()),
+                domain_id: Some("d1".into()),
+                ..Named::default()
+            }),
+        });
         assert_eq!(
-            token_url(&pw).unwrap().as_str(),
+            token_url(&pw).unwrap().unwrap().as_str(),
             "https://k.example.com/v3/auth/tokens"
         );
         let body = token_request(&pw);
         assert_eq!(
-            body["auth"]["identity"]["password"]["user"]["password"],
-            "p"
+            body["auth"]["identity"]["password"]["user"],
+            json!({"name": "demo", "domain": {"name": "Users"}, "password": "p"})
         );
-        assert_eq!(body["auth"]["scope"]["project"]["name"], "demo");
-        let app = opts(
-            Preset::Openstack,
-            Credential::ApiKey("s".into()),
-            Some("demo"),
+        assert_eq!(
+            body["auth"]["scope"]["project"],
+            json!({"name": "demo", "domain": {"id": "d1"}})
         );
+        let by_id = v3(Auth::Password {
+            auth_url: "https://k/v3".into(),
+            user: Named::by_id("u1"),
+            password: Secret::new("p"),
+            project: Some(Named::by_id("p1")),
+        });
+        let body = token_request(&by_id);
+        assert_eq!(
+            body["auth"]["identity"]["password"]["user"],
+            json!({"id": "u1", "password": "p"})
+        );
+        assert_eq!(body["auth"]["scope"]["project"], json!({"id": "p1"}));
+        let app = v3(Auth::ApplicationCredential {
+            auth_url: "https://k/v3".into(),
+            id: Some("ac".into()),
+            name: None,
+            user: None,
+            secret: Secret::new("s"),
+        });
         let body = token_request(&app);
         assert_eq!(
-            body["auth"]["identity"]["methods"][0],
-            "application_credential"
+            body["auth"]["identity"]["application_credential"],
+            json!({"id": "ac", "secret": "s"})
         );
         assert!(body["auth"].get("scope").is_none());
+        let app_by_name = v3(Auth::ApplicationCredential {
+            auth_url: "https://k/v3".into(),
+            id: None,
+            name: Some("ci".into()),
+            user: Some(Named::by_name("demo")),
+            secret: Secret::new("s"),
+        });
+        assert_eq!(
+            token_request(&app_by_name)["auth"]["identity"]["application_credential"],
+            json!({"name": "ci", "user": {"name": "demo", "domain": {"id": "default"}}, "secret": "s"})
+        );
+        let token = v3(Auth::Token {
+            auth_url: "https://k/v3".into(),
+            token: Secret::new("t"),
+            project: Some(Named::by_name("demo")),
+        });
+        assert_eq!(
+            token_request(&token)["auth"]["identity"],
+            json!({"methods": ["token"], "token": {"id": "t"}})
+        );
+    }
+
+    #[test]
+    fn without_identity_the_endpoints_are_the_configured_ones() {
+        let mut o = v3(Auth::None { token: None });
+        assert!(token_url(&o).unwrap().is_none());
+        assert!(unauthenticated(&o).is_err(), "needs compute_endpoint");
+        o.endpoints.compute = Some("http://n:8774/v2.1".into());
+        o.endpoints.image = Some("http://g:9292".into());
+        let s = unauthenticated(&o).unwrap();
+        assert!(s.token.is_none());
+        assert_eq!(s.endpoints.image.unwrap().as_str(), "http://g:9292/v2");
     }
 
     #[test]
     fn debug_of_options_hides_the_credential() {
-        let o = opts(
-            Preset::Rackspace,
-            Credential::Password("topsecret".into()),
-            None,
-        );
+        let o = rax(None, Some("topsecret"), None);
         let text = format!("{o:?}");
         assert!(!text.contains("topsecret"), "{text}");
         assert!(text.contains("***"));
@@ -282,11 +593,11 @@ mod tests {
 
     #[test]
     fn reads_v2_token_and_expiry() {
-        let o = opts(Preset::Rackspace, Credential::ApiKey("k".into()), None);
+        let o = rax(Some("k"), None, None);
         let body: Value =
             serde_json::from_str(include_str!("testdata/identity_v2_rackspace.json")).unwrap();
         let s = read_token(&o, &HeaderMap::new(), &body).unwrap();
-        assert_eq!(s.token.expose(), "d74f592f0c1a4e6d8b5a");
+        assert_eq!(s.token.as_ref().unwrap().expose(), "d74f592f0c1a4e6d8b5a");
         // Expired long ago by our clock and no Date header: not trusted, so no deadline.
         assert!(s.refresh_at.is_none());
         let mut headers = HeaderMap::new();

@@ -39,16 +39,20 @@ struct Endpoint {
     version_id: Option<String>,
 }
 
-/// Picks the endpoints for `region` (matched case-insensitively; empty matches any) out of the
-/// catalog of an authentication response (`access.serviceCatalog` or `token.catalog`).
+/// Picks the endpoints for `region` (matched case-insensitively; empty matches any) and
+/// `interface` (`public`, `internal`, `admin`) out of the catalog of an authentication
+/// response: `format` says which (`Rackspace`: Identity v2.0's `access.serviceCatalog`,
+/// `Openstack`: Keystone v3's `token.catalog`), `preset` how services are named.
 pub(crate) fn select(
+    format: Preset,
     preset: Preset,
     auth_body: &Value,
     region: &str,
+    interface: &str,
 ) -> Result<Endpoints, ProviderError> {
-    let services = match preset {
-        Preset::Rackspace => read_v2(auth_body),
-        Preset::Openstack => read_v3(auth_body),
+    let services = match format {
+        Preset::Rackspace => read_v2(auth_body, interface),
+        Preset::Openstack => read_v3(auth_body, interface),
     };
     let compute = match preset {
         Preset::Rackspace => {
@@ -82,7 +86,12 @@ pub(crate) fn select(
     Ok(Endpoints { compute, image })
 }
 
-fn read_v2(body: &Value) -> Vec<Service> {
+fn read_v2(body: &Value, interface: &str) -> Vec<Service> {
+    let key = match interface {
+        "internal" => "internalURL",
+        "admin" => "adminURL",
+        _ => "publicURL",
+    };
     let list = body
         .pointer("/access/serviceCatalog")
         .and_then(Value::as_array);
@@ -94,7 +103,7 @@ fn read_v2(body: &Value) -> Vec<Service> {
             endpoints: array(s, "endpoints")
                 .map(|e| Endpoint {
                     region: opt_text(e, "region"),
-                    url: text(e, "publicURL"),
+                    url: text(e, key),
                     version_id: opt_text(e, "versionId"),
                 })
                 .collect(),
@@ -102,7 +111,7 @@ fn read_v2(body: &Value) -> Vec<Service> {
         .collect()
 }
 
-fn read_v3(body: &Value) -> Vec<Service> {
+fn read_v3(body: &Value, interface: &str) -> Vec<Service> {
     let list = body.pointer("/token/catalog").and_then(Value::as_array);
     list.into_iter()
         .flatten()
@@ -110,7 +119,7 @@ fn read_v3(body: &Value) -> Vec<Service> {
             name: text(s, "name"),
             kind: text(s, "type"),
             endpoints: array(s, "endpoints")
-                .filter(|e| opt_text(e, "interface").is_none_or(|i| i == "public"))
+                .filter(|e| opt_text(e, "interface").is_none_or(|i| i == interface))
                 .map(|e| Endpoint {
                     region: opt_text(e, "region_id").or_else(|| opt_text(e, "region")),
                     url: text(e, "url"),
@@ -192,7 +201,7 @@ fn missing(what: &str, services: &[Service], region: &str) -> ProviderError {
 /// Glance catalogs often list the bare service root (`http://host:9292`); Rackspace lists
 /// `.../v2`. Paths in this client are relative to the versioned root, so add `v2` when the
 /// URL does not already end in a version segment.
-fn versioned_image_url(mut url: Url) -> Url {
+pub(crate) fn versioned_image_url(mut url: Url) -> Url {
     let last = url
         .path_segments()
         .and_then(|mut s| s.rfind(|seg| !seg.is_empty()))

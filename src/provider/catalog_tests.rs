@@ -13,7 +13,14 @@ fn openstack() -> Value {
 
 #[test]
 fn rackspace_picks_cloud_servers_openstack_not_first_gen() {
-    let e = select(Preset::Rackspace, &rackspace(), "DFW").unwrap();
+    let e = select(
+        Preset::Rackspace,
+        Preset::Rackspace,
+        &rackspace(),
+        "DFW",
+        "public",
+    )
+    .unwrap();
     assert_eq!(
         e.compute.as_str(),
         "https://dfw.servers.api.rackspacecloud.com/v2/123456"
@@ -26,7 +33,14 @@ fn rackspace_picks_cloud_servers_openstack_not_first_gen() {
 
 #[test]
 fn region_matches_case_insensitively() {
-    let e = select(Preset::Rackspace, &rackspace(), "ord").unwrap();
+    let e = select(
+        Preset::Rackspace,
+        Preset::Rackspace,
+        &rackspace(),
+        "ord",
+        "public",
+    )
+    .unwrap();
     assert_eq!(
         e.compute.as_str(),
         "https://ord.servers.api.rackspacecloud.com/v2/123456"
@@ -35,7 +49,14 @@ fn region_matches_case_insensitively() {
 
 #[test]
 fn no_image_endpoint_means_no_image_api() {
-    let e = select(Preset::Rackspace, &rackspace(), "LON").unwrap();
+    let e = select(
+        Preset::Rackspace,
+        Preset::Rackspace,
+        &rackspace(),
+        "LON",
+        "public",
+    )
+    .unwrap();
     assert_eq!(
         e.compute.as_str(),
         "https://lon.servers.api.rackspacecloud.com/v2/123456"
@@ -45,7 +66,14 @@ fn no_image_endpoint_means_no_image_api() {
 
 #[test]
 fn unknown_region_names_the_offered_regions() {
-    let err = select(Preset::Rackspace, &rackspace(), "SYD").unwrap_err();
+    let err = select(
+        Preset::Rackspace,
+        Preset::Rackspace,
+        &rackspace(),
+        "SYD",
+        "public",
+    )
+    .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("no compute endpoint"), "{text}");
     assert!(text.contains("\"SYD\""), "{text}");
@@ -60,7 +88,7 @@ fn without_rackspace_names_first_gen_v1_is_still_skipped() {
         {"name": "nova", "type": "compute", "endpoints": [
             {"region": "DFW", "publicURL": "https://new.example.com/v2/1"}]}
     ]}});
-    let e = select(Preset::Rackspace, &body, "DFW").unwrap();
+    let e = select(Preset::Rackspace, Preset::Rackspace, &body, "DFW", "public").unwrap();
     assert_eq!(e.compute.as_str(), "https://new.example.com/v2/1");
 }
 
@@ -71,7 +99,7 @@ fn two_endpoints_for_one_region_are_ambiguous() {
             {"region": "DFW", "publicURL": "https://a.example.com/v2/1"},
             {"region": "dfw", "publicURL": "https://b.example.com/v2/1"}]}
     ]}});
-    let err = select(Preset::Rackspace, &body, "DFW").unwrap_err();
+    let err = select(Preset::Rackspace, Preset::Rackspace, &body, "DFW", "public").unwrap_err();
     assert!(err.to_string().contains("expected one"), "{err}");
 }
 
@@ -81,27 +109,48 @@ fn regionless_endpoint_serves_every_region() {
         {"name": "cloudServersOpenStack", "type": "compute", "endpoints": [
             {"publicURL": "http://127.0.0.1:9/v2/1", "versionId": "2"}]}
     ]}});
-    let e = select(Preset::Rackspace, &body, "IAD").unwrap();
+    let e = select(Preset::Rackspace, Preset::Rackspace, &body, "IAD", "public").unwrap();
     assert_eq!(e.compute.as_str(), "http://127.0.0.1:9/v2/1");
 }
 
 #[test]
 fn openstack_uses_public_interface_and_region_id() {
-    let e = select(Preset::Openstack, &openstack(), "regionone").unwrap();
+    let e = select(
+        Preset::Openstack,
+        Preset::Openstack,
+        &openstack(),
+        "regionone",
+        "public",
+    )
+    .unwrap();
     assert_eq!(e.compute.as_str(), "https://cloud.example.com:8774/v2.1");
     // The bare Glance root gets its API version appended.
     assert_eq!(
         e.image.unwrap().as_str(),
         "https://cloud.example.com:9292/v2"
     );
-    let two = select(Preset::Openstack, &openstack(), "RegionTwo").unwrap();
+    let two = select(
+        Preset::Openstack,
+        Preset::Openstack,
+        &openstack(),
+        "RegionTwo",
+        "public",
+    )
+    .unwrap();
     assert_eq!(two.compute.as_str(), "https://two.example.com:8774/v2.1");
     assert!(two.image.is_none());
 }
 
 #[test]
 fn empty_catalog_is_a_catalog_error() {
-    let err = select(Preset::Openstack, &json!({"token": {}}), "RegionOne").unwrap_err();
+    let err = select(
+        Preset::Openstack,
+        Preset::Openstack,
+        &json!({"token": {}}),
+        "RegionOne",
+        "public",
+    )
+    .unwrap_err();
     assert!(matches!(err, ProviderError::Catalog(_)));
 }
 

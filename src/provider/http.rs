@@ -154,7 +154,10 @@ impl Inner {
             requests: AtomicU64::new(0),
             limiters: Limiters::new(opts.rate_limits),
         };
-        let session = authenticate(&http, &opts, &tuning, &meter).await?;
+        let session = match opts.auth {
+            auth::Auth::None { .. } => auth::unauthenticated(&opts)?,
+            _ => authenticate(&http, &opts, &tuning, &meter).await?,
+        };
         Ok(Inner {
             http,
             opts,
@@ -189,7 +192,11 @@ impl Inner {
         }
         let first = self.send(call, &session).await;
         match first {
-            Err(ProviderError::Api { status: 401, .. }) => {
+            // Without an identity service there is nothing to renew.
+            Err(ProviderError::Api { status: 401, .. })
+                if session.token.is_some()
+                    && !matches!(self.opts.auth, auth::Auth::None { .. }) =>
+            {
                 let fresh = self.reauthenticate(&session).await?;
                 self.send(call, &fresh).await
             }
@@ -237,8 +244,10 @@ async fn authenticate(
     tuning: &Tuning,
     meter: &Meter,
 ) -> Result<Session, ProviderError> {
-    let url = auth::token_url(opts)?;
-    let operation = format!("authenticate as {:?} at {}", opts.username, url.as_str());
+    let Some(url) = auth::token_url(opts)? else {
+        return auth::unauthenticated(opts);
+    };
+    let operation = format!("authenticate as {:?} at {}", opts.auth.who(), url.as_str());
     let call = Call {
         method: Method::POST,
         target: Target::Url(url.clone()),
@@ -344,8 +353,8 @@ async fn attempt(
         .request(call.method.clone(), url.clone())
         .header(ACCEPT, JSON)
         .timeout(opts.timeout);
-    if let Some(session) = session {
-        let mut token = HeaderValue::from_str(session.token.expose()).map_err(|_| Failure {
+    if let Some(t) = session.and_then(|s| s.token.as_ref()) {
+        let mut token = HeaderValue::from_str(t.expose()).map_err(|_| Failure {
             error: ProviderError::Auth {
                 status: 200,
                 message: "the identity service issued a malformed token".into(),

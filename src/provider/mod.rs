@@ -25,7 +25,7 @@ mod types;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use auth::{ClientOptions, Credential};
+pub use auth::{Auth, ClientOptions, EndpointOverrides, Named};
 pub use catalog::Preset;
 pub use compute_images::parse_time;
 pub use error::ProviderError;
@@ -66,11 +66,25 @@ impl Client {
         tuning: Tuning,
     ) -> Result<Client, ProviderError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(concat!("snapform/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(opts.timeout.min(Duration::from_secs(30)))
             .pool_idle_timeout(Duration::from_secs(60))
-            .redirect(same_host_redirects())
+            .redirect(same_host_redirects());
+        if let Some(ca) = &opts.ca_file {
+            let pem = std::fs::read(ca).map_err(|e| {
+                ProviderError::transport("read the CA file", format!("{}: {e}", ca.display()))
+            })?;
+            for cert in reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                ProviderError::transport("read the CA file", format!("{}: {e}", ca.display()))
+            })? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if opts.insecure {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        let http = builder
             .build()
             .map_err(|e| ProviderError::transport("build the HTTP client", e.to_string()))?;
         let inner = http::Inner::connect(http, opts, tuning).await?;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use snapform::provider::{Client, ClientOptions, Credential, Image, Preset, Secret, Tuning};
+use snapform::provider::{Client, ClientOptions, Image, Tuning};
 use snapform::sandbox::{Sandbox, SandboxOptions};
 
 /// A fresh sandbox with the given fault injection and rate limits.
@@ -25,15 +25,9 @@ pub async fn sandbox(error_rate: f64, rate_limits: &[&str]) -> Sandbox {
 
 pub fn options(sb: &Sandbox) -> ClientOptions {
     ClientOptions {
-        preset: Preset::Rackspace,
-        auth_url: sb.auth_url(),
-        username: "demo".into(),
-        credential: Credential::ApiKey(Secret::new("demo")),
-        region: "DFW".into(),
-        project: None,
         max_retries: 5,
         timeout: Duration::from_secs(10),
-        rate_limits: Default::default(),
+        ..ClientOptions::rackspace(&sb.auth_url(), "demo", "demo", "DFW")
     }
 }
 
