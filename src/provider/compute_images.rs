@@ -1,4 +1,5 @@
-//! Compute API images: list (paginated detail), show, createImage, delete.
+//! Compute API images: list (paginated detail), show, createImage, delete. On OpenStack with an
+//! image endpoint, list, show and delete go to the Image API instead (`glance_images`).
 
 use std::collections::BTreeMap;
 
@@ -22,6 +23,9 @@ impl Client {
     /// [`Client::list_images`], plus the cloud's clock when the listing started (a cursor for
     /// a later `changes-since`; see [`ImageListing::cloud_time`]).
     pub async fn list_images_dated(&self, q: &ImageQuery) -> Result<ImageListing, ProviderError> {
+        if self.images_in_glance() {
+            return self.glance_list(q).await;
+        }
         let mut call = Call::new(
             Method::GET,
             Service::Compute,
@@ -96,6 +100,9 @@ impl Client {
 
     /// `GET /images/{id}`; `None` when the image does not exist.
     pub async fn get_image(&self, id: &str) -> Result<Option<Image>, ProviderError> {
+        if self.images_in_glance() {
+            return self.glance_get(id).await;
+        }
         let op = format!("get image {id}");
         let call = Call::new(Method::GET, Service::Compute, &["images", id], op.clone());
         let Some(reply) = found(self.inner.execute(&call).await)? else {
@@ -141,6 +148,9 @@ impl Client {
 
     /// `DELETE /images/{id}`; `false` when the image was already gone.
     pub async fn delete_image(&self, id: &str) -> Result<bool, ProviderError> {
+        if self.images_in_glance() {
+            return self.glance_delete(id).await;
+        }
         let call = Call::new(
             Method::DELETE,
             Service::Compute,
@@ -197,6 +207,7 @@ pub(crate) fn parse_image(v: &Value, operation: &str) -> Result<Image, ProviderE
         created: str_field(obj, "created").unwrap_or_default(),
         updated: str_field(obj, "updated").unwrap_or_default(),
         fault,
+        glance_status: None,
         id,
     })
 }

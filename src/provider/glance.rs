@@ -43,21 +43,25 @@ impl Client {
 
     /// `POST /v2/images/{id}/actions/deactivate` (admin only on most clouds; idempotent).
     pub async fn deactivate_image(&self, id: &str) -> Result<(), ProviderError> {
-        let call = self.image_call(
-            Method::POST,
-            &["images", id, "actions", "deactivate"],
-            format!("deactivate image {id}"),
-        )?;
+        let call = self
+            .image_call(
+                Method::POST,
+                &["images", id, "actions", "deactivate"],
+                format!("deactivate image {id}"),
+            )?
+            .idempotent();
         self.inner.execute(&call).await.map(|_| ())
     }
 
     /// `POST /v2/images/{id}/actions/reactivate` (admin only on most clouds; idempotent).
     pub async fn reactivate_image(&self, id: &str) -> Result<(), ProviderError> {
-        let call = self.image_call(
-            Method::POST,
-            &["images", id, "actions", "reactivate"],
-            format!("reactivate image {id}"),
-        )?;
+        let call = self
+            .image_call(
+                Method::POST,
+                &["images", id, "actions", "reactivate"],
+                format!("reactivate image {id}"),
+            )?
+            .idempotent();
         self.inner.execute(&call).await.map(|_| ())
     }
 

@@ -12,6 +12,7 @@ use url::Url;
 
 use super::ProviderError;
 use super::auth::{self, ClientOptions, Session};
+use super::catalog::Preset;
 use super::error::{describe, parse_fault};
 use super::ratelimit::Limiters;
 
@@ -40,6 +41,12 @@ impl Default for Tuning {
 }
 
 const JSON: &str = "application/json";
+
+/// The compute microversion snapform speaks to OpenStack when images go through Glance:
+/// 2.45 answers createImage with the new id in the body.
+pub(crate) const MICROVERSION: &str = "2.45";
+/// Without an image endpoint, the highest microversion that still has Nova's image proxy.
+pub(crate) const MICROVERSION_PROXY: &str = "2.35";
 const JSON_PATCH: &str = "application/openstack-images-v2.1-json-patch";
 
 /// Which catalog endpoint a path is relative to.
@@ -72,6 +79,12 @@ pub(crate) struct Call {
     pub body: Body,
     /// Human description for errors: `create image "golden" from server 1234`.
     pub operation: String,
+    /// The API it goes to (`None`: the identity service).
+    pub service: Option<Service>,
+    /// Sending it twice has the effect of sending it once. A call that is not (createImage)
+    /// is retried only when the cloud certainly did not act on it: refused by a rate limit,
+    /// or never sent (the connection failed).
+    pub idempotent: bool,
 }
 
 impl Call {
@@ -82,12 +95,20 @@ impl Call {
         operation: impl Into<String>,
     ) -> Call {
         Call {
+            idempotent: method != Method::POST,
             method,
             target: Target::Path(service, path.iter().map(|s| (*s).to_owned()).collect()),
             query: Vec::new(),
             body: Body::Empty,
             operation: operation.into(),
+            service: Some(service),
         }
+    }
+
+    /// Marks a POST whose repetition is harmless (a metadata merge, a schedule setting).
+    pub fn idempotent(mut self) -> Call {
+        self.idempotent = true;
+        self
     }
 
     pub fn json(mut self, body: Value) -> Call {
@@ -254,6 +275,8 @@ async fn authenticate(
         query: Vec::new(),
         body: Body::Json(auth::token_request(opts)),
         operation,
+        service: None,
+        idempotent: true,
     };
     let reply = send_with_retries(http, opts, tuning, meter, &call, &url, None)
         .await
@@ -368,6 +391,19 @@ async fn attempt(
     if !call.query.is_empty() {
         req = req.query(&call.query);
     }
+    // OpenStack: the compute microversion is pinned, never left to the cloud's default.
+    if opts.preset == Preset::Openstack && call.service == Some(Service::Compute) {
+        let v = session.map_or(MICROVERSION_PROXY, |s| {
+            if s.endpoints.image.is_some() {
+                MICROVERSION
+            } else {
+                MICROVERSION_PROXY
+            }
+        });
+        req = req
+            .header("OpenStack-API-Version", format!("compute {v}"))
+            .header("X-OpenStack-Nova-API-Version", v);
+    }
     req = match &call.body {
         Body::Empty => req,
         Body::Json(v) => req.header(CONTENT_TYPE, JSON).body(v.to_string()),
@@ -377,7 +413,7 @@ async fn attempt(
     meter.limiters.until_ready(&call.method, url).await;
     meter.requests.fetch_add(1, Ordering::Relaxed);
     let started = std::time::Instant::now();
-    let idempotent = matches!(call.method, Method::GET | Method::HEAD);
+    let idempotent = call.idempotent;
     let transport = |e: reqwest::Error| Failure {
         retryable: idempotent || e.is_connect(),
         error: ProviderError::transport(&call.operation, describe(&e)),
@@ -399,7 +435,9 @@ async fn attempt(
     let fault = parse_fault(status, &headers, &body, chrono::Utc::now());
     let wait = fault.retry_after.map(Duration::from_secs);
     let retryable = match status {
-        StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => true,
+        StatusCode::TOO_MANY_REQUESTS => true,
+        // A 503 may come after the cloud acted (a proxy timing out): only repeatable calls.
+        StatusCode::SERVICE_UNAVAILABLE => idempotent,
         // 413 is a rate limit only when it says when to come back; Retry-After 0 (or none)
         // means a quota such as the image metadata limit: retrying cannot help.
         StatusCode::PAYLOAD_TOO_LARGE => fault.retry_after.is_some_and(|s| s > 0),

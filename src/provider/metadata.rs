@@ -1,4 +1,5 @@
 //! Compute API image metadata: list, merge (POST), replace (PUT), set one item, delete one item.
+//! On OpenStack with an image endpoint, get / merge / delete go to Glance properties instead.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,9 @@ impl Client {
         &self,
         id: &str,
     ) -> Result<BTreeMap<String, String>, ProviderError> {
+        if self.images_in_glance() {
+            return self.glance_properties(id).await;
+        }
         let call = Call::new(
             Method::GET,
             Service::Compute,
@@ -31,12 +35,16 @@ impl Client {
         id: &str,
         m: &BTreeMap<String, String>,
     ) -> Result<BTreeMap<String, String>, ProviderError> {
+        if self.images_in_glance() {
+            return self.glance_merge(id, m).await;
+        }
         let call = Call::new(
             Method::POST,
             Service::Compute,
             &["images", id, "metadata"],
             format!("merge metadata of image {id}"),
         )
+        .idempotent()
         .json(json!({ "metadata": m }));
         self.metadata_call(call).await
     }
@@ -82,6 +90,9 @@ impl Client {
         id: &str,
         key: &str,
     ) -> Result<bool, ProviderError> {
+        if self.images_in_glance() {
+            return self.glance_remove(id, key).await;
+        }
         let call = Call::new(
             Method::DELETE,
             Service::Compute,

@@ -2,7 +2,8 @@
 //!
 //! Layout (one file per API, like gophercloud): `auth` (Identity v2.0 and Keystone v3),
 //! `catalog` (endpoint selection), `http` (token, retries, 401 re-auth, faults),
-//! `servers`, `compute_images`, `metadata`, `schedule` (RAX-SI), `glance` (Image API v2),
+//! `servers`, `compute_images`, `metadata`, `schedule` (RAX-SI), `glance` (Image API v2 actions), `glance_images` (images and
+//! properties through the Image API on OpenStack),
 //! `paging` (next-link loops), `ratelimit` (client-side pacing per host and verb), `types`,
 //! `secret`, `error`.
 //!
@@ -13,6 +14,7 @@ mod catalog;
 mod compute_images;
 mod error;
 mod glance;
+mod glance_images;
 mod http;
 mod metadata;
 mod paging;

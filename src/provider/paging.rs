@@ -75,7 +75,8 @@ pub(crate) async fn collect_dated(
                 format!("the answer has no {items_key:?} list"),
             ));
         };
-        let empty = page_items.is_empty();
+        let before = items.len();
+        let had_items = !page_items.is_empty();
         // An item can move across a page boundary while we page (the list changed between two
         // requests); keep its first sighting only.
         items.extend(page_items.into_iter().filter(|item| {
@@ -84,6 +85,9 @@ pub(crate) async fn collect_dated(
                 None => true,
             }
         }));
+        // A page with nothing new ends the listing: some clouds (and mocks) ignore `marker`
+        // and serve the same page again.
+        let empty = !had_items || (page > 1 && items.len() == before);
         if page == 1 {
             first_len = items.len();
         }
@@ -113,10 +117,8 @@ pub(crate) async fn collect_dated(
             ProviderError::transport(&operation, format!("bad next link {href:?}: {e}"))
         })?;
         if !seen.insert(url.to_string()) {
-            return Err(ProviderError::transport(
-                &operation,
-                format!("the cloud returned the next link {href:?} twice; stopping"),
-            ));
+            tracing::debug!(%href, "the cloud returned a next link twice; the listing ends here");
+            return done(items);
         }
         call = Call {
             method: Method::GET,
@@ -124,6 +126,8 @@ pub(crate) async fn collect_dated(
             query: Vec::new(),
             body: Body::Empty,
             operation: format!("{operation} (page {})", page + 1),
+            service: Some(service),
+            idempotent: true,
         };
     }
     Err(ProviderError::transport(

@@ -39,6 +39,7 @@ impl Client {
             &["servers", server_id, PATH],
             op.clone(),
         )
+        .idempotent()
         .json(json!({ "image_schedule": schedule_to_wire(s) }));
         let reply = self.inner.execute(&call).await?;
         if reply.body.iter().all(u8::is_ascii_whitespace) {

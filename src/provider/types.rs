@@ -74,6 +74,10 @@ pub struct Image {
     pub updated: String,
     /// The fault message of an image in `ERROR`.
     pub fault: Option<String>,
+    /// The Image API's own status (`deactivated`, `queued`, ...) when the image was read
+    /// through it; the compute API shows some of them only as `UNKNOWN`.
+    #[serde(default)]
+    pub glance_status: Option<String>,
 }
 
 /// An image, as the Image API v2 (Glance, Rackspace Cloud Images) shows it.

@@ -19,6 +19,11 @@
 //! 30-day window for deleted images (checked against our clock before asking, and against
 //! the cloud's answer after), when a resource's attributes are incomplete, or when the
 //! `changes-since` request fails.
+//!
+//! Clouds whose images live in Glance send no `DELETED` entries (a deleted image is simply
+//! absent), so there the ids the answer did not mention are verified by id in batches
+//! (`id=in:`); and everywhere, an image a full listing lacks is asked for by id before it
+//! counts as gone.
 
 use super::model::RefreshError;
 use crate::provider::{Client, Image, ImageQuery, parse_time};
@@ -34,6 +39,9 @@ pub const SAFETY_MARGIN_SECONDS: i64 = 300;
 pub const WINDOW_DAYS: i64 = 29;
 /// More unsettled images than this in state: a full listing is cheaper than GETs.
 const MAX_VOLATILE: usize = 25;
+/// On a cloud without tombstones, more unmentioned images than this to verify: a full
+/// listing (1000 a page) is cheaper than `id=in:` batches (50 a request).
+const MAX_VERIFIED: usize = 1000;
 
 /// The key of a provider's image cursor in `State::cursors`.
 pub fn cursor_key(provider: &str) -> String {
@@ -117,18 +125,32 @@ pub(crate) async fn read(
         .map(|r| r.id.as_str())
         .collect();
     let eligible = listed.iter().all(|r| complete(r)) && volatile.len() <= MAX_VOLATILE;
+    let ids: Vec<&str> = listed.iter().map(|r| r.id.as_str()).collect();
     if let Some(since) = since.filter(|_| eligible)
-        && let Some(view) = changes(client, since, &volatile).await
+        && let Some(view) = changes(client, since, &volatile, &ids).await
     {
         return Ok(view);
     }
     let listing = client.list_images_dated(&ImageQuery::default()).await?;
+    let mut images: BTreeMap<String, Image> = listing
+        .images
+        .into_iter()
+        .map(|i| (i.id.clone(), i))
+        .collect();
+    // An image missing from a listing is gone only when asking for it by id says so: a
+    // listing can be cut short (a cloud that ignores paging, a replica behind).
+    let missing: Vec<String> = ids
+        .iter()
+        .filter(|id| !images.contains_key(**id))
+        .map(|id| (*id).to_string())
+        .collect();
+    if !missing.is_empty() {
+        for img in client.images_by_ids(&missing).await? {
+            images.insert(img.id.clone(), img);
+        }
+    }
     Ok(ImageView {
-        images: listing
-            .images
-            .into_iter()
-            .map(|i| (i.id.clone(), i))
-            .collect(),
+        images,
         gone: BTreeSet::new(),
         incremental: false,
         cursor: listing.cloud_time.map(fmt_time),
@@ -136,7 +158,12 @@ pub(crate) async fn read(
 }
 
 /// The `changes-since` answer, or `None` when it cannot be trusted (error, window exceeded).
-async fn changes(client: &Client, since: DateTime<Utc>, volatile: &[&str]) -> Option<ImageView> {
+async fn changes(
+    client: &Client,
+    since: DateTime<Utc>,
+    volatile: &[&str],
+    ids: &[&str],
+) -> Option<ImageView> {
     let q = ImageQuery {
         changes_since: Some(fmt_time(since)),
         ..ImageQuery::default()
@@ -189,6 +216,37 @@ async fn changes(client: &Client, since: DateTime<Utc>, volatile: &[&str]) -> Op
             Err(e) => {
                 tracing::debug!(error = %e, "reading an unsettled image failed; listing everything");
                 return None;
+            }
+        }
+    }
+    if !client.reports_deletions() {
+        // Glance sends no tombstones: a deleted image is simply not in the answer. Whatever
+        // the answer did not mention is asked for by id, in batches.
+        let unmentioned: Vec<String> = ids
+            .iter()
+            .filter(|id| !view.images.contains_key(**id) && !view.gone.contains(**id))
+            .map(|id| (*id).to_string())
+            .collect();
+        if unmentioned.len() > MAX_VERIFIED {
+            tracing::debug!(
+                n = unmentioned.len(),
+                "too many images to verify by id; listing everything"
+            );
+            return None;
+        }
+        if !unmentioned.is_empty() {
+            let present = match client.images_by_ids(&unmentioned).await {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::debug!(error = %e, "verifying images by id failed; listing everything");
+                    return None;
+                }
+            };
+            let present: BTreeSet<String> = present.into_iter().map(|i| i.id).collect();
+            for id in unmentioned {
+                if !present.contains(&id) {
+                    view.gone.insert(id);
+                }
             }
         }
     }

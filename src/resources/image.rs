@@ -341,8 +341,9 @@ pub async fn attributes(client: &Client, img: &CloudImage) -> Result<Map, Provid
     m.insert("updated".into(), Value::str(&img.updated));
     m.insert("all_metadata".into(), img.metadata.clone().into());
     // The compute API shows a deactivated image as UNKNOWN; the Image API tells the truth.
-    let mut deactivated = false;
+    let mut deactivated = img.glance_status.as_deref() == Some("deactivated");
     if img.status == "UNKNOWN"
+        && img.glance_status.is_none()
         && client.has_image_api()
         && let Some(v2) = client.get_image_v2(&img.id).await?
     {

@@ -131,7 +131,10 @@ fn comparator(q: &Query) -> ApiResult<impl Fn(&Image, &Image) -> Ordering> {
     })
 }
 
-const LIST_PARAMS: [&str; 12] = [
+const LIST_PARAMS: [&str; 15] = [
+    "id",
+    "created_at",
+    "updated_at",
     "limit",
     "marker",
     "sort_key",
@@ -145,6 +148,33 @@ const LIST_PARAMS: [&str; 12] = [
     "tag",
     "size_min",
 ];
+
+type TimeFilter = Box<dyn Fn(chrono::DateTime<chrono::Utc>) -> bool>;
+
+/// `created_at` / `updated_at` filters: `gt:`, `gte:`, `lt:`, `lte:`, `eq:`, `neq:` and an ISO
+/// time (seconds; Glance compares at second precision).
+fn time_filter(q: &Query, key: &str) -> ApiResult<Option<TimeFilter>> {
+    let Some(v) = q.get(key) else {
+        return Ok(None);
+    };
+    let (op, t) = match v.split_once(':') {
+        Some((op, t)) if ["gt", "gte", "lt", "lte", "eq", "neq"].contains(&op) => (op, t),
+        _ => ("eq", v),
+    };
+    let at = clock::parse_iso(t)
+        .ok_or_else(|| err(StatusCode::BAD_REQUEST, format!("Invalid timestamp {t}")))?;
+    let trunc = |x: chrono::DateTime<chrono::Utc>| x.timestamp();
+    let at = trunc(at);
+    let f: TimeFilter = match op {
+        "gt" => Box::new(move |x| trunc(x) > at),
+        "gte" => Box::new(move |x| trunc(x) >= at),
+        "lt" => Box::new(move |x| trunc(x) < at),
+        "lte" => Box::new(move |x| trunc(x) <= at),
+        "eq" => Box::new(move |x| trunc(x) == at),
+        _ => Box::new(move |x| trunc(x) != at),
+    };
+    Ok(Some(f))
+}
 
 /// `GET /v2/images`.
 pub(crate) async fn list(
@@ -165,6 +195,14 @@ pub(crate) async fn list(
     };
     let (size_min, size_max) = (size("size_min")?, size("size_max")?);
     let tags = q.all("tag");
+    // `id=in:a,b,c` (Glance's list operator).
+    let ids: Option<Vec<&str>> = q
+        .get("id")
+        .map(|v| v.strip_prefix("in:").unwrap_or(v).split(',').collect());
+    let (created, updated) = (
+        time_filter(&q, "created_at")?,
+        time_filter(&q, "updated_at")?,
+    );
     let props: Vec<&(String, String)> = q
         .pairs
         .iter()
@@ -176,6 +214,9 @@ pub(crate) async fn list(
         .images
         .iter()
         .filter(|i| i.region == ctx.region && i.visible_to(&ctx.tenant) && !i.is_deleted())
+        .filter(|i| ids.as_ref().is_none_or(|ids| ids.contains(&i.id.as_str())))
+        .filter(|i| created.as_ref().is_none_or(|f| f(i.created)))
+        .filter(|i| updated.as_ref().is_none_or(|f| f(i.updated)))
         .filter(|i| q.get("name").is_none_or(|n| i.name == n))
         .filter(|i| q.get("status").is_none_or(|s| i.status == s.to_lowercase()))
         .filter(|i| {
