@@ -116,6 +116,7 @@ async fn snapshot_create_wait_and_delete() {
             &map(&[("role", "web"), ("owner", "ops")]),
         )
         .await
+        .unwrap()
         .unwrap();
     let img = wait_active(&c, &id).await;
     assert_eq!(img.name, "golden web");
@@ -435,6 +436,7 @@ async fn failed_snapshot_reports_error_and_fault() {
     let id = c
         .create_image(WEB01, "doomed", &BTreeMap::new())
         .await
+        .unwrap()
         .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     let img = loop {

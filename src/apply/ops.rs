@@ -25,6 +25,12 @@ pub enum Msg {
     ClearIntent {
         id: String,
     },
+    /// The object `id` at `address` was deleted: drop it from state (and from the deposed).
+    Forget {
+        address: crate::addr::InstanceAddr,
+        id: String,
+        ack: oneshot::Sender<()>,
+    },
 }
 
 /// The journal as the coordinator's channel.
@@ -62,6 +68,15 @@ impl Journal for Channel {
             let _ = self.0.send(Msg::ClearIntent { id }).await;
         })
     }
+
+    fn forget(&self, address: crate::addr::InstanceAddr, id: String) -> BoxFut<'_, ()> {
+        Box::pin(async move {
+            let (ack, done) = oneshot::channel();
+            if self.0.send(Msg::Forget { address, id, ack }).await.is_ok() {
+                let _ = done.await;
+            }
+        })
+    }
 }
 
 /// Attributes as stored in state: everything known.
@@ -88,18 +103,29 @@ pub async fn run(change: Change, op: Op) -> Result<Option<ResourceState>, String
             kind.delete(&op).await?;
             Ok(None)
         }
+        // The new object is recorded as soon as it exists, which deposes the old one in state
+        // (`State::put`): a run killed before the old one is deleted leaves it for the next
+        // plan to destroy, never orphaned.
         Action::Replace if change.create_before_destroy => {
             let new = kind.create(&op).await?;
             kind.delete(&op).await?;
+            forget_prior(&op).await;
             Ok(Some(new))
         }
         Action::Replace => {
             kind.delete(&op).await?;
+            forget_prior(&op).await;
             kind.create(&op).await.map(Some)
         }
         Action::Create => kind.create(&op).await.map(Some),
         Action::Update => kind.update(&op).await.map(Some),
         Action::NoOp => Ok(op.prior.clone()),
+    }
+}
+
+async fn forget_prior(op: &Op) {
+    if let Some(p) = &op.prior {
+        op.journal.forget(op.address.clone(), p.id.clone()).await;
     }
 }
 

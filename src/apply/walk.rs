@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::graph::{Evaluator, Expansion, Graph, Instance};
 use crate::plan::{Action, Change, Plan};
 use crate::refresh::Clients;
-use crate::resources::{Op, Waiter};
+use crate::resources::{Op, Shared, Waiter};
 use crate::state::{Backend, OutputState, State};
 use crate::value::{Map, Value};
 use petgraph::Direction;
@@ -51,6 +51,14 @@ pub async fn apply(
             .entry(addr.clone())
             .or_insert_with(|| rs.clone());
     }
+    // Deposed objects that refresh found gone are forgotten.
+    if !plan.refresh_only {
+        state.deposed.retain(|d| {
+            plan.deposed
+                .iter()
+                .any(|p| p.id == d.id && p.kind == d.kind)
+        });
+    }
     let ev = seeded_evaluator(plan, cfg, graph, vars, state);
     // Forget objects already gone; record the refreshed view of unchanged ones.
     for c in &plan.changes {
@@ -82,6 +90,20 @@ pub async fn apply(
     let (tx, mut rx) = mpsc::channel::<Msg>(64);
     let journal = ops::channel(tx.clone());
     let waiter: Arc<dyn Waiter> = Arc::new(watcher.clone());
+    let shared = Arc::new(Shared::new(state.known_ids()));
+    destroy_deposed(
+        plan,
+        state,
+        backend,
+        clients,
+        &sem,
+        &journal,
+        &waiter,
+        &shared,
+        &reporter,
+        &mut outcome,
+    )
+    .await?;
     // The execution graph from the plan (edge: dependency → dependent); apply only walks it.
     let mut exec: DiGraphMap<&InstanceAddr, ()> = DiGraphMap::new();
     for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
@@ -195,6 +217,7 @@ pub async fn apply(
                     sem: sem.clone(),
                     journal: journal.clone(),
                     waiter: waiter.clone(),
+                    shared: shared.clone(),
                 };
                 let change = change.clone();
                 running.spawn(async move {
@@ -225,7 +248,7 @@ pub async fn apply(
                         match &rs {
                             Some(rs) => {
                                 ev.set_instance(&addr, Value::Map(rs.shown_attributes()));
-                                state.resources.insert(addr.clone(), rs.clone());
+                                state.put(rs.clone());
                             }
                             None => {
                                 state.resources.remove(&addr);
@@ -283,6 +306,77 @@ pub async fn apply(
     Ok(outcome)
 }
 
+/// Destroys the deposed objects of the plan (a replacement left them), first and one after
+/// the other: nothing depends on them. One that cannot be destroyed stays in state.
+#[allow(clippy::too_many_arguments)]
+async fn destroy_deposed(
+    plan: &Plan,
+    state: &mut State,
+    backend: &mut Backend,
+    clients: &Clients,
+    sem: &Arc<Semaphore>,
+    journal: &Arc<dyn crate::resources::Journal>,
+    waiter: &Arc<dyn Waiter>,
+    shared: &Arc<Shared>,
+    reporter: &Arc<dyn Reporter>,
+    outcome: &mut Outcome,
+) -> Result<(), ApplyError> {
+    for d in &plan.deposed {
+        let (Some(kind), Ok(client)) = (
+            crate::resources::resource(&d.kind),
+            clients.get(&d.provider),
+        ) else {
+            continue;
+        };
+        reporter.report(Event::Started {
+            address: d.address.clone(),
+            action: Action::Delete,
+        });
+        let started = Instant::now();
+        let op = Op {
+            address: d.address.clone(),
+            kind: d.kind.clone(),
+            name: d.name.clone(),
+            provider: d.provider.clone(),
+            args: Map::new(),
+            before: Some(d.attributes.clone()),
+            prior: Some(d.clone()),
+            managed_keys: d.managed_keys.clone(),
+            deps: Vec::new(),
+            sensitive_attributes: d.sensitive_attributes.clone(),
+            client: client.clone(),
+            sem: sem.clone(),
+            journal: journal.clone(),
+            waiter: waiter.clone(),
+            shared: shared.clone(),
+        };
+        match kind.delete(&op).await {
+            Ok(()) => {
+                state
+                    .deposed
+                    .retain(|x| !(x.id == d.id && x.kind == d.kind));
+                backend.write(state).await?;
+                outcome.done.push((d.address.clone(), Action::Delete));
+                reporter.report(Event::Finished {
+                    address: d.address.clone(),
+                    action: Action::Delete,
+                    id: Some(d.id.clone()),
+                    elapsed: started.elapsed(),
+                });
+            }
+            Err(e) => {
+                let e = format!("deposed object {}: {e}", d.id);
+                outcome.failed.push((d.address.clone(), e.clone()));
+                reporter.report(Event::Failed {
+                    address: d.address.clone(),
+                    error: e,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn handle_msg(msg: Msg, state: &mut State, backend: &mut Backend) -> Result<(), ApplyError> {
     match msg {
         Msg::Journal { intent, ack } => {
@@ -298,13 +392,18 @@ async fn handle_msg(msg: Msg, state: &mut State, backend: &mut Backend) -> Resul
             if let Some(id) = clear_intent {
                 state.journal.retain(|i| i.id != id);
             }
-            state.resources.insert(rs.address.clone(), rs);
+            state.put(rs);
             backend.write(state).await?;
             let _ = ack.send(());
         }
         Msg::ClearIntent { id } => {
             state.journal.retain(|i| i.id != id);
             backend.write(state).await?;
+        }
+        Msg::Forget { address, id, ack } => {
+            state.forget(&address, &id);
+            backend.write(state).await?;
+            let _ = ack.send(());
         }
     }
     Ok(())

@@ -70,14 +70,21 @@ pub fn plan(p: &Plan) -> String {
         .iter()
         .filter(|c| c.action != Action::NoOp)
         .collect();
-    if visible.is_empty() && !p.outputs_changed && state_only.is_empty() {
+    if visible.is_empty() && !p.outputs_changed && state_only.is_empty() && p.deposed.is_empty() {
         out.push_str("No changes. The cloud matches the configuration.\n");
         return out;
     }
-    if !visible.is_empty() {
+    if !visible.is_empty() || !p.deposed.is_empty() {
         out.push_str(
             "snapform will perform the following actions (+ create, ~ update in place, -/+ replace, - destroy, <= read):\n\n",
         );
+        for d in &p.deposed {
+            let _ = writeln!(
+                out,
+                "  # {} (deposed object {}) will be destroyed\n  # (left by a replacement that did not finish)\n  - resource \"{}\" \"{}\" {{\n      - id = \"{}\"\n    }}\n",
+                d.address, d.id, d.kind, d.name, d.id
+            );
+        }
         for c in visible {
             change(&mut out, c);
             out.push('\n');

@@ -52,6 +52,7 @@ pub async fn make_plan(
         // Trust the state: the planner uses recorded attributes when nothing was refreshed.
         Refreshed {
             image_api: conn.clients.by_key.values().all(|c| c.has_image_api()),
+            deposed: state.deposed.clone(),
             ..Refreshed::default()
         }
     };

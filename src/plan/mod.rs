@@ -138,6 +138,11 @@ pub fn plan(
         data: refreshed.data.clone(),
         edges,
         cursors: refreshed.cursors.clone(),
+        deposed: if opts.refresh_only || opts.validate_only {
+            Vec::new()
+        } else {
+            refreshed.deposed.clone()
+        },
     };
     (plan, diags)
 }
@@ -441,6 +446,7 @@ impl Plan {
                 Action::Read | Action::NoOp => {}
             }
         }
+        c.destroy += self.deposed.len();
         c
     }
 
@@ -452,6 +458,7 @@ impl Plan {
             || (self.refresh_only && !self.drift.is_empty())
             || !self.moves.is_empty()
             || !self.imports.is_empty()
+            || !self.deposed.is_empty()
             || self
                 .changes
                 .iter()

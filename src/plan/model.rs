@@ -102,6 +102,8 @@ pub struct Refreshed {
     pub cursors: BTreeMap<String, String>,
     /// Objects read for `import` blocks, by target address (not yet in state).
     pub imports: BTreeMap<InstanceAddr, crate::state::ResourceState>,
+    /// Deposed objects (`State::deposed`) that still exist in the cloud.
+    pub deposed: Vec<crate::state::ResourceState>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -156,6 +158,10 @@ pub struct Plan {
     /// The refresh's `changes-since` cursors; apply stores them (`refresh::store_cursors`).
     #[serde(default)]
     pub cursors: BTreeMap<String, String>,
+    /// Deposed objects to destroy (left by a replacement that did not finish). Apply forgets
+    /// deposed objects of state that are not here: refresh found them gone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deposed: Vec<crate::state::ResourceState>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use reqwest::Method;
 use reqwest::header::{DATE, LOCATION};
 use serde_json::{Value, json};
 
 use super::http::{Call, Service};
 use super::paging::{self, Next};
-use super::types::{Image, ImageListing, ImageQuery, str_field, string_map, u64_field};
+use super::types::{Image, ImageListing, ImageQuery, parse_time, str_field, string_map, u64_field};
 use super::{Client, ProviderError, found};
 
 impl Client {
@@ -115,14 +115,22 @@ impl Client {
         parse_image(image, &op).map(Some)
     }
 
-    /// Snapshots a server (`createImage` action) and returns the new image id, read from the
-    /// last path segment of `Location` (or from a body `image_id`, nova 2.45+).
+    /// Snapshots a server (`createImage` action). Returns the new image's id when the answer
+    /// names it: a body `image_id` (nova 2.45+), or a `Location` whose path ends in
+    /// `/images/<id>`; `None` when it names none (a `Location` that is no image URL), and the
+    /// caller must find the image by server and name. Never retried (not idempotent).
     pub async fn create_image(
         &self,
         server_id: &str,
         name: &str,
         metadata: &BTreeMap<String, String>,
-    ) -> Result<String, ProviderError> {
+    ) -> Result<Option<String>, ProviderError> {
+        if self.images_in_glance() {
+            super::glance_images::reserved_keys(
+                metadata.keys(),
+                &format!("create image {name:?} from server {server_id}"),
+            )?;
+        }
         let op = format!("create image {name:?} from server {server_id}");
         let call = Call::new(
             Method::POST,
@@ -132,18 +140,18 @@ impl Client {
         )
         .json(json!({"createImage": {"name": name, "metadata": metadata}}));
         let reply = self.inner.execute(&call).await?;
-        let from_location = reply
-            .headers
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(id_from_location);
-        let from_body = || {
-            let body: Value = serde_json::from_slice(&reply.body).ok()?;
-            body.get("image_id")?.as_str().map(str::to_owned)
+        let from_body = serde_json::from_slice::<Value>(&reply.body)
+            .ok()
+            .and_then(|b| b.get("image_id")?.as_str().map(str::to_owned))
+            .filter(|id| !id.is_empty());
+        let from_location = || {
+            reply
+                .headers
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(id_from_location)
         };
-        from_location.or_else(from_body).ok_or_else(|| {
-            ProviderError::transport(&op, "the cloud accepted the request but named no image (no Location header, no image_id)")
-        })
+        Ok(from_body.or_else(from_location))
     }
 
     /// `DELETE /images/{id}`; `false` when the image was already gone.
@@ -161,17 +169,17 @@ impl Client {
     }
 }
 
-/// A cloud timestamp (`YYYY-MM-DDThh:mm:ssZ`, or any RFC 3339 time).
-pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s.trim())
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
-/// The last non-empty path segment of a Location URL, without query or fragment.
+/// The image id of a `Location` URL whose path ends in `/images/<id>` (query and fragment
+/// ignored); `None` for anything else — Rackspace's own mock answers `www.someurl.com`.
 pub(crate) fn id_from_location(location: &str) -> Option<String> {
     let path = location.split(['?', '#']).next()?;
-    path.split('/').rfind(|s| !s.is_empty()).map(str::to_owned)
+    let mut segments = path.split('/').filter(|s| !s.is_empty()).rev();
+    let id = segments.next()?;
+    let plausible = id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    (segments.next() == Some("images") && plausible).then(|| id.to_owned())
 }
 
 /// Reads one image of the detail view (REFERENCE.md §3.2).
@@ -228,6 +236,12 @@ mod tests {
             Some("xyz")
         );
         assert_eq!(id_from_location(""), None);
+        assert_eq!(id_from_location("www.someurl.com"), None);
+        assert_eq!(id_from_location("http://h/v2/123/servers/abc"), None);
+        assert_eq!(
+            id_from_location("http://127.0.0.1:19292/images/0f6e1c56-415a").as_deref(),
+            Some("0f6e1c56-415a")
+        );
     }
 
     #[test]

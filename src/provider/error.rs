@@ -54,6 +54,17 @@ impl ProviderError {
         )
     }
 
+    /// True when the call may have taken effect although it failed: a server error or no
+    /// usable answer (a timeout, a reset connection). A mutation that failed so must be
+    /// reconciled (looked for) before it is repeated or given up.
+    pub fn is_ambiguous(&self) -> bool {
+        match self {
+            ProviderError::Api { status, .. } => *status >= 500,
+            ProviderError::Transport { .. } => true,
+            _ => false,
+        }
+    }
+
     pub(crate) fn transport(operation: &str, message: impl Into<String>) -> ProviderError {
         ProviderError::Transport {
             operation: operation.to_owned(),

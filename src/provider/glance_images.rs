@@ -15,10 +15,9 @@ use reqwest::Method;
 use reqwest::header::DATE;
 use serde_json::{Value, json};
 
-use super::compute_images::parse_time;
 use super::http::{Body, Call, Service};
 use super::paging::{self, Next};
-use super::types::{Image, ImageListing, ImageQuery, str_field, u64_field};
+use super::types::{Image, ImageListing, ImageQuery, parse_time, str_field, u64_field};
 use super::{Client, ProviderError, found};
 
 /// Attributes of a Glance image that are not properties (and cannot be set as metadata).

@@ -29,12 +29,11 @@ use std::time::Duration;
 
 pub use auth::{Auth, ClientOptions, EndpointOverrides, Named};
 pub use catalog::Preset;
-pub use compute_images::parse_time;
 pub use error::ProviderError;
 pub use http::Tuning;
 pub use ratelimit::{Rate, RateLimits};
 pub use secret::Secret;
-pub use types::{Image, ImageListing, ImageQuery, ImageV2, Schedule, Server};
+pub use types::{Image, ImageListing, ImageQuery, ImageV2, Schedule, Server, parse_time};
 
 /// A connected client. Cheap to clone; clones share the token, the connection pool and the
 /// request counter, and may be used from many tasks at once.

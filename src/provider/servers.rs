@@ -97,6 +97,7 @@ pub(crate) fn parse_server(v: &Value, operation: &str) -> Result<Server, Provide
         status: str_field(obj, "status").unwrap_or_default(),
         image_id,
         schedule,
+        task_state: str_field(obj, "OS-EXT-STS:task_state"),
     })
 }
 

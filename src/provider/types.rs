@@ -15,6 +15,9 @@ pub struct Server {
     pub image_id: Option<String>,
     /// `RAX-SI:image_schedule`, when scheduled images are enabled for the server.
     pub schedule: Option<Schedule>,
+    /// `OS-EXT-STS:task_state`: `image_snapshot`, `image_uploading`, ... while busy.
+    #[serde(default)]
+    pub task_state: Option<String>,
 }
 
 /// A scheduled-images setting (RAX-SI). `day_of_week: None` means daily.
@@ -203,4 +206,11 @@ mod tests {
         assert_eq!(schedule_from_wire(&schedule_to_wire(&daily)), Some(daily));
         assert_eq!(schedule_from_wire(&json!({"retention": "many"})), None);
     }
+}
+
+/// A cloud timestamp (`YYYY-MM-DDThh:mm:ssZ`, or any RFC 3339 time).
+pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s.trim())
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }

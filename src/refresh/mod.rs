@@ -88,6 +88,19 @@ pub async fn refresh(state: &State, clients: &Clients) -> Result<Refreshed, Refr
             out.resources.insert(rs.address.clone(), current);
         }
     }
+    // Deposed objects (a replacement that did not finish): those still there get destroyed.
+    for rs in &state.deposed {
+        let Some(kind) = resources::resource(&rs.kind) else {
+            out.deposed.push(rs.clone());
+            continue;
+        };
+        let client = clients.get(&rs.provider)?;
+        if let Some(attrs) = kind.read(client, rs, None).await? {
+            let mut rs = rs.clone();
+            rs.attributes = attrs;
+            out.deposed.push(rs);
+        }
+    }
     Ok(out)
 }
 

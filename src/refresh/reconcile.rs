@@ -18,7 +18,8 @@ pub struct Reconciled {
 pub async fn reconcile(state: &mut State, clients: &Clients) -> Result<Reconciled, RefreshError> {
     let mut done = Reconciled::default();
     let intents = std::mem::take(&mut state.journal);
-    let known: Vec<String> = state.resources.values().map(|r| r.id.clone()).collect();
+    // Each object is adopted once: ids in state (current or deposed) and those adopted here.
+    let mut known: Vec<String> = state.known_ids();
     for intent in intents {
         let Some(kind) = resources::resource(&intent.address.block.kind) else {
             done.dropped.push(intent.address.clone());
@@ -33,27 +34,29 @@ pub async fn reconcile(state: &mut State, clients: &Clients) -> Result<Reconcile
         let client = clients.get(&provider)?;
         let found = kind.reconcile(client, &intent, &known).await?;
         match found {
-            Some(found) if !state.resources.contains_key(&intent.address) => {
+            Some(found)
+                if state.resources.get(&intent.address).map(|r| &r.id) != Some(&found.id) =>
+            {
                 let resources::Adopted {
                     id,
                     attributes,
                     tainted,
                 } = found;
-                state.resources.insert(
-                    intent.address.clone(),
-                    ResourceState {
-                        address: intent.address.clone(),
-                        kind: intent.address.block.kind.clone(),
-                        name: intent.address.block.name.clone(),
-                        provider,
-                        id: id.clone(),
-                        attributes,
-                        managed_keys: Vec::new(),
-                        tainted,
-                        dependencies: Vec::new(),
-                        sensitive_attributes: Vec::new(),
-                    },
-                );
+                known.push(id.clone());
+                // An address that still holds another object was being replaced: that object
+                // is deposed (destroyed by the next plan, if it still exists), not forgotten.
+                state.put(ResourceState {
+                    address: intent.address.clone(),
+                    kind: intent.address.block.kind.clone(),
+                    name: intent.address.block.name.clone(),
+                    provider,
+                    id: id.clone(),
+                    attributes,
+                    managed_keys: Vec::new(),
+                    tainted,
+                    dependencies: Vec::new(),
+                    sensitive_attributes: Vec::new(),
+                });
                 done.adopted.push((intent.address.clone(), id));
             }
             _ => done.dropped.push(intent.address.clone()),

@@ -357,6 +357,9 @@ async fn create(op: &Op) -> Result<ResourceState, String> {
     let server = op.str_arg("server_id").to_string();
     let name = op.str_arg("name").to_string();
     let md = op.map_arg("metadata");
+    // One snapshot of a server at a time: Nova answers a second one with 409, or with a 500
+    // (a race) that leaves a queued image behind. The lane is held until this one is settled.
+    let _lane = op.shared.lane(&format!("{}/{server}", op.provider)).await;
     // Journal the intent first: if we die between the call and recording its id, the next plan
     // finds the image by server and name and adopts it instead of creating a duplicate.
     let intent = Intent {
@@ -372,14 +375,39 @@ async fn create(op: &Op) -> Result<ResourceState, String> {
         started: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     };
     let intent_id = intent.id.clone();
+    let started = intent.started.clone();
     op.journal.intent(intent).await?;
     let id = match create_when_server_free(op, &server, &name, &md).await {
-        Ok(id) => id,
+        Ok(named) => match discover(op, named, &server, &name, &started).await {
+            Ok(Some(id)) => id,
+            Ok(None) => {
+                // The call succeeded, so an image exists; the intent stays for the next plan.
+                return Err(format!(
+                    "create image {name:?} from server {server}: the cloud accepted the snapshot but named no image, and none named {name:?} of that server is listed yet; the next plan looks for it again (nothing is created twice)"
+                ));
+            }
+            Err(e) => return Err(e),
+        },
+        Err(e) if e.is_ambiguous() => {
+            // The call may have taken effect: look before deciding.
+            match find_created(op, &server, &name, &started, 3).await {
+                Ok(Some(img)) => {
+                    tracing::info!(address = %op.address, id = %img.id, error = %e, "createImage failed ambiguously, but the snapshot exists; adopting it");
+                    img.id
+                }
+                _ => {
+                    return Err(format!(
+                        "{e} (the snapshot may still appear: the next plan looks for it by server and name before creating anything)"
+                    ));
+                }
+            }
+        }
         Err(e) => {
             op.journal.clear(intent_id).await;
-            return Err(e);
+            return Err(e.to_string());
         }
     };
+    op.shared.take(&id);
     // Record the image at once (still saving), so state knows it even if we are killed now.
     let mut attrs = op.args.clone();
     attrs.remove("timeouts");
@@ -396,29 +424,116 @@ async fn create(op: &Op) -> Result<ResourceState, String> {
     state_of(op, &id, Some(img)).await
 }
 
+/// The id of the image a successful createImage made: the one its answer named once a read
+/// confirms it (that server, that name), else the one found by server and name among the
+/// images created since the call.
+async fn discover(
+    op: &Op,
+    named: Option<String>,
+    server: &str,
+    name: &str,
+    started: &str,
+) -> Result<Option<String>, String> {
+    if let Some(id) = named {
+        let img = op.call(op.client.get_image(&id)).await?;
+        match img {
+            Some(img)
+                if img.name == name && img.server_id.as_deref().is_none_or(|s| s == server) =>
+            {
+                return Ok(Some(id));
+            }
+            Some(img) => tracing::warn!(
+                address = %op.address, %id, found_name = %img.name,
+                "the image the cloud named is not this snapshot; looking it up by server and name"
+            ),
+            None => tracing::warn!(
+                address = %op.address, %id,
+                "the image the cloud named does not exist; looking it up by server and name"
+            ),
+        }
+    } else {
+        tracing::info!(address = %op.address, "the cloud named no image id (no image_id, no image Location); looking it up by server and name");
+    }
+    Ok(find_created(op, server, name, started, 5)
+        .await?
+        .map(|img| img.id))
+}
+
+/// The newest image of `server` named `name`, created since `started` (less a minute of clock
+/// skew) and not already taken; asked up to `tries` times, a little longer apart each time
+/// (an image may show in listings late).
+async fn find_created(
+    op: &Op,
+    server: &str,
+    name: &str,
+    started: &str,
+    tries: u32,
+) -> Result<Option<CloudImage>, String> {
+    let floor = started_floor(started);
+    let q = ImageQuery {
+        name: Some(name.to_string()),
+        server_id: Some(server.to_string()),
+        ..ImageQuery::default()
+    };
+    let mut delay = Duration::from_millis(500);
+    for attempt in 0..tries.max(1) {
+        if attempt > 0 {
+            tokio::time::sleep(delay).await;
+            delay *= 2;
+        }
+        let listed = match op.call(op.client.list_images(&q)).await {
+            Ok(l) => l,
+            Err(e) if attempt + 1 < tries => {
+                tracing::debug!(error = %e, "looking for the new snapshot failed; trying again");
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let mut found: Vec<CloudImage> = listed
+            .into_iter()
+            .filter(|i| {
+                // Filters are not trusted (some clouds ignore them).
+                i.name == name
+                    && i.server_id.as_deref() == Some(server)
+                    && i.created.as_str() >= floor.as_str()
+                    && !op.shared.is_taken(&i.id)
+            })
+            .collect();
+        found.sort_by(|a, b| b.created.cmp(&a.created));
+        if let Some(img) = found.into_iter().next() {
+            return Ok(Some(img));
+        }
+    }
+    Ok(None)
+}
+
 /// `createImage`, waiting while the server is busy with another snapshot: the cloud answers
 /// 409 then (one snapshot per server at a time), so several images of one server are made one
-/// after the other. Bounded by the create timeout.
+/// after the other. Bounded by the create timeout. Any other failure is returned as is (the
+/// call is not repeated: a second call could make a second snapshot).
 async fn create_when_server_free(
     op: &Op,
     server: &str,
     name: &str,
     md: &BTreeMap<String, String>,
-) -> Result<String, String> {
+) -> Result<Option<String>, ProviderError> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(create_timeout(op));
     let mut delay = Duration::from_millis(500);
     loop {
         let result = {
-            let _permit = op.sem.acquire().await.map_err(|e| e.to_string())?;
+            let _permit = op
+                .sem
+                .acquire()
+                .await
+                .map_err(|e| ProviderError::Catalog(e.to_string()))?;
             op.client.create_image(server, name, md).await
         };
         match result {
-            Ok(id) => return Ok(id),
             Err(e) if e.status() == Some(409) && tokio::time::Instant::now() + delay < deadline => {
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(15));
             }
-            Err(e) => return Err(e.to_string()),
+            other => return other,
         }
     }
 }

@@ -23,7 +23,7 @@ pub mod op;
 pub use image::{CREATE_INTENT, parse_duration};
 pub use image_schedule::DAYS;
 pub use kind::{Adopted, DataSource, Imported, Listing, ReadError, Resource};
-pub use op::{BoxFut, Journal, Op, Waiter};
+pub use op::{BoxFut, Journal, Op, Shared, Waiter};
 
 use crate::config::schema::Schema;
 

@@ -22,6 +22,8 @@ pub trait Journal: Send + Sync {
     fn record(&self, rs: ResourceState, clear: Option<String>) -> BoxFut<'_, Result<(), String>>;
     /// Clears an intent whose call is known to have had no effect.
     fn clear(&self, intent_id: String) -> BoxFut<'_, ()>;
+    /// The object `id` at `address` was deleted; returns once state no longer holds it.
+    fn forget(&self, address: InstanceAddr, id: String) -> BoxFut<'_, ()>;
 }
 
 /// Waits for a snapshot to settle (the shared poller reports progress meanwhile).
@@ -32,6 +34,49 @@ pub trait Waiter: Send + Sync {
         address: &'a InstanceAddr,
         id: &'a str,
     ) -> BoxFut<'a, Result<Image, String>>;
+}
+
+/// What the changes of one apply share beyond state: a lane per key (one snapshot per
+/// server at a time — the cloud refuses or races a second one) and the object ids already
+/// taken (in state or made by this apply), so a search for what a call made adopts each
+/// object once.
+#[derive(Default)]
+pub struct Shared {
+    lanes: std::sync::Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    taken: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
+
+impl Shared {
+    pub fn new(known_ids: impl IntoIterator<Item = String>) -> Shared {
+        Shared {
+            lanes: Default::default(),
+            taken: std::sync::Mutex::new(known_ids.into_iter().collect()),
+        }
+    }
+
+    /// Waits for the lane `key` and holds it until the guard is dropped.
+    pub async fn lane(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let m = {
+            let mut lanes = self.lanes.lock().unwrap_or_else(|e| e.into_inner());
+            lanes.entry(key.to_string()).or_default().clone()
+        };
+        m.lock_owned().await
+    }
+
+    /// Marks `id` taken; `false` when it already was.
+    pub fn take(&self, id: &str) -> bool {
+        self.taken
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_string())
+    }
+
+    pub fn is_taken(&self, id: &str) -> bool {
+        self.taken
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(id)
+    }
 }
 
 /// One change being carried out.
@@ -54,6 +99,7 @@ pub struct Op {
     pub sem: Arc<Semaphore>,
     pub journal: Arc<dyn Journal>,
     pub waiter: Arc<dyn Waiter>,
+    pub shared: Arc<Shared>,
 }
 
 impl Op {

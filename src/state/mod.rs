@@ -39,6 +39,11 @@ pub struct State {
     /// Refresh cursors (e.g. the last `changes-since` time per provider).
     #[serde(default)]
     pub cursors: BTreeMap<String, String>,
+    /// Objects that an address held before a replacement took their place, not deleted yet
+    /// (a `create_before_destroy` in progress, or an interrupted one): the next plan destroys
+    /// them. Never forgotten while they exist.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deposed: Vec<ResourceState>,
 }
 
 impl State {
@@ -52,6 +57,7 @@ impl State {
             outputs: BTreeMap::new(),
             journal: Vec::new(),
             cursors: BTreeMap::new(),
+            deposed: Vec::new(),
         }
     }
 
@@ -61,7 +67,50 @@ impl State {
             && self.outputs == other.outputs
             && self.journal == other.journal
             && self.cursors == other.cursors
+            && self.deposed == other.deposed
             && self.lineage == other.lineage
+    }
+}
+
+impl State {
+    /// Puts `rs` at its address. An object of another id that the address held is deposed
+    /// (kept for destruction), not dropped: a replacement recorded before the old object is
+    /// deleted must not orphan it.
+    pub fn put(&mut self, rs: ResourceState) {
+        if let Some(old) = self.resources.get(&rs.address)
+            && old.id != rs.id
+            && !old.id.is_empty()
+            && old.kind == rs.kind
+            && !self
+                .deposed
+                .iter()
+                .any(|d| d.id == old.id && d.kind == old.kind)
+        {
+            self.deposed.push(old.clone());
+        }
+        self.deposed
+            .retain(|d| !(d.id == rs.id && d.kind == rs.kind));
+        self.resources.insert(rs.address.clone(), rs);
+    }
+
+    /// Forgets the object `id` at `address` (it was deleted): from the address when it still
+    /// holds it, and from the deposed objects.
+    pub fn forget(&mut self, address: &InstanceAddr, id: &str) {
+        if self.resources.get(address).is_some_and(|r| r.id == id) {
+            self.resources.remove(address);
+        }
+        self.deposed
+            .retain(|d| !(d.address == *address && d.id == id));
+    }
+
+    /// Every object id state knows (current and deposed).
+    pub fn known_ids(&self) -> Vec<String> {
+        self.resources
+            .values()
+            .chain(&self.deposed)
+            .map(|r| r.id.clone())
+            .filter(|id| !id.is_empty())
+            .collect()
     }
 }
 

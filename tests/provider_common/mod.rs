@@ -71,7 +71,8 @@ pub async fn active_snapshot(c: &Client, server: &str, name: &str) -> String {
     let id = c
         .create_image(server, name, &BTreeMap::new())
         .await
-        .expect("createImage");
+        .expect("createImage")
+        .expect("the answer names the image");
     wait_active(c, &id).await;
     id
 }
