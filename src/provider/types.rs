@@ -160,6 +160,13 @@ pub(crate) fn schedule_from_wire(v: &Value) -> Option<Schedule> {
     })
 }
 
+/// A cloud timestamp (`YYYY-MM-DDThh:mm:ssZ`, or any RFC 3339 time).
+pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s.trim())
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,11 +213,4 @@ mod tests {
         assert_eq!(schedule_from_wire(&schedule_to_wire(&daily)), Some(daily));
         assert_eq!(schedule_from_wire(&json!({"retention": "many"})), None);
     }
-}
-
-/// A cloud timestamp (`YYYY-MM-DDThh:mm:ssZ`, or any RFC 3339 time).
-pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(s.trim())
-        .ok()
-        .map(|t| t.with_timezone(&chrono::Utc))
 }
