@@ -138,7 +138,9 @@ async fn server_one(Path(id): Path<String>) -> Response {
     } else {
         (
             StatusCode::NOT_FOUND,
-            axum::Json(json!({"itemNotFound": {"code": 404, "message": "Instance could not be found"}})),
+            axum::Json(
+                json!({"itemNotFound": {"code": 404, "message": "Instance could not be found"}}),
+            ),
         )
             .into_response()
     }
@@ -244,7 +246,11 @@ resource "image" "snap" {{
         .map(|i| i.id.clone())
         .collect();
     assert_eq!(made.len(), 1, "exactly one snapshot: {made:?}");
-    assert_eq!(state_id(&work).as_deref(), Some(made[0].as_str()), "the right id");
+    assert_eq!(
+        state_id(&work).as_deref(),
+        Some(made[0].as_str()),
+        "the right id"
+    );
 
     let r = work.run(&["plan", "--detailed-exitcode", "--no-color"]);
     assert_eq!(r.code, 0, "a second plan is clean: {r:?}");

@@ -21,6 +21,7 @@ async fn instant_snapshots() -> Sandbox {
         error_rate: 0.0,
         rate_limits: vec![],
         users: vec![],
+        ..SandboxOptions::default()
     })
     .await
     .expect("sandbox starts")

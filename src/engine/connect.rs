@@ -69,6 +69,12 @@ pub async fn connect(ws: &Workspace) -> Result<Connected, CliError> {
                             .ok()
                             .and_then(|s| s.parse().ok())
                             .unwrap_or(2.0),
+                        // `provider "openstack"` gets a sandbox that behaves like OpenStack.
+                        cloud: if preset == Preset::Openstack {
+                            sandbox::CloudKind::Openstack
+                        } else {
+                            sandbox::CloudKind::Rackspace
+                        },
                         ..SandboxOptions::default()
                     })
                     .await

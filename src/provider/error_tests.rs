@@ -173,3 +173,16 @@ fn display_names_operation_status_and_message() {
     );
     assert!(e.is_not_found());
 }
+
+#[test]
+fn html_character_references_are_decoded() {
+    let f = check(
+        403,
+        &[],
+        r#"{"forbidden": {"code": 403, "message": "Attribute &#x27;owner&#x27; is read-only &amp; &lt;kept&gt; &#39;x&#39; &bogus; & alone"}}"#,
+    );
+    assert_eq!(
+        f.message,
+        "Attribute 'owner' is read-only & <kept> 'x' &bogus; & alone"
+    );
+}

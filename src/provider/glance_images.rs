@@ -59,10 +59,10 @@ impl Client {
         self.inner.opts.preset == super::Preset::Openstack && self.has_image_api()
     }
 
-    /// True when an incremental listing reports deleted images (Rackspace's compute
-    /// `changes-since` does; Glance does not).
+    /// True when an incremental listing reports deleted images: Rackspace's compute
+    /// `changes-since` does; Glance does not, nor Nova's image proxy in front of it.
     pub fn reports_deletions(&self) -> bool {
-        !self.images_in_glance()
+        self.inner.opts.preset == super::Preset::Rackspace
     }
 
     pub(crate) async fn glance_list(&self, q: &ImageQuery) -> Result<ImageListing, ProviderError> {

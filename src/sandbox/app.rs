@@ -61,6 +61,10 @@ pub(crate) struct LogEntry {
 #[derive(Debug)]
 pub(crate) struct Runtime {
     pub latency_ms: u64,
+    /// Added after the handler ran (the cloud acted; the answer is late).
+    pub reply_latency_ms: u64,
+    /// Which real cloud to imitate where they differ.
+    pub cloud: super::options::CloudKind,
     pub error_rate: f64,
     pub rate_limits: Vec<RateLimit>,
     pub snapshot_seconds: f64,
@@ -115,6 +119,8 @@ impl App {
             users,
             runtime: Mutex::new(Runtime {
                 latency_ms: opts.latency_ms,
+                reply_latency_ms: opts.reply_latency_ms,
+                cloud: opts.cloud,
                 error_rate: opts.error_rate,
                 rate_limits,
                 snapshot_seconds: opts.snapshot_seconds,

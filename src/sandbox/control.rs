@@ -14,6 +14,7 @@ use super::app::App;
 use super::clock;
 use super::faults::{ApiError, ApiResult, Shape, empty, json_response, ok, parse_json};
 use super::fixtures::{self, REGIONS};
+use super::options::CloudKind;
 use super::ratelimit::RateLimit;
 use super::store::Server;
 
@@ -83,6 +84,11 @@ fn faults_json(app: &App) -> Value {
     let rt = app.runtime();
     json!({
         "latency_ms": rt.latency_ms,
+        "reply_latency_ms": rt.reply_latency_ms,
+        "cloud": match rt.cloud {
+            CloudKind::Rackspace => "rackspace",
+            CloudKind::Openstack => "openstack",
+        },
         "error_rate": rt.error_rate,
         "rate_limits": rt.rate_limits.iter().map(RateLimit::spec).collect::<Vec<_>>(),
         "snapshot_seconds": rt.snapshot_seconds,
@@ -106,6 +112,20 @@ pub(crate) async fn faults_put(State(app): State<Arc<App>>, body: Bytes) -> ApiR
                 .filter(|n| *n <= 600_000)
                 .ok_or_else(|| bad("latency_ms"))?,
         ),
+    };
+    let reply_latency = match body.get("reply_latency_ms") {
+        None => None,
+        Some(v) => Some(
+            v.as_u64()
+                .filter(|n| *n <= 600_000)
+                .ok_or_else(|| bad("reply_latency_ms"))?,
+        ),
+    };
+    let cloud = match body.get("cloud").map(|v| v.as_str()) {
+        None => None,
+        Some(Some("rackspace")) => Some(CloudKind::Rackspace),
+        Some(Some("openstack")) => Some(CloudKind::Openstack),
+        Some(_) => return Err(bad("cloud (rackspace or openstack)")),
     };
     let error_rate = match body.get("error_rate") {
         None => None,
@@ -147,6 +167,12 @@ pub(crate) async fn faults_put(State(app): State<Arc<App>>, body: Bytes) -> ApiR
         let mut rt = app.runtime();
         if let Some(v) = latency {
             rt.latency_ms = v;
+        }
+        if let Some(v) = reply_latency {
+            rt.reply_latency_ms = v;
+        }
+        if let Some(v) = cloud {
+            rt.cloud = v;
         }
         if let Some(v) = error_rate {
             rt.error_rate = v;

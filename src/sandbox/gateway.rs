@@ -130,7 +130,7 @@ pub(crate) async fn gateway(State(app): State<Arc<App>>, req: Request, next: Nex
         };
         return fix_bodies(resp, fam);
     }
-    let (latency, injected) = {
+    let (latency, reply_latency, injected) = {
         let mut rt = app.runtime();
         let mut injected = bytes.as_ref().err().cloned();
         if injected.is_none() && matches!(fam, Family::Compute | Family::Image) {
@@ -142,7 +142,7 @@ pub(crate) async fn gateway(State(app): State<Arc<App>>, req: Request, next: Nex
                 ));
             }
         }
-        (rt.latency_ms, injected)
+        (rt.latency_ms, rt.reply_latency_ms, injected)
     };
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
@@ -152,6 +152,9 @@ pub(crate) async fn gateway(State(app): State<Arc<App>>, req: Request, next: Nex
         (None, Ok(b)) => next.run(Request::from_parts(parts, Body::from(b))).await,
         (None, Err(e)) => e.into_response(),
     };
+    if reply_latency > 0 && matches!(fam, Family::Compute | Family::Image) {
+        tokio::time::sleep(Duration::from_millis(reply_latency)).await;
+    }
     let mut resp = fix_bodies(resp, fam);
     let rid = format!("req-{}", uuid::Uuid::new_v4());
     let header = match fam {

@@ -172,9 +172,15 @@ pub(crate) fn select<'a>(
 
 fn list(app: &App, ctx: &Ctx, raw: Option<String>, detailed: bool) -> ApiResult<Response> {
     let q = Query::parse(raw.as_deref());
+    // Lock order everywhere: store, then runtime.
     let store = app.store();
+    let tombstones = app.runtime().cloud == super::options::CloudKind::Rackspace;
     let now = store.data.now();
-    let (page, full) = select(&store.data, ctx, &q)?;
+    let (mut page, full) = select(&store.data, ctx, &q)?;
+    // Nova in front of Glance lists no deleted images, even for changes-since.
+    if !tombstones {
+        page.retain(|i| !i.is_deleted());
+    }
     let images: Vec<Value> = page
         .iter()
         .map(|i| {

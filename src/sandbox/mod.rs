@@ -38,7 +38,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use fixtures::ids as fixture_ids;
-pub use options::SandboxOptions;
+pub use options::{CloudKind, SandboxOptions};
 
 /// A running sandbox; stops when dropped.
 pub struct Sandbox {

@@ -30,6 +30,24 @@ pub struct SandboxOptions {
     /// Account `NAME:SECRET` (secret = API key and password; repeatable). Default `demo:demo`.
     #[arg(long = "user", value_name = "NAME:SECRET")]
     pub users: Vec<String>,
+    /// Latency added after a request was carried out, before the answer (the cloud acted, the
+    /// answer is late: what a slow proxy does), in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub reply_latency_ms: u64,
+    /// Which real cloud's behaviours to show where they differ (docs/sandbox.md): `rackspace`,
+    /// or `openstack` (Nova + Glance: no deleted images in `changes-since`, createImage answers
+    /// with a Glance `Location` below compute 2.45 and a body `image_id` from it, Glance's
+    /// reserved properties refused with 403).
+    #[arg(long, value_enum, default_value_t = CloudKind::Rackspace)]
+    pub cloud: CloudKind,
+}
+
+/// The real cloud the sandbox imitates where clouds differ.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CloudKind {
+    #[default]
+    Rackspace,
+    Openstack,
 }
 
 impl Default for SandboxOptions {
@@ -42,6 +60,8 @@ impl Default for SandboxOptions {
             error_rate: 0.0,
             rate_limits: Vec::new(),
             users: Vec::new(),
+            reply_latency_ms: 0,
+            cloud: CloudKind::Rackspace,
         }
     }
 }

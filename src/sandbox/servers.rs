@@ -17,6 +17,7 @@ use super::clock;
 use super::faults::{ApiError, ApiResult, Shape, empty, ok, parse_json};
 use super::images::links;
 use super::metadata::{MAX_IMAGE_META, check_pair, quota_error};
+use super::options::CloudKind;
 use super::paging::{Query, after_marker, compute_page};
 use super::schedule::schedule_json;
 use super::snapshot::{self, SnapshotSpec};
@@ -192,6 +193,7 @@ const OTHER_ACTIONS: [&str; 12] = [
 pub(crate) async fn action(
     State(app): State<Arc<App>>,
     Compute(ctx): Compute,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
     let body = parse_json(&body, Shape::Compute)?;
@@ -202,7 +204,7 @@ pub(crate) async fn action(
         return Err(ApiError::bad_request("Malformed request body"));
     };
     if name == "createImage" {
-        return create_image(&app, &ctx, args);
+        return create_image(&app, &ctx, args, microversion(&headers));
     }
     if OTHER_ACTIONS.contains(&name.as_str()) {
         return Err(ApiError::new(
@@ -215,7 +217,35 @@ pub(crate) async fn action(
     )))
 }
 
-fn create_image(app: &App, ctx: &Ctx, args: &Value) -> ApiResult<Response> {
+/// The compute microversion a request asks for (`OpenStack-API-Version: compute 2.45` or
+/// `X-OpenStack-Nova-API-Version: 2.45`), as (major, minor); 2.1 when it asks for none.
+fn microversion(headers: &axum::http::HeaderMap) -> (u32, u32) {
+    let asked = headers
+        .get("openstack-api-version")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().strip_prefix("compute").map(str::trim))
+        .or_else(|| {
+            headers
+                .get("x-openstack-nova-api-version")
+                .and_then(|v| v.to_str().ok())
+        })
+        .map(str::trim);
+    match asked {
+        Some("latest") => (2, 96),
+        Some(v) => v
+            .split_once('.')
+            .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+            .unwrap_or((2, 1)),
+        None => (2, 1),
+    }
+}
+
+fn create_image(
+    app: &App,
+    ctx: &Ctx,
+    args: &Value,
+    microversion: (u32, u32),
+) -> ApiResult<Response> {
     let Some(args) = args.as_object() else {
         return Err(ApiError::bad_request("Malformed request body"));
     };
@@ -246,6 +276,18 @@ fn create_image(app: &App, ctx: &Ctx, args: &Value) -> ApiResult<Response> {
     let server_id = ctx.param("id");
     // Lock order everywhere: store, then runtime.
     let mut store = app.store();
+    let openstack = app.runtime().cloud == CloudKind::Openstack;
+    if openstack
+        && let Some(k) = extra
+            .keys()
+            .find(|k| super::glance_patch::CORE.contains(&k.as_str()) || k.starts_with("os_glance"))
+    {
+        // What Nova passes on from Glance, HTML-escaped as Glance writes it.
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("Attribute &#x27;{k}&#x27; is read-only."),
+        ));
+    }
     if store.data.server(&ctx.region, &server_id).is_none() {
         return Err(ApiError::not_found(SERVER_NOT_FOUND));
     }
@@ -271,10 +313,23 @@ fn create_image(app: &App, ctx: &Ctx, args: &Value) -> ApiResult<Response> {
     if img.metadata.len() > MAX_IMAGE_META {
         return Err(quota_error());
     }
-    let location = format!("{}/images/{}", ctx.compute_base(), img.id);
+    let id = img.id.clone();
     store.data.images.push(img);
     store.data.settle(now);
     store.commit();
+    if openstack && microversion >= (2, 45) {
+        // Nova 2.45+: the id in the body, no Location.
+        return Ok(super::faults::json_response(
+            StatusCode::ACCEPTED,
+            &serde_json::json!({ "image_id": id }),
+        ));
+    }
+    // Nova below 2.45 points at Glance, another host; Rackspace at its own compute API.
+    let location = if openstack {
+        format!("http://glance.sandbox.invalid:9292/images/{id}")
+    } else {
+        format!("{}/images/{id}", ctx.compute_base())
+    };
     let mut resp = empty(StatusCode::ACCEPTED);
     if let Ok(v) = location.parse() {
         resp.headers_mut().insert(header::LOCATION, v);

@@ -18,6 +18,7 @@ pub async fn sandbox(error_rate: f64, rate_limits: &[&str]) -> Sandbox {
         error_rate,
         rate_limits: rate_limits.iter().map(|s| s.to_string()).collect(),
         users: vec![],
+        ..SandboxOptions::default()
     })
     .await
     .expect("sandbox starts")
