@@ -51,6 +51,8 @@ pub(crate) const CORE: &[&str] = &[
 
 /// How many ids one `id=in:` query asks about (URLs stay well under common limits).
 const IDS_PER_QUERY: usize = 50;
+/// How many of those queries run at once.
+const BATCHES_IN_FLIGHT: usize = 4;
 
 impl Client {
     /// True when this client keeps images in the Image API v2 (OpenStack with an image
@@ -159,19 +161,42 @@ impl Client {
             }
             return Ok(out);
         }
+        // A few batches in flight at once; the pacing in `http` still applies to each.
+        let mut chunks = ids.chunks(IDS_PER_QUERY).map(<[String]>::to_vec);
+        let mut set = tokio::task::JoinSet::new();
         let mut out = Vec::new();
-        for chunk in ids.chunks(IDS_PER_QUERY) {
-            let op = format!("GET /v2/images?id=in:… ({} ids)", chunk.len());
-            let call = Call::new(Method::GET, Service::Image, &["images"], op.clone())
-                .query("id", format!("in:{}", chunk.join(",")))
-                .query("limit", self.inner.page_size());
-            let items = paging::collect(&self.inner, call, "images", Next::GlanceNext).await?;
-            for v in &items {
-                let img = from_glance(v, &op)?;
-                // Filters are not trusted: keep only what was asked for.
-                if chunk.contains(&img.id) {
-                    out.push(img);
+        loop {
+            while set.len() < BATCHES_IN_FLIGHT {
+                let Some(chunk) = chunks.next() else { break };
+                let me = self.clone();
+                set.spawn(async move { me.glance_by_ids(&chunk).await });
+            }
+            match set.join_next().await {
+                Some(Ok(found)) => out.extend(found?),
+                Some(Err(e)) => {
+                    return Err(ProviderError::transport(
+                        "GET /v2/images?id=in:…",
+                        format!("a batch failed: {e}"),
+                    ));
                 }
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn glance_by_ids(&self, chunk: &[String]) -> Result<Vec<Image>, ProviderError> {
+        let op = format!("GET /v2/images?id=in:… ({} ids)", chunk.len());
+        let call = Call::new(Method::GET, Service::Image, &["images"], op.clone())
+            .query("id", format!("in:{}", chunk.join(",")))
+            .query("limit", self.inner.page_size());
+        let items = paging::collect(&self.inner, call, "images", Next::GlanceNext).await?;
+        let mut out = Vec::new();
+        for v in &items {
+            let img = from_glance(v, &op)?;
+            // Filters are not trusted: keep only what was asked for.
+            if chunk.contains(&img.id) {
+                out.push(img);
             }
         }
         Ok(out)

@@ -56,6 +56,9 @@ const REFRESHED: &[&str] = &[
     "disk_config",
 ];
 
+/// How many times a createImage that failed ambiguously (and, looked for, made nothing) is sent.
+const AMBIGUOUS_ATTEMPTS: u32 = 4;
+
 /// The journal's name for a `createImage` in flight.
 pub const CREATE_INTENT: &str = "create_image";
 
@@ -377,34 +380,43 @@ async fn create(op: &Op) -> Result<ResourceState, String> {
     let intent_id = intent.id.clone();
     let started = intent.started.clone();
     op.journal.intent(intent).await?;
-    let id = match create_when_server_free(op, &server, &name, &md).await {
-        Ok(named) => match discover(op, named, &server, &name, &started).await {
-            Ok(Some(id)) => id,
-            Ok(None) => {
-                // The call succeeded, so an image exists; the intent stays for the next plan.
-                return Err(format!(
-                    "create image {name:?} from server {server}: the cloud accepted the snapshot but named no image, and none named {name:?} of that server is listed yet; the next plan looks for it again (nothing is created twice)"
-                ));
-            }
-            Err(e) => return Err(e),
-        },
-        Err(e) if e.is_ambiguous() => {
-            // The call may have taken effect: look before deciding.
-            match find_created(op, &server, &name, &started, 3).await {
-                Ok(Some(img)) => {
-                    tracing::info!(address = %op.address, id = %img.id, error = %e, "createImage failed ambiguously, but the snapshot exists; adopting it");
-                    img.id
-                }
-                _ => {
+    let mut attempt = 0;
+    let id = loop {
+        attempt += 1;
+        match create_when_server_free(op, &server, &name, &md).await {
+            Ok(named) => match discover(op, named, &server, &name, &started).await {
+                Ok(Some(id)) => break id,
+                Ok(None) => {
+                    // The call succeeded, so an image exists; the intent stays for the next plan.
                     return Err(format!(
-                        "{e} (the snapshot may still appear: the next plan looks for it by server and name before creating anything)"
+                        "create image {name:?} from server {server}: the cloud accepted the snapshot but named no image, and none named {name:?} of that server is listed yet; the next plan looks for it again (nothing is created twice)"
                     ));
                 }
+                Err(e) => return Err(e),
+            },
+            Err(e) if e.is_ambiguous() => {
+                // The call may have taken effect: look before deciding.
+                match find_created(op, &server, &name, &started, 3).await {
+                    Ok(Some(img)) => {
+                        tracing::info!(address = %op.address, id = %img.id, error = %e, "createImage failed ambiguously, but the snapshot exists; adopting it");
+                        break img.id;
+                    }
+                    // Looked for and not there: the call had no effect, so sending it again
+                    // is not a blind retry. The intent stays until the outcome is known.
+                    Ok(None) if attempt < AMBIGUOUS_ATTEMPTS => {
+                        tracing::warn!(address = %op.address, error = %e, attempt, "createImage failed and made no image; sending it again");
+                    }
+                    _ => {
+                        return Err(format!(
+                            "{e} (the snapshot may still appear: the next plan looks for it by server and name before creating anything)"
+                        ));
+                    }
+                }
             }
-        }
-        Err(e) => {
-            op.journal.clear(intent_id).await;
-            return Err(e.to_string());
+            Err(e) => {
+                op.journal.clear(intent_id).await;
+                return Err(e.to_string());
+            }
         }
     };
     op.shared.take(&id);
