@@ -131,6 +131,23 @@ async fn main() {
         .send()
         .await;
 
+    // A no-change apply stores a cursor of the cloud's time now, so the next plans ask only for
+    // what changed since (not the whole fleet, which changed within the cursor's margin).
+    {
+        let mut s = Session::open(&ws, Duration::ZERO, "apply")
+            .await
+            .expect("session");
+        let before = s.state.cursors.clone();
+        let p = s.plan(false, &PlanOptions::default()).await.expect("plan");
+        let out = s
+            .apply(&p, &ApplyOptions::default(), Arc::new(Quiet))
+            .await
+            .expect("apply");
+        assert!(out.success(), "{out:?}");
+        assert_ne!(s.state.cursors, before, "the cursor moved");
+        s.close().await.expect("unlock");
+    }
+
     let runs = 3;
     // A no-change plan listing everything (no cursor).
     let mut full = Vec::new();

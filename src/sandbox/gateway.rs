@@ -165,6 +165,12 @@ pub(crate) async fn gateway(State(app): State<Arc<App>>, req: Request, next: Nex
     if let (Some(h), Ok(v)) = (header, HeaderValue::from_str(&rid)) {
         resp.headers_mut().insert(h, v);
     }
+    // The `Date` of the sandbox's own clock (which tests advance), as the timestamps in its
+    // bodies are: a client that takes its cursor from `Date` must see one clock.
+    let now = app.store().data.now();
+    if let Ok(v) = HeaderValue::from_str(&now.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
+        resp.headers_mut().insert(axum::http::header::DATE, v);
+    }
     record(&app, &method, &path, &route, resp.status());
     resp
 }
