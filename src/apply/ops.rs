@@ -90,7 +90,7 @@ pub async fn run(change: Change, op: Op) -> Result<Option<ResourceState>, String
         let data = resources::data_source(&change.kind)
             .ok_or_else(|| format!("unknown data source type {}", change.kind))?;
         let v = data
-            .read(&op.client, &op.args)
+            .read(&op.client, &op.args, &resources::Views::default())
             .await
             .map_err(|e| format!("{}: {e}", change.address))?;
         return Ok(Some(op.state("", v)));

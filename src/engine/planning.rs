@@ -46,8 +46,10 @@ pub async fn make_plan(
             "state has unreconciled intents; this is a bug (reconcile runs first)",
         ));
     }
+    // What this plan lists, shared by refresh and every round of data sources.
+    let cache = refresh::Cache::default();
     let mut refreshed: Refreshed = if flags.refresh {
-        refresh::refresh(state, &conn.clients).await?
+        refresh::refresh_with(state, &conn.clients, &cache).await?
     } else {
         // Trust the state: the planner uses recorded attributes when nothing was refreshed.
         Refreshed {
@@ -103,7 +105,8 @@ pub async fn make_plan(
             }
             return Ok(p);
         }
-        let read = refresh::read_data(&ws.cfg, &p.data_requests, &conn.clients).await?;
+        let read =
+            refresh::read_data_with(&ws.cfg, &p.data_requests, &conn.clients, &cache).await?;
         refreshed.data.extend(read);
     }
     Err(CliError::msg("data sources did not settle; this is a bug"))

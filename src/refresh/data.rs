@@ -1,9 +1,12 @@
-//! Reading data sources through their units in the registry.
+//! Reading data sources through their units in the registry: per provider, the lookups one
+//! listing can answer share it (the server listing for `data "server"`, the full image listing
+//! for `data "image"` / `"images"` when they outnumber its pages), the rest run concurrently.
 
+use super::cache::Cache;
 use super::model::{Clients, RefreshError};
 use crate::addr::InstanceAddr;
 use crate::config::Config;
-use crate::resources::{self, ReadError};
+use crate::resources::{self, Answered, ReadError};
 use crate::value::Map;
 use std::collections::BTreeMap;
 
@@ -13,27 +16,87 @@ pub async fn read_data(
     requests: &BTreeMap<InstanceAddr, Map>,
     clients: &Clients,
 ) -> Result<BTreeMap<InstanceAddr, Map>, RefreshError> {
-    let mut out = BTreeMap::new();
+    read_data_with(cfg, requests, clients, &Cache::default()).await
+}
+
+/// [`read_data`] with the listings of the plan so far.
+pub async fn read_data_with(
+    cfg: &Config,
+    requests: &BTreeMap<InstanceAddr, Map>,
+    clients: &Clients,
+    cache: &Cache,
+) -> Result<BTreeMap<InstanceAddr, Map>, RefreshError> {
+    // (provider key, address, kind, arguments)
+    let mut by_provider: BTreeMap<
+        String,
+        Vec<(&InstanceAddr, &'static dyn resources::DataSource, &Map)>,
+    > = BTreeMap::new();
     for (addr, args) in requests {
         let Some(block) = cfg.data.get(&addr.block) else {
+            continue;
+        };
+        let Some(data) = resources::data_source(&block.kind) else {
             continue;
         };
         let key = cfg
             .provider(block.provider.as_deref())
             .map(|p| p.key())
             .unwrap_or_else(|| "rackspace".into());
+        by_provider.entry(key).or_default().push((addr, data, args));
+    }
+    let mut results = BTreeMap::new();
+    for (key, reads) in by_provider {
         let client = clients.get(&key)?;
-        let Some(data) = resources::data_source(&block.kind) else {
-            continue;
+        let wanted = |a: Answered| {
+            reads
+                .iter()
+                .filter(|(_, d, args)| d.answered_by(args) == a)
+                .count()
         };
-        let v = data.read(client, args).await.map_err(|e| match e {
+        cache
+            .servers(&key, client, wanted(Answered::Servers))
+            .await?;
+        cache.images(&key, client, wanted(Answered::Images)).await?;
+        let views = cache.views(&key);
+        let mut set = tokio::task::JoinSet::new();
+        let mut queue = reads.into_iter();
+        loop {
+            while set.len() < super::READS_IN_FLIGHT {
+                let Some((addr, data, args)) = queue.next() else {
+                    break;
+                };
+                let (client, views, addr, args) =
+                    (client.clone(), views.clone(), addr.clone(), args.clone());
+                set.spawn(async move {
+                    let r = data.read(&client, &args, &views).await;
+                    (addr, r)
+                });
+            }
+            match set.join_next().await {
+                Some(Ok((addr, r))) => {
+                    results.insert(addr, r);
+                }
+                Some(Err(e)) => {
+                    return Err(RefreshError::Data {
+                        address: String::new(),
+                        message: format!("a data source read failed: {e}"),
+                    });
+                }
+                None => break,
+            }
+        }
+    }
+    // In address order, so that the error reported does not depend on timing.
+    let mut out = BTreeMap::new();
+    for (addr, r) in results {
+        let v = r.map_err(|e| match e {
             ReadError::Provider(p) => RefreshError::Provider(p),
             ReadError::Selection(message) => RefreshError::Data {
                 address: addr.to_string(),
                 message,
             },
         })?;
-        out.insert(addr.clone(), v);
+        out.insert(addr, v);
     }
     Ok(out)
 }

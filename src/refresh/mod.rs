@@ -5,14 +5,16 @@
 //! `image_metadata` resource, whatever their number — and incremental: with a cursor in state,
 //! only the images changed since (`incremental.rs`; cursors are stored by apply, `cursor.rs`).
 
+mod cache;
 mod cursor;
 mod data;
 mod incremental;
 mod model;
 mod reconcile;
 
+pub use cache::Cache;
 pub use cursor::store_cursors;
-pub use data::read_data;
+pub use data::{read_data, read_data_with};
 pub use incremental::{SAFETY_MARGIN_SECONDS, WINDOW_DAYS, cursor_key};
 use model::listed;
 pub use model::{Clients, RefreshError};
@@ -20,12 +22,29 @@ pub use reconcile::{Reconciled, reconcile};
 
 use crate::plan::Refreshed;
 use crate::provider::{Client, ImageQuery};
-use crate::resources;
+use crate::resources::{self, Views};
 use crate::state::{ResourceState, State};
+use crate::value::Map;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Reads the current attributes of every resource in `state`.
 pub async fn refresh(state: &State, clients: &Clients) -> Result<Refreshed, RefreshError> {
+    refresh_with(state, clients, &Cache::default()).await
+}
+
+/// [`refresh`], keeping what it lists in `cache` for the data sources of the same plan.
+///
+/// Per provider: one image listing (incremental when state allows) for the listed kinds, one
+/// server listing for the served kinds when two or more want it, and the reads no listing
+/// answers concurrently (at most [`READS_IN_FLIGHT`], under the client's rate limiter).
+/// Providers are refreshed one after another; the result does not depend on the order in
+/// which the cloud answers.
+pub async fn refresh_with(
+    state: &State,
+    clients: &Clients,
+    cache: &Cache,
+) -> Result<Refreshed, RefreshError> {
     let mut out = Refreshed {
         image_api: clients.by_key.values().all(Client::has_image_api) && !clients.by_key.is_empty(),
         ..Refreshed::default()
@@ -58,6 +77,7 @@ pub async fn refresh(state: &State, clients: &Clients) -> Result<Refreshed, Refr
             ),
         })?;
         let needs_images = list.iter().any(|r| listed(r));
+        cache.note_known_images(key, list.iter().filter(|r| listed(r)).count());
         let view = if needs_images {
             Some(incremental::read(client, key, &list, state).await?)
         } else {
@@ -72,21 +92,41 @@ pub async fn refresh(state: &State, clients: &Clients) -> Result<Refreshed, Refr
         if let Some(c) = cursor {
             out.cursors.insert(cursor_key(key), c);
         }
+        let served = list
+            .iter()
+            .filter(|r| resources::resource(&r.kind).is_some_and(|k| k.served()))
+            .count();
+        let servers = cache.servers(key, client, served).await?;
+        let images = view.as_ref().map(|v| Arc::new(v.images.clone()));
+        let complete = view.as_ref().is_some_and(|v| !v.incremental);
+        if let (Some(l), true) = (&images, complete) {
+            cache.seed_images(key, l.clone());
+        }
+        let mut pending: Vec<&ResourceState> = Vec::new();
         for rs in list {
             if let Some(current) = view.as_ref().and_then(|v| v.unchanged(rs)) {
                 out.resources.insert(rs.address.clone(), current);
                 continue;
             }
-            let current = match resources::resource(&rs.kind) {
-                Some(kind) => {
-                    let listing = view.as_ref().filter(|_| kind.listed()).map(|v| &v.images);
-                    kind.read(client, rs, listing).await?
-                }
+            match resources::resource(&rs.kind) {
+                Some(_) => pending.push(rs),
                 // A kind this build does not know: what state has stands.
-                None => Some(rs.attributes.clone()),
-            };
-            out.resources.insert(rs.address.clone(), current);
+                None => {
+                    out.resources
+                        .insert(rs.address.clone(), Some(rs.attributes.clone()));
+                }
+            }
         }
+        let read = read_concurrently(client, &pending, |rs| {
+            let listed = resources::resource(&rs.kind).is_some_and(|k| k.listed());
+            Views {
+                images: images.clone().filter(|_| listed),
+                images_complete: complete && listed,
+                servers: servers.clone(),
+            }
+        })
+        .await?;
+        out.resources.extend(read);
     }
     // Deposed objects (a replacement that did not finish): those still there get destroyed.
     for rs in &state.deposed {
@@ -95,11 +135,56 @@ pub async fn refresh(state: &State, clients: &Clients) -> Result<Refreshed, Refr
             continue;
         };
         let client = clients.get(&rs.provider)?;
-        if let Some(attrs) = kind.read(client, rs, None).await? {
+        if let Some(attrs) = kind.read(client, rs, &Views::default()).await? {
             let mut rs = rs.clone();
             rs.attributes = attrs;
             out.deposed.push(rs);
         }
+    }
+    Ok(out)
+}
+
+/// How many single-object reads refresh runs at once (each still paced by the client).
+pub const READS_IN_FLIGHT: usize = 10;
+
+/// Each resource's own read, [`READS_IN_FLIGHT`] at a time; the first error (in address
+/// order) wins.
+async fn read_concurrently(
+    client: &Client,
+    pending: &[&ResourceState],
+    views: impl Fn(&ResourceState) -> Views,
+) -> Result<BTreeMap<crate::addr::InstanceAddr, Option<Map>>, RefreshError> {
+    let mut set = tokio::task::JoinSet::new();
+    let mut queue = pending.iter();
+    let mut results = BTreeMap::new();
+    loop {
+        while set.len() < READS_IN_FLIGHT {
+            let Some(rs) = queue.next() else { break };
+            let Some(kind) = resources::resource(&rs.kind) else {
+                continue;
+            };
+            let (client, rs, views) = (client.clone(), (*rs).clone(), views(rs));
+            set.spawn(async move {
+                let r = kind.read(&client, &rs, &views).await;
+                (rs.address, r)
+            });
+        }
+        match set.join_next().await {
+            Some(Ok((addr, r))) => {
+                results.insert(addr, r);
+            }
+            Some(Err(e)) => {
+                return Err(RefreshError::Data {
+                    address: String::new(),
+                    message: format!("a refresh task failed: {e}"),
+                });
+            }
+            None => break,
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (addr, r) in results {
+        out.insert(addr, r?);
     }
     Ok(out)
 }

@@ -4,6 +4,7 @@
 
 use super::kind::{DataSource, ReadError};
 use super::op::BoxFut;
+use super::views::{Answered, Views};
 use crate::config::schema::{Schema, Ty, arg, out};
 use crate::provider::{Client, Image, ImageQuery};
 use crate::value::{Map, Value};
@@ -32,8 +33,18 @@ fn s<'a>(args: &'a Map, k: &str) -> Option<&'a str> {
 }
 
 /// The images that match the filters in `args`, newest first.
-pub(super) async fn matching(client: &Client, args: &Map) -> Result<Vec<Image>, ReadError> {
-    let mut list: Vec<Image> = if let Some(id) = s(args, "id") {
+pub(super) async fn matching(
+    client: &Client,
+    args: &Map,
+    views: &Views,
+) -> Result<Vec<Image>, ReadError> {
+    let mut list: Vec<Image> = if let Some(all) = views.all_images() {
+        // Every image the project sees, listed once for all the lookups; filtered below.
+        match s(args, "id") {
+            Some(id) => all.get(id).cloned().into_iter().collect(),
+            None => all.values().cloned().collect(),
+        }
+    } else if let Some(id) = s(args, "id") {
         client.get_image(id).await?.into_iter().collect()
     } else {
         let q = ImageQuery {
@@ -128,9 +139,18 @@ impl DataSource for ImageData {
         )
     }
 
-    fn read<'a>(&'a self, client: &'a Client, args: &'a Map) -> BoxFut<'a, Result<Map, ReadError>> {
+    fn answered_by(&self, _args: &Map) -> Answered {
+        Answered::Images
+    }
+
+    fn read<'a>(
+        &'a self,
+        client: &'a Client,
+        args: &'a Map,
+        views: &'a Views,
+    ) -> BoxFut<'a, Result<Map, ReadError>> {
         Box::pin(async move {
-            let list = matching(client, args).await?;
+            let list = matching(client, args, views).await?;
             let most_recent = args.get("most_recent").and_then(Value::as_bool) == Some(true);
             match (list.len(), most_recent) {
                 (0, _) => Err(ReadError::Selection(

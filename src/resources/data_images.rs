@@ -4,6 +4,7 @@
 use super::data_image::{attributes, matching};
 use super::kind::{DataSource, ReadError};
 use super::op::BoxFut;
+use super::views::{Answered, Views};
 use crate::config::schema::{Schema, Ty, arg, out};
 use crate::provider::Client;
 use crate::value::{Map, Value};
@@ -43,9 +44,18 @@ impl DataSource for ImagesData {
         )
     }
 
-    fn read<'a>(&'a self, client: &'a Client, args: &'a Map) -> BoxFut<'a, Result<Map, ReadError>> {
+    fn answered_by(&self, _args: &Map) -> Answered {
+        Answered::Images
+    }
+
+    fn read<'a>(
+        &'a self,
+        client: &'a Client,
+        args: &'a Map,
+        views: &'a Views,
+    ) -> BoxFut<'a, Result<Map, ReadError>> {
         Box::pin(async move {
-            let list = matching(client, args).await?;
+            let list = matching(client, args, views).await?;
             let mut m = Map::new();
             m.insert(
                 "ids".into(),

@@ -3,6 +3,7 @@
 
 use super::kind::{DataSource, ReadError};
 use super::op::BoxFut;
+use super::views::{Answered, Views};
 use crate::config::schema::{Schema, Ty, arg, out};
 use crate::provider::{Client, Server as CloudServer};
 use crate::value::{Map, Value};
@@ -54,12 +55,28 @@ impl DataSource for Server {
         )
     }
 
-    fn read<'a>(&'a self, client: &'a Client, args: &'a Map) -> BoxFut<'a, Result<Map, ReadError>> {
+    fn answered_by(&self, _args: &Map) -> Answered {
+        Answered::Servers
+    }
+
+    fn read<'a>(
+        &'a self,
+        client: &'a Client,
+        args: &'a Map,
+        views: &'a Views,
+    ) -> BoxFut<'a, Result<Map, ReadError>> {
         Box::pin(async move {
+            let listed = views.servers.as_deref();
             let found: Vec<CloudServer> = if let Some(id) = s(args, "id") {
-                client.get_server(id).await?.into_iter().collect()
+                match listed {
+                    Some(ix) => ix.get(id).cloned().into_iter().collect(),
+                    None => client.get_server(id).await?.into_iter().collect(),
+                }
             } else if let Some(name) = s(args, "name") {
-                client.find_servers_by_name(name).await?
+                match listed {
+                    Some(ix) => ix.named(name).into_iter().cloned().collect(),
+                    None => client.find_servers_by_name(name).await?,
+                }
             } else {
                 return Err(ReadError::Selection(
                     "set \"id\" or \"name\" to select a server".into(),

@@ -2,10 +2,11 @@
 //! saving, then waited for until `ACTIVE`; `ERROR` taints it), renamed, re-tagged and
 //! (de)activated in place through the Image API v2 when the cloud has it.
 
-use super::kind::{Adopted, Imported, Listing, Resource};
+use super::kind::{Adopted, Imported, Resource};
 use super::metadata;
 use super::op::BoxFut;
 use super::op::Op;
+use super::views::Views;
 use crate::config::schema::{NestedBlock, Schema, Ty, arg, out, req, req_new};
 use crate::provider::{Client, Image as CloudImage, ImageQuery, ProviderError};
 use crate::state::{Intent, ResourceState};
@@ -155,11 +156,14 @@ impl Resource for Image {
         &'a self,
         client: &'a Client,
         rs: &'a ResourceState,
-        listing: Option<&'a Listing>,
+        views: &'a Views,
     ) -> BoxFut<'a, Result<Option<Map>, ProviderError>> {
         Box::pin(async move {
-            let img = match listing {
-                Some(l) => l.get(&rs.id).cloned(),
+            let img = match views.images.as_deref().and_then(|l| l.get(&rs.id)) {
+                Some(i) => Some(i.clone()),
+                // Refresh reads a listed kind from a listing only for the ids it holds (or
+                // when it is complete); otherwise ask.
+                None if views.all_images().is_some() => None,
                 None => client.get_image(&rs.id).await?,
             };
             match img {

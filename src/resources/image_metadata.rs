@@ -4,10 +4,11 @@
 //! only the keys this resource manages.
 
 use super::image::metadata_key_checks;
-use super::kind::{Imported, Listing, Resource};
+use super::kind::{Imported, Resource};
 use super::metadata;
 use super::op::BoxFut;
 use super::op::Op;
+use super::views::Views;
 use crate::config::schema::{Schema, Ty, arg, out, req_new};
 use crate::provider::{Client, Image, ProviderError};
 use crate::state::ResourceState;
@@ -112,11 +113,11 @@ impl Resource for ImageMetadata {
         &'a self,
         client: &'a Client,
         rs: &'a ResourceState,
-        listing: Option<&'a Listing>,
+        views: &'a Views,
     ) -> BoxFut<'a, Result<Option<Map>, ProviderError>> {
         Box::pin(async move {
             // A base image may not be in the listing of the project's own images.
-            let img = match listing.and_then(|l| l.get(&rs.id)) {
+            let img = match views.images.as_deref().and_then(|l| l.get(&rs.id)) {
                 Some(i) => Some(i.clone()),
                 None => client.get_image(&rs.id).await?,
             };

@@ -2,9 +2,10 @@
 //! REFERENCE §5). Create and update are one POST, read is a GET (404 = no schedule), delete a
 //! DELETE. A server has at most one schedule.
 
-use super::kind::{Imported, Listing, Resource};
+use super::kind::{Imported, Resource};
 use super::op::BoxFut;
 use super::op::Op;
+use super::views::Views;
 use crate::config::schema::{Schema, Ty, arg, out, req, req_new};
 use crate::provider::{Client, ProviderError, Schedule};
 use crate::state::ResourceState;
@@ -120,14 +121,27 @@ impl Resource for ImageSchedule {
         &'a self,
         client: &'a Client,
         rs: &'a ResourceState,
-        _listing: Option<&'a Listing>,
+        views: &'a Views,
     ) -> BoxFut<'a, Result<Option<Map>, ProviderError>> {
         Box::pin(async move {
+            // Server views carry the schedule (absent when there is none): the listing
+            // answers, a server not in it is gone, and so is its schedule.
+            if let Some(servers) = &views.servers {
+                return Ok(servers.get(&rs.id).and_then(|sv| {
+                    sv.schedule
+                        .as_ref()
+                        .map(|s| attributes(&rs.id, s.retention, s.day_of_week.as_deref()))
+                }));
+            }
             Ok(client
                 .get_schedule(&rs.id)
                 .await?
                 .map(|s| attributes(&rs.id, s.retention, s.day_of_week.as_deref())))
         })
+    }
+
+    fn served(&self) -> bool {
+        true
     }
 
     fn import<'a>(

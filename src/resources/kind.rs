@@ -6,14 +6,13 @@
 //! poller).
 
 use super::op::{BoxFut, Op};
+use super::views::{Answered, Views};
 use crate::config::schema::Schema;
-use crate::provider::{Client, Image, ProviderError};
+use crate::provider::{Client, ProviderError};
 use crate::state::{Intent, ResourceState};
 use crate::value::{Map, Value};
-use std::collections::BTreeMap;
 
-/// The images of one provider as refresh listed them, by id.
-pub type Listing = BTreeMap<String, Image>;
+pub use super::views::Listing;
 
 /// An object read for import: its state attributes and whether it is broken (tainted).
 #[derive(Debug, Clone)]
@@ -141,12 +140,19 @@ pub trait Resource: Sync {
         false
     }
 
-    /// The current attributes of a resource in state; `None` when the object is gone.
+    /// True when refresh can answer this kind from the provider's server listing.
+    fn served(&self) -> bool {
+        false
+    }
+
+    /// The current attributes of a resource in state; `None` when the object is gone. `views`
+    /// holds what refresh already listed (the images, for a listed kind; the servers, for a
+    /// served kind, when enough of them are wanted).
     fn read<'a>(
         &'a self,
         client: &'a Client,
         rs: &'a ResourceState,
-        listing: Option<&'a Listing>,
+        views: &'a Views,
     ) -> BoxFut<'a, Result<Option<Map>, ProviderError>>;
 
     /// Reads an existing object for import, or says why it cannot be managed.
@@ -185,5 +191,15 @@ pub trait DataSource: Sync {
         ("", "")
     }
     /// Reads the data source with these (known) arguments.
-    fn read<'a>(&'a self, client: &'a Client, args: &'a Map) -> BoxFut<'a, Result<Map, ReadError>>;
+    /// Which listing can answer a read (so that many instances cost one listing).
+    fn answered_by(&self, _args: &Map) -> Answered {
+        Answered::Alone
+    }
+
+    fn read<'a>(
+        &'a self,
+        client: &'a Client,
+        args: &'a Map,
+        views: &'a Views,
+    ) -> BoxFut<'a, Result<Map, ReadError>>;
 }

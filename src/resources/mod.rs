@@ -19,11 +19,13 @@ mod image_schedule;
 mod kind;
 mod metadata;
 pub mod op;
+mod views;
 
 pub use image::{CREATE_INTENT, parse_duration};
 pub use image_schedule::DAYS;
 pub use kind::{Adopted, DataSource, Imported, Listing, ReadError, Resource};
 pub use op::{BoxFut, Journal, Op, Shared, Waiter};
+pub use views::{Answered, ServerIndex, Views};
 
 use crate::config::schema::Schema;
 

@@ -53,6 +53,9 @@ pub(crate) struct LogEntry {
     pub at: String,
     pub method: String,
     pub path: String,
+    /// The raw query string (empty when none).
+    #[serde(default)]
+    pub query: String,
     pub route: String,
     pub status: u16,
 }

@@ -108,6 +108,7 @@ fn check_limits(limits: &mut [RateLimit], verb: &str) -> Result<(), ApiError> {
 /// The middleware in front of every route.
 pub(crate) async fn gateway(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
     let method = req.method().clone();
     let fam = family(&path);
     let route = route_template(&path);
@@ -171,7 +172,7 @@ pub(crate) async fn gateway(State(app): State<Arc<App>>, req: Request, next: Nex
     if let Ok(v) = HeaderValue::from_str(&now.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
         resp.headers_mut().insert(axum::http::header::DATE, v);
     }
-    record(&app, &method, &path, &route, resp.status());
+    record(&app, &method, &path, &query, &route, resp.status());
     resp
 }
 
@@ -195,7 +196,7 @@ fn fix_bodies(resp: Response, fam: Family) -> Response {
     out
 }
 
-fn record(app: &App, method: &Method, path: &str, route: &str, status: StatusCode) {
+fn record(app: &App, method: &Method, path: &str, query: &str, route: &str, status: StatusCode) {
     let key = format!("{method} {route}");
     let mut rt = app.runtime();
     rt.total += 1;
@@ -204,6 +205,7 @@ fn record(app: &App, method: &Method, path: &str, route: &str, status: StatusCod
         at: clock::fmt_millis(Utc::now()),
         method: method.to_string(),
         path: path.to_string(),
+        query: query.to_string(),
         route: route.to_string(),
         status: status.as_u16(),
     });
