@@ -224,3 +224,92 @@ fn sigkill_during_two_creates_of_one_name_on_one_server() {
         assert_eq!(r.code, 0, "{what}: {r:?}");
     }
 }
+
+/// SIGKILL at arbitrary moments of a parallel apply (snapshots of many servers recorded in
+/// groups: one log record and one fdatasync per group), five times over, then one clean
+/// apply: every configured image exists exactly once and state matches the cloud.
+#[test]
+fn sigkill_at_arbitrary_moments_of_a_parallel_apply() {
+    let sb = ServedSandbox::start(&[
+        "--snapshot-seconds",
+        "0.5",
+        "--reply-latency-ms",
+        "30",
+        "--servers",
+        "8",
+    ]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let api = rt.block_on(Api::login(&sb.url, "DFW"));
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        &format!(
+            r#"{}
+locals {{
+  images = {{ for i in range(16) : format("par-%02d", i) => format("srv-%05d", i % 8 + 1) }}
+}}
+data "server" "s" {{
+  for_each = toset(values(local.images))
+  name     = each.value
+}}
+resource "image" "i" {{
+  for_each  = local.images
+  server_id = data.server.s[each.value].id
+  name      = each.key
+}}
+"#,
+            sb.provider_block()
+        ),
+    );
+    // Deterministic but uneven moments (ms after the start).
+    for delay in [350u64, 900, 1400, 600, 2100] {
+        let mut child = Command::new(cli_support::bin())
+            .args(["apply", "--auto-approve", "--parallelism", "10"])
+            .current_dir(work.path())
+            .env("SNAPFORM_POLL_MS", "100")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn apply");
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        // Whatever the moment, state is readable.
+        assert!(
+            state(&work).is_object() || work.state().is_none(),
+            "state reads"
+        );
+    }
+    let r = work.run(&["apply", "--auto-approve", "--no-color"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let (_, v) = rt.block_on(api.get("/images/detail"));
+    let mut cloud: Vec<(String, String)> = v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["name"].as_str().is_some_and(|n| n.starts_with("par-")))
+        .filter(|i| i["status"] != "DELETED")
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap().to_string(),
+                i["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    cloud.sort();
+    let names: Vec<&str> = cloud.iter().map(|(n, _)| n.as_str()).collect();
+    let want: Vec<String> = (0..16).map(|i| format!("par-{i:02}")).collect();
+    assert_eq!(names, want, "each image exactly once");
+    let st = state(&work);
+    for (name, id) in &cloud {
+        let addr = format!("image.i[\"{name}\"]");
+        assert_eq!(st["resources"][&addr]["id"], id.as_str(), "{addr}");
+    }
+    assert_eq!(len(&st["journal"]), 0, "{st}");
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}

@@ -9,7 +9,7 @@ use crate::graph::{Evaluator, Expansion, Graph, Instance};
 use crate::plan::{Action, Change, Plan};
 use crate::refresh::Clients;
 use crate::resources::{Op, Shared, Waiter};
-use crate::state::{Backend, OutputState, State};
+use crate::state::{Backend, Delta, OutputState, State};
 use crate::value::{Map, Value};
 use petgraph::Direction;
 use petgraph::graphmap::DiGraphMap;
@@ -230,16 +230,17 @@ pub async fn apply(
             break;
         }
         tokio::select! {
-            Some(msg) = rx.recv() => handle_msg(msg, state, backend).await?,
+            Some(msg) = rx.recv() => handle_msgs(Some(msg), &mut rx, state, backend, Pending::default()).await?,
             Some(joined) = running.join_next() => {
                 let (addr, result) = match joined {
                     Ok(Some(r)) => r,
                     Ok(None) => continue,
                     Err(e) => return Err(ApplyError::Inconsistent(format!("an apply task failed: {e}"))),
                 };
-                // Drain messages sent before the task ended so state is in order.
+                // Messages sent before the task ended come first, so state is in order.
+                let mut pending = Pending::default();
                 while let Ok(msg) = rx.try_recv() {
-                    handle_msg(msg, state, backend).await?;
+                    pending.apply(msg, state);
                 }
                 let change = by_addr.get(&addr).copied();
                 let elapsed = started_at.get(&addr).map(|t| t.elapsed()).unwrap_or_default();
@@ -254,7 +255,9 @@ pub async fn apply(
                                 state.resources.remove(&addr);
                             }
                         }
-                        backend.write(state).await?;
+                        pending.touched.insert(addr.clone());
+                        pending.any = true;
+                        handle_msgs(None, &mut rx, state, backend, pending).await?;
                         let action = change.map(|c| c.action).unwrap_or(Action::NoOp);
                         outcome.done.push((addr.clone(), action));
                         reporter.report(Event::Finished {
@@ -265,6 +268,7 @@ pub async fn apply(
                         });
                     }
                     Err(e) => {
+                        handle_msgs(None, &mut rx, state, backend, pending).await?;
                         failed.insert(addr.clone());
                         outcome.failed.push((addr.clone(), e.clone()));
                         reporter.report(Event::Failed { address: addr.clone(), error: e });
@@ -275,9 +279,7 @@ pub async fn apply(
         }
     }
     drop(tx);
-    while let Ok(msg) = rx.try_recv() {
-        handle_msg(msg, state, backend).await?;
-    }
+    handle_msgs(None, &mut rx, state, backend, Pending::default()).await?;
 
     // Outputs, with everything now known. State keeps their values in clear, with the flag.
     if plan.destroy {
@@ -355,7 +357,7 @@ async fn destroy_deposed(
                 state
                     .deposed
                     .retain(|x| !(x.id == d.id && x.kind == d.kind));
-                backend.write(state).await?;
+                backend.write_delta(state, &Delta::default()).await?;
                 outcome.done.push((d.address.clone(), Action::Delete));
                 reporter.report(Event::Finished {
                     address: d.address.clone(),
@@ -377,36 +379,80 @@ async fn destroy_deposed(
     Ok(())
 }
 
-async fn handle_msg(msg: Msg, state: &mut State, backend: &mut Backend) -> Result<(), ApplyError> {
-    match msg {
-        Msg::Journal { intent, ack } => {
-            state.journal.push(intent);
-            backend.write(state).await?;
-            let _ = ack.send(());
-        }
-        Msg::Record {
-            rs,
-            clear_intent,
-            ack,
-        } => {
-            if let Some(id) = clear_intent {
+/// Changes a worker reported, applied to state but not yet durable, and who waits for that.
+#[derive(Default)]
+struct Pending {
+    touched: BTreeSet<InstanceAddr>,
+    acks: Vec<tokio::sync::oneshot::Sender<()>>,
+    any: bool,
+}
+
+impl Pending {
+    fn apply(&mut self, msg: Msg, state: &mut State) {
+        self.any = true;
+        match msg {
+            Msg::Journal { intent, ack } => {
+                state.journal.push(intent);
+                self.acks.push(ack);
+            }
+            Msg::Record {
+                rs,
+                clear_intent,
+                ack,
+            } => {
+                if let Some(id) = clear_intent {
+                    state.journal.retain(|i| i.id != id);
+                }
+                self.touched.insert(rs.address.clone());
+                state.put(rs);
+                self.acks.push(ack);
+            }
+            Msg::ClearIntent { id } => {
                 state.journal.retain(|i| i.id != id);
             }
-            state.put(rs);
-            backend.write(state).await?;
-            let _ = ack.send(());
-        }
-        Msg::ClearIntent { id } => {
-            state.journal.retain(|i| i.id != id);
-            backend.write(state).await?;
-        }
-        Msg::Forget { address, id, ack } => {
-            state.forget(&address, &id);
-            backend.write(state).await?;
-            let _ = ack.send(());
+            Msg::Forget { address, id, ack } => {
+                state.forget(&address, &id);
+                self.touched.insert(address);
+                self.acks.push(ack);
+            }
         }
     }
-    Ok(())
+
+    /// Group commit: one durable write for everything pending, then every waiter is told.
+    async fn commit(self, state: &mut State, backend: &mut Backend) -> Result<(), ApplyError> {
+        if !self.any {
+            return Ok(());
+        }
+        backend
+            .write_delta(
+                state,
+                &Delta {
+                    touched: self.touched,
+                },
+            )
+            .await?;
+        for ack in self.acks {
+            let _ = ack.send(());
+        }
+        Ok(())
+    }
+}
+
+/// Applies `first` and every message already waiting, then commits them together.
+async fn handle_msgs(
+    first: Option<Msg>,
+    rx: &mut mpsc::Receiver<Msg>,
+    state: &mut State,
+    backend: &mut Backend,
+    mut pending: Pending,
+) -> Result<(), ApplyError> {
+    if let Some(m) = first {
+        pending.apply(m, state);
+    }
+    while let Ok(m) = rx.try_recv() {
+        pending.apply(m, state);
+    }
+    pending.commit(state, backend).await
 }
 
 /// An evaluator holding every instance value apply starts from: what state has, then what

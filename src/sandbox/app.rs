@@ -87,6 +87,8 @@ pub(crate) struct App {
     pub runtime: Mutex<Runtime>,
     /// `http://HOST:PORT` when bound; `None` for `router()` (then the Host header is used).
     pub public_base: Option<String>,
+    /// `--servers` and `--images`: the fleet `POST /sandbox/v1/reset` restores.
+    pub fleet: (usize, usize),
 }
 
 impl App {
@@ -116,7 +118,10 @@ impl App {
             .iter()
             .map(|s| RateLimit::parse(s))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let store = Store::open(opts.data.as_deref(), super::fixtures::fixture_data)?;
+        let (servers, images) = (opts.servers, opts.images);
+        let store = Store::open(opts.data.as_deref(), || {
+            super::fixtures::fleet_data(servers, images)
+        })?;
         Ok(App {
             store: Mutex::new(store),
             users,
@@ -133,6 +138,7 @@ impl App {
                 log: VecDeque::new(),
             }),
             public_base,
+            fleet: (servers, images),
         })
     }
 

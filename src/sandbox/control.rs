@@ -310,7 +310,7 @@ pub(crate) async fn tokens_revoke(State(app): State<Arc<App>>) -> Response {
 pub(crate) async fn reset(State(app): State<Arc<App>>) -> Response {
     {
         let mut store = app.store();
-        let mut fresh = fixtures::fixture_data();
+        let mut fresh = fixtures::fleet_data(app.fleet.0, app.fleet.1);
         fresh.tokens = std::mem::take(&mut store.data.tokens);
         store.replace(fresh);
         store.commit();

@@ -290,6 +290,58 @@ pub(crate) fn fixture_data() -> Data {
     data
 }
 
+/// The fixtures plus a fleet: `servers` servers `srv-00001` … in DFW and `images` active
+/// snapshots `fleet-000001` … spread over them (over the fixture servers of DFW when there
+/// are none), owned by `demo`. Deterministic ids, so benchmarks can be compared.
+pub(crate) fn fleet_data(servers: usize, images: usize) -> Data {
+    let mut data = fixture_data();
+    let t = at("2015-08-01T00:00:00Z");
+    for i in 1..=servers {
+        let mut s = server(
+            &format!("5e000000-0000-4000-8000-{i:012x}"),
+            "DFW",
+            &format!("srv-{i:05}"),
+            ids::CENTOS7_DFW,
+            0,
+            "2015-08-01T00:00:00Z",
+        );
+        s.ipv4 = format!("198.18.{}.{}", (i >> 8) & 0xff, i & 0xff);
+        s.private_ipv4 = format!("10.{}.{}.{}", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+        s.ipv6 = format!("2001:db8:1::{i:x}");
+        s.host_id = format!("{:056x}", (i as u64 + 100) * 0x5bd1_e995);
+        data.servers.push(s);
+    }
+    let owners: Vec<String> = if servers > 0 {
+        (1..=servers)
+            .map(|i| format!("5e000000-0000-4000-8000-{i:012x}"))
+            .collect()
+    } else {
+        data.servers
+            .iter()
+            .filter(|s| s.region == "DFW")
+            .map(|s| s.id.clone())
+            .collect()
+    };
+    for j in 1..=images {
+        let spec = snapshot::SnapshotSpec {
+            id: format!("f1ee0000-0000-4000-8000-{j:012x}"),
+            name: format!("fleet-{j:06}"),
+            metadata: BTreeMap::new(),
+            tenant: DEMO_TENANT.into(),
+            user_id: DEMO_USER_ID.into(),
+            created: t,
+            duration_secs: 0.0,
+            fail: false,
+        };
+        if let Some(img) = snapshot::build(&mut data, "DFW", &owners[(j - 1) % owners.len()], spec)
+        {
+            data.images.push(img);
+        }
+    }
+    data.settle(t);
+    data
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,6 +40,13 @@ pub struct SandboxOptions {
     /// reserved properties refused with 403).
     #[arg(long, value_enum, default_value_t = CloudKind::Rackspace)]
     pub cloud: CloudKind,
+    /// Extra servers `srv-00001` … in DFW, for benchmarks (on top of the fixtures).
+    #[arg(long, default_value_t = 0)]
+    pub servers: usize,
+    /// Extra active snapshots `fleet-000001` … of those servers (or of the fixture servers),
+    /// owned by the first account, for benchmarks.
+    #[arg(long, default_value_t = 0)]
+    pub images: usize,
 }
 
 /// The real cloud the sandbox imitates where clouds differ.
@@ -62,6 +69,8 @@ impl Default for SandboxOptions {
             users: Vec::new(),
             reply_latency_ms: 0,
             cloud: CloudKind::Rackspace,
+            servers: 0,
+            images: 0,
         }
     }
 }

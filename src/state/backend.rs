@@ -2,11 +2,11 @@
 //! REST state protocol). Each holds its lock from `open` until `unlock` or drop, bumps `serial`
 //! only when the content changed, and refuses to write a state of another lineage.
 
-use super::codec::{check_lineage, parse_state};
+use super::codec::check_lineage;
 use super::http::{HttpBackend, HttpSettings};
 use super::local::LocalBackend;
 use super::pg::{PgBackend, PgSettings};
-use super::{State, StateError};
+use super::{Delta, State, StateError};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -84,6 +84,27 @@ impl Backend {
         self.write_checked(state, true).await
     }
 
+    /// Records a change to `state` that touched only `delta`'s addresses (and the small
+    /// parts): an appended log record on the local backend, a full write elsewhere.
+    pub async fn write_delta(
+        &mut self,
+        state: &mut State,
+        delta: &Delta,
+    ) -> Result<(), StateError> {
+        match self {
+            Backend::Local { inner, lineage } => {
+                check_lineage(lineage.as_deref(), state)?;
+                inner.write_delta(state, delta)?;
+                if inner.path().exists() {
+                    *lineage = Some(state.lineage.clone());
+                }
+                Ok(())
+            }
+            Backend::Pg(b) => b.write(state, true).await,
+            Backend::Http(b) => b.write(state, true).await,
+        }
+    }
+
     /// Like `write`, but replaces a stored state of another lineage (`state push --force`).
     pub async fn replace(&mut self, state: &mut State) -> Result<(), StateError> {
         self.write_checked(state, false).await
@@ -128,15 +149,7 @@ impl Backend {
 /// Reads the state without taking the lock (`output`, `show`, `state list`).
 pub async fn read_unlocked(settings: &BackendSettings) -> Result<State, StateError> {
     match settings {
-        BackendSettings::Local { path } => match std::fs::read_to_string(path) {
-            Ok(text) => parse_state(&text, "local", &path.display().to_string()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::new()),
-            Err(source) => Err(StateError::Io {
-                op: "read",
-                path: path.display().to_string(),
-                source,
-            }),
-        },
+        BackendSettings::Local { path } => super::local::load(path).map(|(s, _, _)| s),
         BackendSettings::Pg(s) => super::pg::read_unlocked(s).await,
         BackendSettings::Http(s) => super::http::read_unlocked(s).await,
     }

@@ -1,11 +1,125 @@
 //! The local state backend: `snapform.state.json` (mode 0600), a lock held for the whole run,
 //! atomic writes (temp file + fsync + rename) and the previous copy kept as `.backup`.
+//!
+//! During an apply, what changes is appended to a write-ahead log beside it,
+//! `snapform.state.json.wal`: one JSON line per group of changes (the resources put or removed,
+//! and the small parts — journal, deposed objects, cursors, outputs — whole), each made durable
+//! with one `fdatasync` before the changes it records are acknowledged. The full file is a
+//! checkpoint, written at the end of the apply (and every [`CHECKPOINT_EVERY`] records); the log
+//! is emptied after it. Reading replays the log's records newer than the checkpoint, in order;
+//! a torn last line (a run killed mid-append) is ignored and cut off, never read as corrupt
+//! state. So an apply's writes cost in proportion to what changed, not to the size of state.
 
-use super::{FORMAT_VERSION, State, StateError};
+use super::{Delta, FORMAT_VERSION, OutputState, ResourceState, State, StateError};
+use crate::addr::InstanceAddr;
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// Log records after which the next write is a full checkpoint.
+pub const CHECKPOINT_EVERY: u64 = 2000;
+
+/// One line of the write-ahead log.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Record {
+    lineage: String,
+    serial: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    put: Vec<ResourceState>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    remove: Vec<InstanceAddr>,
+    journal: Vec<super::Intent>,
+    #[serde(default)]
+    deposed: Vec<ResourceState>,
+    #[serde(default)]
+    cursors: BTreeMap<String, String>,
+    #[serde(default)]
+    outputs: BTreeMap<String, OutputState>,
+}
+
+/// The log beside a state file.
+pub fn wal_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".wal");
+    PathBuf::from(p)
+}
+
+/// Reads the state at `path` and replays its log: the state as of the last durable record.
+/// Also returns the byte length of the log's good prefix (a torn tail is not part of it) and
+/// how many records were replayed.
+pub fn load(path: &Path) -> Result<(State, u64, u64), StateError> {
+    let mut state = match std::fs::read_to_string(path) {
+        Ok(t) => parse(&t, path)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::new(),
+        Err(source) => {
+            return Err(StateError::Io {
+                op: "read",
+                path: path.display().to_string(),
+                source,
+            });
+        }
+    };
+    let wal = wal_path(path);
+    let bytes = match std::fs::read(&wal) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((state, 0, 0)),
+        Err(source) => {
+            return Err(StateError::Io {
+                op: "read",
+                path: wal.display().to_string(),
+                source,
+            });
+        }
+    };
+    let mut good = 0usize;
+    let mut replayed = 0;
+    let mut rest = &bytes[..];
+    while let Some(nl) = rest.iter().position(|b| *b == b'\n') {
+        let line = &rest[..nl];
+        let record: Record = match serde_json::from_slice(line) {
+            Ok(r) => r,
+            // A complete line that does not parse is damage, not a torn append.
+            Err(e) => {
+                return Err(StateError::Corrupt {
+                    path: wal.display().to_string(),
+                    message: format!("record at byte {good}: {e}"),
+                });
+            }
+        };
+        good += nl + 1;
+        rest = &rest[nl + 1..];
+        // Records of another lineage, or already in the checkpoint, are skipped.
+        if record.lineage != state.lineage && state.serial > 0 {
+            continue;
+        }
+        if record.serial <= state.serial {
+            continue;
+        }
+        apply(&mut state, record);
+        replayed += 1;
+    }
+    // Whatever follows the last newline is a torn append: ignored.
+    Ok((state, good as u64, replayed))
+}
+
+fn apply(state: &mut State, r: Record) {
+    if state.serial == 0 {
+        state.lineage = r.lineage;
+    }
+    state.serial = r.serial;
+    for a in r.remove {
+        state.resources.remove(&a);
+    }
+    for rs in r.put {
+        state.resources.insert(rs.address.clone(), rs);
+    }
+    state.journal = r.journal;
+    state.deposed = r.deposed;
+    state.cursors = r.cursors;
+    state.outputs = r.outputs;
+}
 
 /// An open, locked local state file. The lock is released on drop.
 #[derive(Debug)]
@@ -13,6 +127,9 @@ pub struct LocalBackend {
     path: PathBuf,
     _lock: File,
     last_written: Option<State>,
+    /// The open log and the records in it since the last checkpoint.
+    wal: Option<File>,
+    wal_records: u64,
 }
 
 impl LocalBackend {
@@ -61,6 +178,8 @@ impl LocalBackend {
             path: path.to_path_buf(),
             _lock: lock,
             last_written: None,
+            wal: None,
+            wal_records: 0,
         })
     }
 
@@ -68,28 +187,40 @@ impl LocalBackend {
         &self.path
     }
 
-    /// Reads the state; a missing file is a new, empty state.
+    /// Reads the state (replaying the log); a missing file is a new, empty state. A torn last
+    /// record is cut off the log, so that what is appended next starts on a line of its own.
     pub fn read(&mut self) -> Result<State, StateError> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::new()),
-            Err(source) => {
-                return Err(StateError::Io {
-                    op: "read",
-                    path: self.path.display().to_string(),
-                    source,
-                });
-            }
-        };
-        let state = parse(&text, &self.path)?;
+        let (state, good, replayed) = load(&self.path)?;
+        let wal = wal_path(&self.path);
+        if let Ok(meta) = std::fs::metadata(&wal)
+            && meta.len() > good
+        {
+            let f = OpenOptions::new()
+                .write(true)
+                .open(&wal)
+                .map_err(|e| self.io("open", &wal, e))?;
+            f.set_len(good).map_err(|e| self.io("truncate", &wal, e))?;
+            f.sync_data().map_err(|e| self.io("sync", &wal, e))?;
+        }
+        self.wal_records = replayed;
         self.last_written = Some(state.clone());
         Ok(state)
     }
 
-    /// Writes the state atomically if its content changed, bumping `serial`.
+    fn io(&self, op: &'static str, path: &Path, source: std::io::Error) -> StateError {
+        StateError::Io {
+            op,
+            path: path.display().to_string(),
+            source,
+        }
+    }
+
+    /// Writes the state atomically if its content changed, bumping `serial` — a checkpoint:
+    /// the log is emptied after it.
     pub fn write(&mut self, state: &mut State) -> Result<(), StateError> {
         if let Some(prev) = &self.last_written
             && prev.same_content(state)
+            && self.wal_records == 0
         {
             return Ok(());
         }
@@ -101,13 +232,115 @@ impl LocalBackend {
             // Nothing to record yet; do not create an empty state file.
             return Ok(());
         }
-        state.serial += 1;
+        if !self
+            .last_written
+            .as_ref()
+            .is_some_and(|prev| prev.same_content(state))
+        {
+            state.serial += 1;
+        }
         let text = serde_json::to_string_pretty(state).map_err(|e| StateError::Corrupt {
             path: self.path.display().to_string(),
             message: e.to_string(),
         })?;
         write_atomic(&self.path, text.as_bytes())?;
+        // The checkpoint holds everything the log did.
+        self.wal = None;
+        let wal = wal_path(&self.path);
+        if self.wal_records > 0 || wal.exists() {
+            match std::fs::remove_file(&wal) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(self.io("remove", &wal, e)),
+            }
+        }
+        self.wal_records = 0;
         self.last_written = Some(state.clone());
+        Ok(())
+    }
+
+    /// Records what changed since the last write (`delta` names the resources touched; the
+    /// journal, deposed objects, cursors and outputs go whole) as one log record, durable when
+    /// this returns; bumps `serial`. Costs in proportion to the change, not to the state.
+    pub fn write_delta(&mut self, state: &mut State, delta: &Delta) -> Result<(), StateError> {
+        let Some(prev) = self.last_written.as_mut() else {
+            return self.write(state);
+        };
+        if !self.path.exists() || self.wal_records >= CHECKPOINT_EVERY {
+            return self.write(state);
+        }
+        let mut put = Vec::new();
+        let mut remove = Vec::new();
+        for a in &delta.touched {
+            match (state.resources.get(a), prev.resources.get(a)) {
+                (Some(now), Some(was)) if now == was => {}
+                (Some(now), _) => put.push(now.clone()),
+                (None, Some(_)) => remove.push(a.clone()),
+                (None, None) => {}
+            }
+        }
+        let small_same = prev.journal == state.journal
+            && prev.deposed == state.deposed
+            && prev.cursors == state.cursors
+            && prev.outputs == state.outputs;
+        if put.is_empty() && remove.is_empty() && small_same {
+            return Ok(());
+        }
+        state.serial += 1;
+        let record = Record {
+            lineage: state.lineage.clone(),
+            serial: state.serial,
+            put,
+            remove,
+            journal: state.journal.clone(),
+            deposed: state.deposed.clone(),
+            cursors: state.cursors.clone(),
+            outputs: state.outputs.clone(),
+        };
+        let mut line = serde_json::to_vec(&record).map_err(|e| StateError::Corrupt {
+            path: self.path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        line.push(b'\n');
+        let wal = wal_path(&self.path);
+        if self.wal.is_none() {
+            let mut opts = OpenOptions::new();
+            opts.create(true).append(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            self.wal = Some(opts.open(&wal).map_err(|e| StateError::Io {
+                op: "open",
+                path: wal.display().to_string(),
+                source: e,
+            })?);
+        }
+        let f = self.wal.as_mut().expect("opened above");
+        f.write_all(&line).map_err(|e| StateError::Io {
+            op: "append to",
+            path: wal.display().to_string(),
+            source: e,
+        })?;
+        f.sync_data().map_err(|e| StateError::Io {
+            op: "sync",
+            path: wal.display().to_string(),
+            source: e,
+        })?;
+        self.wal_records += 1;
+        // What is now durable, without copying the whole state.
+        for rs in &record.put {
+            prev.resources.insert(rs.address.clone(), rs.clone());
+        }
+        for a in &record.remove {
+            prev.resources.remove(a);
+        }
+        prev.serial = record.serial;
+        prev.journal = record.journal;
+        prev.deposed = record.deposed;
+        prev.cursors = record.cursors;
+        prev.outputs = record.outputs;
         Ok(())
     }
 }
@@ -178,6 +411,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::Delta;
 
     #[test]
     fn write_read_round_trip_bumps_serial_and_keeps_backup() {
@@ -203,6 +437,104 @@ mod tests {
             let mode = std::fs::metadata(&p).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    fn rs(addr: &str, id: &str) -> ResourceState {
+        ResourceState {
+            address: addr.parse().unwrap(),
+            kind: "image".into(),
+            name: "x".into(),
+            provider: "rackspace".into(),
+            id: id.into(),
+            attributes: Default::default(),
+            managed_keys: vec![],
+            tainted: false,
+            dependencies: vec![],
+            sensitive_attributes: vec![],
+        }
+    }
+
+    #[test]
+    fn the_log_is_replayed_torn_tails_are_cut_and_a_checkpoint_empties_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("snapform.state.json");
+        let mut b = LocalBackend::open(&p, Duration::ZERO).unwrap();
+        let mut s = b.read().unwrap();
+        s.put(rs("image.a", "1"));
+        b.write(&mut s).unwrap();
+        let checkpoint = std::fs::read_to_string(&p).unwrap();
+        // Two delta records: b added, a changed, then a removed.
+        s.put(rs("image.b", "2"));
+        let mut a = rs("image.a", "1");
+        a.tainted = true;
+        s.put(a);
+        b.write_delta(
+            &mut s,
+            &Delta::of(["image.a".parse().unwrap(), "image.b".parse().unwrap()]),
+        )
+        .unwrap();
+        s.resources.remove(&"image.a".parse().unwrap());
+        s.journal.clear();
+        b.write_delta(&mut s, &Delta::of(["image.a".parse().unwrap()]))
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            checkpoint,
+            "checkpoint untouched"
+        );
+        assert_eq!(s.serial, 3);
+        // An unchanged delta writes nothing.
+        b.write_delta(&mut s, &Delta::of(["image.b".parse().unwrap()]))
+            .unwrap();
+        assert_eq!(s.serial, 3);
+        drop(b);
+        let (read, _, replayed) = load(&p).unwrap();
+        assert_eq!(read, s);
+        assert_eq!(replayed, 2);
+
+        // A torn append (no newline) is ignored, then cut off by the next writer.
+        let wal = wal_path(&p);
+        let good = std::fs::metadata(&wal).unwrap().len();
+        let mut f = OpenOptions::new().append(true).open(&wal).unwrap();
+        f.write_all(b"{\"lineage\": \"x\", \"ser").unwrap();
+        drop(f);
+        assert_eq!(load(&p).unwrap().0, s);
+        let mut b = LocalBackend::open(&p, Duration::ZERO).unwrap();
+        let mut s2 = b.read().unwrap();
+        assert_eq!(std::fs::metadata(&wal).unwrap().len(), good);
+        s2.put(rs("image.c", "3"));
+        b.write_delta(&mut s2, &Delta::of(["image.c".parse().unwrap()]))
+            .unwrap();
+        drop(b);
+        assert_eq!(load(&p).unwrap().0, s2);
+
+        // A checkpoint holds everything, and the log goes.
+        let mut b = LocalBackend::open(&p, Duration::ZERO).unwrap();
+        let mut s3 = b.read().unwrap();
+        b.write(&mut s3).unwrap();
+        assert!(!wal.exists());
+        assert_eq!(s3.serial, s2.serial, "nothing new: no new serial");
+        drop(b);
+        assert_eq!(load(&p).unwrap().0, s2);
+    }
+
+    #[test]
+    fn a_damaged_record_before_the_end_is_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("snapform.state.json");
+        let mut b = LocalBackend::open(&p, Duration::ZERO).unwrap();
+        let mut s = b.read().unwrap();
+        s.put(rs("image.a", "1"));
+        b.write(&mut s).unwrap();
+        s.put(rs("image.b", "2"));
+        b.write_delta(&mut s, &Delta::of(["image.b".parse().unwrap()]))
+            .unwrap();
+        drop(b);
+        let wal = wal_path(&p);
+        let mut text = std::fs::read(&wal).unwrap();
+        text.splice(0..0, b"{not json}\n".iter().copied());
+        std::fs::write(&wal, text).unwrap();
+        assert!(matches!(load(&p), Err(StateError::Corrupt { .. })));
     }
 
     #[test]

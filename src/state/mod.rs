@@ -120,6 +120,22 @@ impl Default for State {
     }
 }
 
+/// What a write changes, for backends that can record only that (the local backend's
+/// write-ahead log): the addresses whose entries were put or removed. The journal, deposed
+/// objects, cursors and outputs are small and always written whole.
+#[derive(Clone, Debug, Default)]
+pub struct Delta {
+    pub touched: std::collections::BTreeSet<InstanceAddr>,
+}
+
+impl Delta {
+    pub fn of(addresses: impl IntoIterator<Item = InstanceAddr>) -> Delta {
+        Delta {
+            touched: addresses.into_iter().collect(),
+        }
+    }
+}
+
 /// One managed resource instance.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ResourceState {

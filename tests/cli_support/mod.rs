@@ -154,8 +154,48 @@ impl Work {
         Run::from(out)
     }
 
+    /// The state as a reader sees it: `snapform.state.json` with the records of its
+    /// write-ahead log (`.wal`, one JSON line each; a torn last line ignored) replayed, as
+    /// docs/state.md describes the format. Mid-apply, the checkpoint alone is behind.
     pub fn state(&self) -> Option<String> {
-        std::fs::read_to_string(self.path().join("snapform.state.json")).ok()
+        let path = self.path().join("snapform.state.json");
+        let text = std::fs::read_to_string(&path).ok();
+        let wal = std::fs::read(self.path().join("snapform.state.json.wal")).unwrap_or_default();
+        if wal.is_empty() {
+            return text;
+        }
+        let mut state: Value = match &text {
+            Some(t) => serde_json::from_str(t).ok()?,
+            None => serde_json::json!({"serial": 0, "resources": {}}),
+        };
+        let complete = match wal.iter().rposition(|b| *b == b'\n') {
+            Some(i) => &wal[..=i],
+            None => &wal[..0],
+        };
+        for line in complete.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let r: Value = serde_json::from_slice(line).ok()?;
+            if r["serial"].as_u64() <= state["serial"].as_u64() {
+                continue;
+            }
+            if !state["resources"].is_object() {
+                state["resources"] = serde_json::json!({});
+            }
+            for a in r["remove"].as_array().cloned().unwrap_or_default() {
+                if let Some(m) = state["resources"].as_object_mut() {
+                    m.remove(a.as_str().unwrap_or_default());
+                }
+            }
+            for rs in r["put"].as_array().cloned().unwrap_or_default() {
+                let a = rs["address"].as_str().unwrap_or_default().to_string();
+                state["resources"][a] = rs;
+            }
+            for k in [
+                "journal", "deposed", "cursors", "outputs", "serial", "lineage",
+            ] {
+                state[k] = r[k].clone();
+            }
+        }
+        serde_json::to_string(&state).ok()
     }
 }
 
