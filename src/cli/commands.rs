@@ -275,12 +275,23 @@ async fn plan_cmd(dir: &Path, a: PlanArgs) -> Result<u8, CliError> {
             out.display()
         );
     }
+    leak(std::mem::take(&mut session.state));
     session.close().await?;
-    Ok(if a.detailed_exitcode && p.has_changes() {
+    let code = if a.detailed_exitcode && p.has_changes() {
         2
     } else {
         0
-    })
+    };
+    leak(p);
+    leak(ws);
+    Ok(code)
+}
+
+/// Leaves a large value to the end of the process: the command ends next, and the OS takes
+/// back the memory at once, where dropping a plan of 10,000 resources value by value costs
+/// a tenth of the command's CPU.
+fn leak<T>(v: T) {
+    std::mem::forget(v);
 }
 
 fn plan_json(p: &Plan) -> String {

@@ -80,17 +80,15 @@ pub async fn make_plan(
             out.push(parsed);
         }
     }
-    let strict = plan::Options {
+    // While data sources are still being read, an unknown count/for_each is not an error yet:
+    // the planner defers it (and the prevent_destroy check) until the last round.
+    let lenient = plan::Options {
         destroy,
         targets,
         replace,
         refresh_only: flags.refresh_only,
-        ..plan::Options::default()
-    };
-    // While data sources are still being read, an unknown count/for_each is not an error yet.
-    let lenient = plan::Options {
         validate_only: true,
-        ..strict.clone()
+        data_round: true,
     };
     // Data sources are read as their arguments become known, then the plan is made again.
     for _ in 0..=ws.cfg.data.len() + 1 {
@@ -99,15 +97,28 @@ pub async fn make_plan(
             return Err(CliError::Diagnostics(ws.cfg.sources.clone(), diags));
         }
         if p.data_requests.is_empty() {
-            let (p, diags) = plan::plan(&ws.cfg, &ws.graph, &ws.vars, state, &refreshed, &strict);
-            if diags.iter().any(|d| d.is_error()) {
-                return Err(CliError::Diagnostics(ws.cfg.sources.clone(), diags));
+            // Every data source is read: this plan is final, and so are the errors it
+            // deferred. (The same plan as a strict pass, without planning everything again.)
+            let mut p = p;
+            let mut errors = std::mem::take(&mut p.deferred);
+            if !errors.is_empty() {
+                errors.sort_by(|a, b| {
+                    let at = |d: &crate::config::Diagnostic| {
+                        d.span.as_ref().map(|s| (s.file, s.range.start))
+                    };
+                    at(a).cmp(&at(b))
+                });
+                return Err(CliError::Diagnostics(ws.cfg.sources.clone(), errors));
             }
             return Ok(p);
         }
         let read =
             refresh::read_data_with(&ws.cfg, &p.data_requests, &conn.clients, &cache).await?;
         refreshed.data.extend(read);
+        // An intermediate plan of many resources takes a while to free: not on this thread.
+        if p.changes.len() > 1000 {
+            std::thread::spawn(move || drop(p));
+        }
     }
     Err(CliError::msg("data sources did not settle; this is a bug"))
 }

@@ -44,6 +44,15 @@ pub fn unmarked(args: &Map) -> Map {
         .collect()
 }
 
+/// [`unmarked`], copying only when there is a mark to remove.
+fn unmarked_cow(m: &Map) -> std::borrow::Cow<'_, Map> {
+    if m.values().any(Value::contains_sensitive) {
+        std::borrow::Cow::Owned(unmarked(m))
+    } else {
+        std::borrow::Cow::Borrowed(m)
+    }
+}
+
 /// Marks the values at `paths` (see `marked_attributes`) of a planned map sensitive.
 pub fn mark(m: &mut Option<Map>, paths: &BTreeSet<String>) {
     let Some(m) = m else { return };
@@ -151,11 +160,13 @@ pub fn diff(i: Inputs<'_>, drift: &mut Vec<Drift>) -> Change {
         }
         return change;
     };
-    let current = &unmarked(current);
+    let current = unmarked_cow(current);
+    let current = current.as_ref();
     let before = kind.view(current, i.desired, i.prior);
-    // Drift: what changed in the cloud since the last apply, for the attributes we own.
-    if let Some(p) = i.prior {
-        let then = kind.view(&unmarked(&p.attributes), i.desired, Some(p));
+    // Drift: what changed in the cloud since the last apply, for the attributes we own (none
+    // when the cloud's attributes are what state recorded, as without a refresh).
+    if let Some(p) = i.prior.filter(|p| p.attributes != *current) {
+        let then = kind.view(&unmarked_cow(&p.attributes), i.desired, Some(p));
         for a in &args {
             let (x, y) = (norm(a, then.get(*a)), norm(a, before.get(*a)));
             if x != y && *a != "absent_keys" {

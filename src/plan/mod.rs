@@ -48,6 +48,7 @@ pub fn plan(
         data_requests: BTreeMap::new(),
         drift: Vec::new(),
         diags: Vec::new(),
+        deferred: Vec::new(),
         planned: BTreeSet::new(),
         exclusive: BTreeMap::new(),
     };
@@ -96,11 +97,12 @@ pub fn plan(
         data_requests,
         drift,
         diags: mut pd,
+        mut deferred,
         ..
     } = p;
     diags.append(&mut pd);
     diags.extend(ev.take_diags());
-    restrict::restrict(cfg, graph, &mut changes, &mut diags, opts);
+    restrict::restrict(cfg, graph, &mut changes, &mut diags, &mut deferred, opts);
     let edges = edges::execution_edges(&changes, state);
     let outputs_changed = outputs.len() != state.outputs.len()
         || outputs.iter().any(|(k, o)| {
@@ -138,11 +140,12 @@ pub fn plan(
         data: refreshed.data.clone(),
         edges,
         cursors: refreshed.cursors.clone(),
-        deposed: if opts.refresh_only || opts.validate_only {
+        deposed: if opts.refresh_only {
             Vec::new()
         } else {
             refreshed.deposed.clone()
         },
+        deferred,
     };
     (plan, diags)
 }
@@ -159,6 +162,8 @@ struct Planning<'a, 'c> {
     data_requests: BTreeMap<InstanceAddr, Map>,
     drift: Vec<Drift>,
     diags: Vec<Diagnostic>,
+    /// Errors only a final plan has (see `Plan::deferred`).
+    deferred: Vec<Diagnostic>,
     /// Instance addresses the configuration declares (the rest of state is destroyed).
     planned: BTreeSet<InstanceAddr>,
     /// Keys at most one instance of a kind may hold (one schedule per server), and who holds
@@ -191,13 +196,18 @@ impl Planning<'_, '_> {
             }
             Ok(None) => {
                 self.ev.set_expansion(&block.addr, Expansion::Unknown);
-                if !self.opts.validate_only {
+                {
                     let (what, span) = match (&block.count, &block.for_each) {
                         (Some(c), _) => ("count", c.span.clone()),
                         (_, Some(f)) => ("for_each", f.span.clone()),
                         _ => ("count", block.span.clone()),
                     };
-                    self.diags.push(Diagnostic::error(
+                    let out = if self.opts.validate_only {
+                        &mut self.deferred
+                    } else {
+                        &mut self.diags
+                    };
+                    out.push(Diagnostic::error(
                         format!(
                             "{}: {what} depends on values known only after apply; it must be known when planning (use values of variables, locals or data sources, or apply with --target first)",
                             block.addr
@@ -240,7 +250,16 @@ impl Planning<'_, '_> {
         let Some(list) = self.expand(block) else {
             return;
         };
+        let skip = self.opts.data_round
+            && !self.data_requests.is_empty()
+            && matches!(kind, Kind::Resource(_));
         for inst in list {
+            if skip {
+                // This round's plan is thrown away once the data sources are read.
+                self.planned.insert(inst.addr.clone());
+                self.ev.set_instance(&inst.addr, Value::Unknown);
+                continue;
+            }
             let value = match kind {
                 Kind::Data(sch) => self.data_instance(block, sch, &inst),
                 Kind::Resource(r) => self.resource_instance(block, r, &inst),

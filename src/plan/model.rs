@@ -119,6 +119,10 @@ pub struct Options {
     pub replace: Vec<Target>,
     /// `--refresh-only`: change nothing in the cloud; record what it has.
     pub refresh_only: bool,
+    /// A round of data-source reading (with `validate_only`): once some data source must be
+    /// read first, this plan is only asked which ones, so the resources it would diff after
+    /// that are skipped (valued unknown). The final round plans everything.
+    pub data_round: bool,
 }
 
 /// A complete plan; also the saved plan file (`plan --out`).
@@ -145,6 +149,11 @@ pub struct Plan {
     /// Data sources whose arguments are known but which have not been read (refresh reads them).
     #[serde(skip)]
     pub data_requests: BTreeMap<InstanceAddr, Map>,
+    /// With `validate_only`: the errors the plan would have if it were final (a `count` or
+    /// `for_each` unknown, a destroy that `prevent_destroy` forbids). The caller decides: still
+    /// data sources to read, they may go away; none, they are the plan's errors.
+    #[serde(skip)]
+    pub deferred: Vec<crate::config::Diagnostic>,
     /// Data source results used by this plan.
     pub data: BTreeMap<InstanceAddr, Map>,
     /// `moved` blocks applied: (from, to); apply renames these state entries first.

@@ -7,22 +7,24 @@ use crate::config::{Config, Diagnostic};
 use crate::state::State;
 
 /// The state and refreshed view after `moved` blocks and imports, plus what was moved.
-pub struct Steered {
-    pub state: State,
-    pub refreshed: Refreshed,
+pub struct Steered<'a> {
+    /// Copies only when something was steered (a move or an import); borrowed otherwise.
+    pub state: std::borrow::Cow<'a, State>,
+    pub refreshed: std::borrow::Cow<'a, Refreshed>,
     pub moves: Vec<(InstanceAddr, InstanceAddr)>,
     pub imported: Vec<InstanceAddr>,
 }
 
 /// Applies `moved` blocks (in order) and pending imports to copies of state and refreshed.
-pub fn steer(
+pub fn steer<'a>(
     cfg: &Config,
-    state: &State,
-    refreshed: &Refreshed,
+    state: &'a State,
+    refreshed: &'a Refreshed,
     diags: &mut Vec<Diagnostic>,
-) -> Steered {
-    let mut st = state.clone();
-    let mut rf = refreshed.clone();
+) -> Steered<'a> {
+    use std::borrow::Cow;
+    let mut st = Cow::Borrowed(state);
+    let mut rf = Cow::Borrowed(refreshed);
     let mut moves = Vec::new();
     for m in &cfg.moved {
         // A block address moves all its instances; an instance address moves one.
@@ -44,14 +46,14 @@ pub fn steer(
                 ));
                 continue;
             }
-            let Some(mut rs) = st.resources.remove(&old) else {
+            let Some(mut rs) = st.to_mut().resources.remove(&old) else {
                 continue;
             };
             rs.address = new.clone();
             rs.name = new.block.name.clone();
-            st.resources.insert(new.clone(), rs);
-            if let Some(cur) = rf.resources.remove(&old) {
-                rf.resources.insert(new.clone(), cur);
+            st.to_mut().resources.insert(new.clone(), rs);
+            if let Some(cur) = rf.to_mut().resources.remove(&old) {
+                rf.to_mut().resources.insert(new.clone(), cur);
             }
             moves.push((old, new));
         }
@@ -61,8 +63,9 @@ pub fn steer(
         if st.resources.contains_key(addr) {
             continue;
         }
-        st.resources.insert(addr.clone(), rs.clone());
-        rf.resources
+        st.to_mut().resources.insert(addr.clone(), rs.clone());
+        rf.to_mut()
+            .resources
             .insert(addr.clone(), Some(rs.attributes.clone()));
         imported.push(addr.clone());
     }

@@ -15,6 +15,7 @@ pub(super) fn restrict(
     graph: &Graph,
     changes: &mut Vec<Change>,
     diags: &mut Vec<Diagnostic>,
+    deferred: &mut Vec<Diagnostic>,
     opts: &Options,
 ) {
     if !opts.targets.is_empty() {
@@ -50,11 +51,13 @@ pub(super) fn restrict(
         }
         // Judged on the final plan only: while data sources are unread, unknown arguments can
         // look like forced replacements.
-        if block.lifecycle.prevent_destroy
-            && !opts.validate_only
-            && matches!(c.action, Action::Delete | Action::Replace)
-        {
-            diags.push(Diagnostic::error(
+        if block.lifecycle.prevent_destroy && matches!(c.action, Action::Delete | Action::Replace) {
+            let out = if opts.validate_only {
+                &mut *deferred
+            } else {
+                &mut *diags
+            };
+            out.push(Diagnostic::error(
                 format!(
                     "{} has lifecycle.prevent_destroy = true, but this plan would destroy it{}; remove prevent_destroy to allow it",
                     c.address,

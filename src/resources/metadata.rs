@@ -33,9 +33,19 @@ pub fn owned<'a>(
 /// `current` with `metadata` replaced by the owned part of `all_metadata`.
 pub fn ownership_view(current: &Map, desired: &Map, prior: Option<&ResourceState>) -> Map {
     let mut v = current.clone();
-    let all = string_map(current, "all_metadata");
     let keys = owned_keys(desired, prior);
-    v.insert("metadata".into(), owned(&all, &keys).into());
+    let owned: Map = match current.get("all_metadata") {
+        Some(Value::Map(all)) => keys
+            .iter()
+            .filter_map(|k| {
+                all.get(k)
+                    .and_then(Value::to_plain_string)
+                    .map(|s| (k.clone(), Value::String(s)))
+            })
+            .collect(),
+        _ => Map::new(),
+    };
+    v.insert("metadata".into(), Value::Map(owned));
     v
 }
 

@@ -127,6 +127,10 @@ pub struct LocalBackend {
     path: PathBuf,
     _lock: File,
     last_written: Option<State>,
+    /// `read` returned a state that `last_written` does not hold yet: it is loaded again from
+    /// disk on the first write (a reader that never writes, such as `plan`, never pays for a
+    /// copy of a large state).
+    unloaded: bool,
     /// The open log and the records in it since the last checkpoint.
     wal: Option<File>,
     wal_records: u64,
@@ -178,6 +182,7 @@ impl LocalBackend {
             path: path.to_path_buf(),
             _lock: lock,
             last_written: None,
+            unloaded: false,
             wal: None,
             wal_records: 0,
         })
@@ -203,8 +208,18 @@ impl LocalBackend {
             f.sync_data().map_err(|e| self.io("sync", &wal, e))?;
         }
         self.wal_records = replayed;
-        self.last_written = Some(state.clone());
+        self.last_written = None;
+        self.unloaded = good > 0 || self.path.exists();
         Ok(state)
+    }
+
+    /// What was last read or written, loading it when `read` deferred that.
+    fn materialize(&mut self) -> Result<(), StateError> {
+        if self.unloaded {
+            self.last_written = Some(load(&self.path)?.0);
+            self.unloaded = false;
+        }
+        Ok(())
     }
 
     fn io(&self, op: &'static str, path: &Path, source: std::io::Error) -> StateError {
@@ -218,6 +233,7 @@ impl LocalBackend {
     /// Writes the state atomically if its content changed, bumping `serial` — a checkpoint:
     /// the log is emptied after it.
     pub fn write(&mut self, state: &mut State) -> Result<(), StateError> {
+        self.materialize()?;
         if let Some(prev) = &self.last_written
             && prev.same_content(state)
             && self.wal_records == 0
@@ -263,6 +279,7 @@ impl LocalBackend {
     /// journal, deposed objects, cursors and outputs go whole) as one log record, durable when
     /// this returns; bumps `serial`. Costs in proportion to the change, not to the state.
     pub fn write_delta(&mut self, state: &mut State, delta: &Delta) -> Result<(), StateError> {
+        self.materialize()?;
         let Some(prev) = self.last_written.as_mut() else {
             return self.write(state);
         };
