@@ -30,6 +30,18 @@ fn env_num(k: &str, d: u64) -> u64 {
         .unwrap_or(d)
 }
 
+/// `range(n)` in HCL, which caps a range at 1024 elements: above that, a flattened product.
+fn range_expr(n: usize) -> String {
+    if n <= 1024 {
+        format!("range({n})")
+    } else {
+        format!(
+            "flatten([for a in range({}) : [for b in range(1000) : a * 1000 + b if a * 1000 + b < {n}]])",
+            n.div_ceil(1000)
+        )
+    }
+}
+
 struct Quiet;
 impl Reporter for Quiet {
     fn report(&self, _: Event) {}
@@ -148,6 +160,7 @@ async fn main() {
         .expect("connect");
 
     let dir = tempfile::tempdir().expect("tempdir");
+    let (rm, rn) = (range_expr(m), range_expr(n));
     let src = format!(
         r#"provider "rackspace" {{
   auth_url = "{auth}"
@@ -156,8 +169,8 @@ async fn main() {
   region   = "DFW"
 }}
 locals {{
-  servers = [for i in range({m}) : format("srv-%05d", i + 1)]
-  images  = {{ for i in range({n}) : format("img-%06d", i) => format("srv-%05d", i % {m} + 1) }}
+  servers = [for i in {rm} : format("srv-%05d", i + 1)]
+  images  = {{ for i in {rn} : format("img-%06d", i) => format("srv-%05d", i % {m} + 1) }}
 }}
 data "server" "s" {{
   for_each = toset(local.servers)
@@ -315,22 +328,47 @@ resource "image" "i" {{
     }
 
     // `plan --refresh=false` as a child process: its CPU and peak memory.
+    let size = |f: &str| {
+        std::fs::metadata(dir.path().join(f))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    };
+    let (state_bytes, wal_bytes) = (size("snapform.state.json"), size("snapform.state.json.wal"));
     let (child_cpu0, _) = usage(libc::RUSAGE_CHILDREN);
     let t = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_snapform"))
+    // Peak memory from /proc/PID/status (VmHWM), read until it exits: the rusage of a child
+    // also counts the parent's pages it held between fork and exec.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_snapform"))
         .args(["plan", "--refresh=false", "--no-color"])
         .current_dir(dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        .output()
+        .spawn()
         .expect("plan --refresh=false");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut child_rss = 0u64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && let Some(kb) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            child_rss = child_rss.max(kb);
+        }
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
     let offline_wall = t.elapsed();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (child_cpu1, child_rss) = usage(libc::RUSAGE_CHILDREN);
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        use std::io::Read;
+        let _ = e.read_to_string(&mut err);
+    }
+    assert!(status.success(), "{err}");
+    let (child_cpu1, _) = usage(libc::RUSAGE_CHILDREN);
 
     let (p, b) = (median(&mut plans), median(&mut baseline));
     println!("{n} images + {m} schedules + {m} data \"server\", {latency} ms latency per request:");
@@ -355,6 +393,11 @@ resource "image" "i" {{
         offline_wall.as_secs_f64() * 1e3,
         (child_cpu1 - child_cpu0).as_secs_f64() * 1e3,
         child_rss as f64 / 1024.0
+    );
+    println!(
+        "  (state {:.1} MB, write-ahead log {} bytes)",
+        state_bytes as f64 / 1e6,
+        wal_bytes
     );
     println!(
         "  no-change plan vs per-object: {:.1}x faster, {:.0}x fewer requests",
