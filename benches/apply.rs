@@ -76,6 +76,7 @@ async fn run_once(n: usize, batch_from: usize, snapshot: f64, latency: u64) -> (
                 parallelism: 10,
                 poll_interval: Duration::from_millis(250),
                 batch_wait_from: batch_from,
+                ..ApplyOptions::default()
             },
             Arc::new(Quiet),
         )

@@ -72,7 +72,7 @@ async fn plan_apply_update_drift_destroy_round_trip() {
 
     let r = work.run(&["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let out = work.run(&["output", "image_id"]);
+    let out = work.run(&["output", "-raw", "image_id"]);
     let image_id = out.stdout.trim().to_string();
     assert_eq!(image_id.len(), 36, "{out:?}");
 
@@ -465,7 +465,7 @@ output "name" {
     );
     let r = work.run(&["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let r = work.run(&["output", "name"]);
+    let r = work.run(&["output", "-raw", "name"]);
     assert_eq!(
         r.stdout.trim(),
         "os-ubuntu 15.04 (vivid vervet) (pvhvm)",

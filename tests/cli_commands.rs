@@ -300,6 +300,9 @@ fn state_commands_wait_for_the_lock_and_force_unlock_never_breaks_a_live_one() {
             r.stderr.contains("locked by another run (pid 4242"),
             "{cmd:?} {r:?}"
         );
+        // The way out a live lock has (force-unlock never breaks one).
+        assert!(r.stderr.contains("-lock-timeout"), "{cmd:?} {r:?}");
+        assert!(!r.stderr.contains("force-unlock"), "{cmd:?} {r:?}");
     }
     let r = work.run(&["force-unlock", "some-id"]);
     assert_eq!(r.code, 1, "{r:?}");
@@ -335,7 +338,10 @@ fn completions_for_bash_zsh_fish() {
         );
     }
     let r = work.run(&["completions", "tcsh"]);
-    assert_eq!(r.code, 2, "clap rejects an unknown shell: {r:?}");
+    assert_eq!(
+        r.code, 1,
+        "an unknown shell is a usage error (exit 1, as Terraform): {r:?}"
+    );
 }
 
 /// Polls (bounded) until the image is ACTIVE.

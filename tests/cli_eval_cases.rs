@@ -150,7 +150,7 @@ output "id" {{
         clean(&r, &format!("{args:?}"));
     }
     // As in Terraform, asking for one output by name shows its value.
-    let r = work.run_env(&["output", "name"], &env);
+    let r = work.run_env(&["output", "-raw", "name"], &env);
     assert_eq!(r.stdout.trim(), format!("golden-{SECRET}"), "{r:?}");
     let r = work.run_env(&["destroy", "--auto-approve"], &env);
     assert_eq!(r.code, 0, "{r:?}");
@@ -220,7 +220,7 @@ output "server" {{
     );
     let r = work.run(&["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let r = work.run(&["output", "server"]);
+    let r = work.run(&["output", "--raw", "server"]);
     assert_eq!(r.stdout.trim().len(), 36, "{r:?}");
 }
 

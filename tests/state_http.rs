@@ -190,7 +190,7 @@ async fn binary_keeps_state_on_an_http_state_server_and_respects_its_lock() {
 
     let r = work.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(r.code, 0, "a second plan has no changes: {r:?}");
-    let out = work.run(&["output", "image_id"]);
+    let out = work.run(&["output", "-raw", "image_id"]);
     assert_eq!(
         out.stdout.trim(),
         st["resources"]["image.golden"]["id"].as_str().unwrap(),

@@ -68,7 +68,7 @@ async fn binary_applies_with_state_in_postgres_and_respects_the_lock() {
 
     let r = work.run_env(&["plan", "--detailed-exitcode"], &env);
     assert_eq!(r.code, 0, "a second plan has no changes: {r:?}");
-    let out = work.run_env(&["output", "image_id"], &env);
+    let out = work.run_env(&["output", "-raw", "image_id"], &env);
     assert_eq!(out.stdout.trim().len(), 36, "{out:?}");
     let list = work.run_env(&["state", "list"], &env);
     assert_eq!(list.stdout.trim(), "image.golden", "{list:?}");
@@ -153,7 +153,7 @@ async fn pg_backend_locks_bumps_serial_and_refuses_foreign_or_changed_state() {
         .await
         .err()
         .expect("locked");
-    assert!(matches!(err, StateError::Locked(_)), "{err}");
+    assert!(matches!(err, StateError::Locked(..)), "{err}");
     assert!(err.to_string().contains("snapform apply pid"), "{err}");
     assert!(!err.to_string().contains(PASSWORD), "{err}");
     let other = Backend::open(&settings(&pg, "other"), Duration::ZERO, "plan").await;

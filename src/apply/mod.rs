@@ -30,6 +30,10 @@ pub struct Options {
     /// From this many snapshots saving at once on one endpoint, poll them with one listing
     /// per round instead of one GET per image.
     pub batch_wait_from: usize,
+    /// Set to `true` to interrupt (Ctrl-C): nothing new starts, calls in flight finish, waits
+    /// for saving snapshots stop (they stay in state as `SAVING`, for the next apply to wait
+    /// for), state is written and the apply returns.
+    pub interrupt: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Default for Options {
@@ -38,6 +42,7 @@ impl Default for Options {
             parallelism: 10,
             poll_interval: Duration::from_secs(1),
             batch_wait_from: 4,
+            interrupt: None,
         }
     }
 }
@@ -78,11 +83,13 @@ pub struct Outcome {
     pub done: Vec<(InstanceAddr, Action)>,
     pub failed: Vec<(InstanceAddr, String)>,
     pub skipped: Vec<InstanceAddr>,
+    /// The apply was interrupted (what was not started is in `skipped`).
+    pub interrupted: bool,
 }
 
 impl Outcome {
     pub fn success(&self) -> bool {
-        self.failed.is_empty() && self.skipped.is_empty()
+        self.failed.is_empty() && self.skipped.is_empty() && !self.interrupted
     }
 }
 

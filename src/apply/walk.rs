@@ -90,7 +90,7 @@ pub async fn apply(
     let (tx, mut rx) = mpsc::channel::<Msg>(64);
     let journal = ops::channel(tx.clone());
     let waiter: Arc<dyn Waiter> = Arc::new(watcher.clone());
-    let shared = Arc::new(Shared::new(state.known_ids()));
+    let shared = Arc::new(Shared::new(state.known_ids()).with_stop(opts.interrupt.clone()));
     destroy_deposed(
         plan,
         state,
@@ -157,6 +157,17 @@ pub async fn apply(
         // Start everything whose dependencies are settled; skip what depends on a failure.
         while let Some(addr) = ready.pop_front() {
             {
+                if shared.is_stopped() {
+                    // Interrupted: nothing new starts.
+                    outcome.interrupted = true;
+                    outcome.skipped.push(addr.clone());
+                    reporter.report(Event::Skipped {
+                        address: addr.clone(),
+                        because: "the apply was interrupted".into(),
+                    });
+                    settle(&addr, &mut waiting, &mut ready);
+                    continue;
+                }
                 let blocked = exec
                     .neighbors_directed(&addr, Direction::Incoming)
                     .find(|x| failed.contains(*x));
@@ -280,6 +291,7 @@ pub async fn apply(
     }
     drop(tx);
     handle_msgs(None, &mut rx, state, backend, Pending::default()).await?;
+    outcome.interrupted |= shared.is_stopped();
 
     // Outputs, with everything now known. State keeps their values in clear, with the flag.
     if plan.destroy {

@@ -26,13 +26,13 @@ pub enum Command {
     /// Prepare the working directory (creates .snapform/).
     Init,
     /// Check the configuration without contacting the cloud; reports every error.
-    Validate(VarArgs),
+    Validate(ValidateArgs),
     /// Show what apply would change.
     Plan(PlanArgs),
     /// Change the cloud to match the configuration (or carry out a saved plan).
     Apply(ApplyArgs),
     /// Destroy everything this configuration manages.
-    Destroy(ApplyArgs),
+    Destroy(DestroyArgs),
     /// Show the outputs recorded in state.
     Output(OutputArgs),
     /// Show the state, or a saved plan.
@@ -70,6 +70,15 @@ pub struct VarArgs {
     pub var_files: Vec<PathBuf>,
 }
 
+#[derive(Args, Debug, Clone, Default)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Print the result as JSON on stdout (Terraform's `validate -json` format).
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Flags that shape a plan (shared by plan, apply and destroy).
 #[derive(Args, Debug, Clone)]
 pub struct PlanFlags {
@@ -98,7 +107,10 @@ impl Default for PlanFlags {
     }
 }
 
-#[derive(Args, Debug, Clone, Default)]
+#[derive(Args, Debug, Clone)]
+#[command(
+    after_help = "Examples:\n  snapform plan\n  snapform plan -out=tfplan -var-file=prod.snapvars.hcl\n  snapform plan -detailed-exitcode -input=false   # exit 0: no changes, 2: changes, 1: error"
+)]
 pub struct PlanArgs {
     #[command(flatten)]
     pub vars: VarArgs,
@@ -119,19 +131,31 @@ pub struct PlanArgs {
     /// Print the plan as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Accepted for Terraform compatibility: plan asks no questions.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub input: bool,
 }
 
-#[derive(Args, Debug, Clone, Default)]
+#[derive(Args, Debug, Clone)]
+#[command(
+    after_help = "Examples:\n  snapform apply\n  snapform apply -auto-approve -var region=DFW\n  snapform plan -out=tfplan && snapform apply tfplan"
+)]
 pub struct ApplyArgs {
-    /// A plan saved with `plan --out`.
+    /// A plan saved with `plan -out=FILE`; it fixes the variables and the mode.
     pub plan_file: Option<PathBuf>,
     #[command(flatten)]
     pub vars: VarArgs,
     #[command(flatten)]
     pub flags: PlanFlags,
+    /// Destroy everything in state (as `snapform destroy`).
+    #[arg(long)]
+    pub destroy: bool,
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
+    /// Ask nothing (`-input=false`): without -auto-approve, the apply is refused.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub input: bool,
     /// Cloud API calls in flight at once.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,
@@ -141,12 +165,70 @@ pub struct ApplyArgs {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(
+    after_help = "Examples:\n  snapform output\n  snapform output -raw image_id\n  snapform output -json"
+)]
 pub struct OutputArgs {
-    /// Print one output only (its raw value).
+    /// Print this output only.
     pub name: Option<String>,
     /// Print JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "raw")]
     pub json: bool,
+    /// Print the bare string of one output (a string, number or bool), without quotes or a
+    /// trailing newline, for scripts.
+    #[arg(long, requires = "name")]
+    pub raw: bool,
+}
+
+/// `destroy`: the flags of a destroy-mode apply (no plan file: apply a saved `plan -destroy`
+/// with `snapform apply FILE`).
+#[derive(Args, Debug, Clone)]
+#[command(
+    after_help = "Examples:\n  snapform destroy\n  snapform destroy -auto-approve -target=image.golden"
+)]
+pub struct DestroyArgs {
+    /// Not accepted: a saved plan is carried out by `snapform apply FILE`.
+    #[arg(hide = true)]
+    pub plan_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Destroy only this resource (and what depends on it); repeatable.
+    #[arg(long = "target", value_name = "ADDR")]
+    pub targets: Vec<String>,
+    /// Read the cloud before planning (`-refresh=false` trusts the state).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Ask nothing (`-input=false`): without -auto-approve, the destroy is refused.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub input: bool,
+    /// Cloud API calls in flight at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    /// How long to wait for the state lock, e.g. 10s.
+    #[arg(long, default_value = "0s", value_name = "DURATION")]
+    pub lock_timeout: String,
+}
+
+impl DestroyArgs {
+    pub fn into_apply(self) -> ApplyArgs {
+        ApplyArgs {
+            plan_file: self.plan_file,
+            vars: self.vars,
+            flags: PlanFlags {
+                targets: self.targets,
+                refresh: self.refresh,
+                ..PlanFlags::default()
+            },
+            destroy: true,
+            auto_approve: self.auto_approve,
+            input: self.input,
+            parallelism: self.parallelism,
+            lock_timeout: self.lock_timeout,
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -163,9 +245,13 @@ pub enum StateCommand {
     /// List resource addresses in state.
     List,
     /// Show one resource in state.
-    Show { address: String },
+    Show {
+        /// The resource instance, e.g. image.golden or image.nightly["web-1"].
+        address: String,
+    },
     /// Forget resources (the cloud objects are left alone).
     Rm {
+        /// Resource instances or blocks to forget, e.g. image.golden (all its instances).
         #[arg(required = true, value_name = "ADDR")]
         addresses: Vec<String>,
         #[command(flatten)]
@@ -173,7 +259,9 @@ pub enum StateCommand {
     },
     /// Rename a resource in state, e.g. after renaming its block.
     Mv {
+        /// The address in state now, e.g. image.old.
         from: String,
+        /// The address it moves to, e.g. image.new.
         to: String,
         #[command(flatten)]
         lock: LockArgs,
@@ -185,6 +273,7 @@ pub enum StateCommand {
     },
     /// Replace the state with FILE (same lineage and no older serial, unless --force).
     Push {
+        /// A state file, e.g. one written by `state pull`.
         file: PathBuf,
         /// Accept a different lineage or an older serial.
         #[arg(long)]
@@ -203,8 +292,12 @@ pub struct LockArgs {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct FmtArgs {
-    /// Files or directories (default: the *.snap.hcl and *.snapvars.hcl files here).
+    /// Files or directories (default: the *.snap.hcl and *.snapvars.hcl files here); `-`
+    /// reads standard input and writes the formatted text to standard output.
     pub files: Vec<PathBuf>,
+    /// Also format the files in subdirectories.
+    #[arg(long)]
+    pub recursive: bool,
     /// Change nothing; exit 3 if some file is not in the canonical format.
     #[arg(long)]
     pub check: bool,

@@ -1,7 +1,9 @@
 //! The commands: each builds its options, runs the layers in order and maps the result to an
 //! exit code (0 ok, 1 error, 2 changes present with `--detailed-exitcode`).
 
-use super::args::{ApplyArgs, Cli, Command, PlanArgs, PlanFlags, SandboxCommand, StateCommand};
+use super::args::{
+    ApplyArgs, Cli, Command, PlanArgs, PlanFlags, SandboxCommand, StateCommand, ValidateArgs,
+};
 use super::progress::Progress;
 use super::{CliError, redact, render};
 use crate::engine::{self, Session, Workspace};
@@ -44,8 +46,9 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
             );
             Ok(0)
         }
+        Command::Validate(v) if v.json => validate_json(&dir, &v),
         Command::Validate(v) => {
-            let ws = load_ws(&dir, &v)?;
+            let ws = load_ws(&dir, &v.vars)?;
             eprintln!(
                 "The configuration is valid ({} resource{}, {} data source{}).",
                 ws.cfg.resources.len(),
@@ -56,10 +59,22 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
             Ok(0)
         }
         Command::Plan(a) => plan_cmd(&dir, a).await,
-        Command::Apply(a) => apply_cmd(&dir, a, false).await,
-        Command::Destroy(a) => apply_cmd(&dir, a, true).await,
+        Command::Apply(a) => apply_cmd(&dir, a).await,
+        Command::Destroy(a) => {
+            if a.plan_file.is_some() {
+                // As Terraform: a saved plan (made with `plan -destroy`) is carried out by apply.
+                return Err(CliError::msg(
+                    "destroy can't be called with a plan file; if the plan was made with \
+                     `plan -destroy`, apply it with: snapform apply PLANFILE",
+                ));
+            }
+            apply_cmd(&dir, a.into_apply()).await
+        }
         Command::Output(o) => {
             let state = engine::read_unlocked(&dir).await?;
+            if o.raw {
+                return output_raw(&state, o.name.as_deref().unwrap_or_default());
+            }
             output_cmd(&state, o.name.as_deref(), o.json)
         }
         Command::Show(s) => {
@@ -153,19 +168,81 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
     }
 }
 
+/// `validate -json`: Terraform's format (`format_version`, `valid`, counts, `diagnostics` with
+/// `severity`, `summary`, `detail` and a `range` of file, line, column and byte).
+fn validate_json(dir: &Path, v: &ValidateArgs) -> Result<u8, CliError> {
+    let (valid, sources, diags) = match load_ws(dir, &v.vars) {
+        Ok(_) => (true, None, Vec::new()),
+        Err(CliError::Diagnostics(sources, diags)) => (false, Some(sources), diags),
+        Err(CliError::Message(m)) => (false, None, vec![crate::config::Diagnostic::error(m, None)]),
+    };
+    let pos = |s: &crate::config::Sources, file: usize, byte: usize| {
+        let (line, column) = s.line_col(file, byte);
+        serde_json::json!({"line": line, "column": column, "byte": byte})
+    };
+    let shown: Vec<serde_json::Value> = diags
+        .iter()
+        .map(|d| {
+            let mut o = serde_json::json!({
+                "severity": if d.is_error() { "error" } else { "warning" },
+                "summary": redact::text(&d.message),
+                "detail": d.help.as_deref().map(redact::text).unwrap_or_default(),
+            });
+            if let (Some(span), Some(s)) = (&d.span, &sources) {
+                o["range"] = serde_json::json!({
+                    "filename": s.path(span.file),
+                    "start": pos(s, span.file, span.range.start),
+                    "end": pos(s, span.file, span.range.end),
+                });
+            }
+            o
+        })
+        .collect();
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    outln!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "format_version": "1.0",
+            "valid": valid,
+            "error_count": errors,
+            "warning_count": diags.len() - errors,
+            "diagnostics": shown,
+        }))
+        .unwrap_or_default()
+    );
+    Ok(if valid { 0 } else { 1 })
+}
+
+/// `output -raw NAME`: the bare string, no quotes, no newline (Terraform's `-raw`).
+fn output_raw(state: &State, name: &str) -> Result<u8, CliError> {
+    let o = state
+        .outputs
+        .get(name)
+        .ok_or_else(|| CliError::msg(format!("no output named \"{name}\" in state")))?;
+    match o.value.to_plain_string() {
+        Some(s) => {
+            outp!("{s}");
+            Ok(0)
+        }
+        None => Err(CliError::msg(format!(
+            "output \"{name}\" is not a string, number or bool; -raw prints only those \
+             (use -json for lists, maps and objects)"
+        ))),
+    }
+}
+
 fn output_cmd(state: &State, name: Option<&str>, json: bool) -> Result<u8, CliError> {
     if let Some(n) = name {
         let o = state
             .outputs
             .get(n)
             .ok_or_else(|| CliError::msg(format!("no output named \"{n}\" in state")))?;
+        // As Terraform: one output by name is shown in full (even a sensitive one) in HCL
+        // syntax, so strings are quoted; `-raw` gives the bare string.
         if json {
             outln!("{}", o.value.to_json());
         } else {
-            match o.value.as_str() {
-                Some(s) => outln!("{s}"),
-                None => outln!("{}", o.value),
-            }
+            outln!("{}", o.value.unmarked());
         }
         return Ok(0);
     }
@@ -308,7 +385,34 @@ fn plan_json(p: &Plan) -> String {
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }
 
-async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliError> {
+async fn apply_cmd(dir: &Path, a: ApplyArgs) -> Result<u8, CliError> {
+    let destroy = a.destroy;
+    if a.plan_file.is_some() {
+        // A saved plan fixes its variables and its options (Terraform refuses these too).
+        let mut given = Vec::new();
+        if !a.vars.vars.is_empty() || !a.vars.var_files.is_empty() {
+            given.push("-var / -var-file");
+        }
+        if !a.flags.targets.is_empty() {
+            given.push("-target");
+        }
+        if !a.flags.replace.is_empty() {
+            given.push("-replace");
+        }
+        if a.flags.refresh_only {
+            given.push("-refresh-only");
+        }
+        if !a.flags.refresh {
+            given.push("-refresh=false");
+        }
+        if !given.is_empty() {
+            return Err(CliError::msg(format!(
+                "can't use {} when applying a saved plan: the plan holds the variables and \
+                 options it was made with; make a new plan with them instead",
+                given.join(", ")
+            )));
+        }
+    }
     let saved = match &a.plan_file {
         Some(f) => Some(engine::read_plan_file(&if f.is_absolute() {
             f.clone()
@@ -326,10 +430,17 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
         None => load_ws(dir, &a.vars)?,
     };
     let op = if destroy { "destroy" } else { "apply" };
+    let interrupt = Interrupt::install();
     let mut session = Session::open(&ws, engine::lock_timeout(&a.lock_timeout)?, op).await?;
     notes(std::mem::take(&mut session.notes));
     let p = match saved {
         Some(p) => {
+            if destroy && !p.destroy {
+                return Err(CliError::msg(
+                    "the saved plan is not a destroy plan (it was made without -destroy); \
+                     apply it without -destroy, or make one with: snapform plan -destroy -out=FILE",
+                ));
+            }
             session.check_saved_plan(&p).await?;
             outp!("{}", shown(&p));
             p
@@ -348,13 +459,33 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
                     return Ok(0);
                 }
             }
-            if !a.auto_approve && p.has_changes() && !confirm(destroy)? {
-                eprintln!("Apply cancelled; nothing was changed.");
-                return Ok(1);
+            if !a.auto_approve && p.has_changes() {
+                if !a.input {
+                    return Err(CliError::msg(format!(
+                        "{} needs an approval, and -input=false forbids asking; nothing was \
+                         changed (use -auto-approve)",
+                        if destroy { "destroy" } else { "apply" }
+                    )));
+                }
+                interrupt.stage(STAGE_PROMPT);
+                let yes = confirm(destroy)?;
+                interrupt.stage(STAGE_WORK);
+                if !yes {
+                    eprintln!(
+                        "{} cancelled; nothing was changed.",
+                        if destroy { "Destroy" } else { "Apply" }
+                    );
+                    return Ok(1);
+                }
             }
             p
         }
     };
+    if interrupt.received() {
+        session.close().await?;
+        eprintln!("Interrupted before anything was changed.");
+        return Ok(EXIT_INTERRUPTED);
+    }
     let reporter = Arc::new(Progress::new());
     let opts = engine::ApplyOptions {
         parallelism: a.parallelism.max(1),
@@ -364,6 +495,7 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(1000),
         ),
+        interrupt: Some(interrupt.receiver()),
         ..engine::ApplyOptions::default()
     };
     let outcome = session.apply(&p, &opts, reporter).await?;
@@ -371,18 +503,29 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
     session.close().await?;
     let n = p.counts();
     if outcome.success() {
-        eprintln!(
-            "\nApply complete! Resources: {} added, {} changed, {} destroyed.",
-            n.add, n.change, n.destroy
-        );
-        if !state.outputs.is_empty() && !destroy {
-            eprintln!("\nOutputs:");
+        if p.destroy {
+            eprintln!("\nDestroy complete! Resources: {} destroyed.", n.destroy);
+        } else {
+            eprintln!(
+                "\nApply complete! Resources: {} added, {} changed, {} destroyed.",
+                n.add, n.change, n.destroy
+            );
+        }
+        if !state.outputs.is_empty() && !p.destroy {
+            // The outputs are data: heading and values on stdout, together.
+            outln!("\nOutputs:\n");
             output_cmd(&state, None, false)?;
         }
         Ok(0)
     } else {
         eprintln!(
-            "\nApply failed: {} done, {} failed, {} skipped.",
+            "\n{} {}: {} done, {} failed, {} skipped.",
+            if p.destroy { "Destroy" } else { "Apply" },
+            if outcome.interrupted {
+                "interrupted"
+            } else {
+                "failed"
+            },
             outcome.done.len(),
             outcome.failed.len(),
             outcome.skipped.len()
@@ -393,7 +536,68 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs, destroy: bool) -> Result<u8, CliErr
         for addr in &outcome.skipped {
             eprintln!("  skipped: {addr}");
         }
+        if outcome.interrupted {
+            eprintln!(
+                "State is saved and the lock released. A snapshot still saving is recorded; the next apply waits for it."
+            );
+            return Ok(EXIT_INTERRUPTED);
+        }
         Ok(1)
+    }
+}
+
+/// Exit code after an interrupt (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
+const STAGE_WORK: u8 = 0;
+const STAGE_PROMPT: u8 = 1;
+
+/// Ctrl-C during apply and destroy: the first is reported and interrupts the apply gracefully
+/// (nothing new starts, calls in flight finish, state is written, the lock released, exit
+/// 130); a second exits at once — what was in flight is in the journal, which is durable
+/// before every mutating call, and the next plan reconciles it. At the confirmation prompt,
+/// Ctrl-C cancels.
+struct Interrupt {
+    rx: tokio::sync::watch::Receiver<bool>,
+    stage: Arc<std::sync::atomic::AtomicU8>,
+}
+
+impl Interrupt {
+    fn install() -> Interrupt {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let stage = Arc::new(std::sync::atomic::AtomicU8::new(STAGE_WORK));
+        let at = stage.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+            if at.load(std::sync::atomic::Ordering::SeqCst) == STAGE_PROMPT {
+                eprintln!("\nCancelled; nothing was changed.");
+                std::process::exit(EXIT_INTERRUPTED.into());
+            }
+            eprintln!(
+                "\nInterrupt received.\nPlease wait for snapform to exit or data loss may occur.\nGracefully shutting down..."
+            );
+            let _ = tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\nTwo interrupts received. Exiting immediately. What was in flight is in the journal; the next plan reconciles it."
+                );
+                std::process::exit(EXIT_INTERRUPTED.into());
+            }
+        });
+        Interrupt { rx, stage }
+    }
+
+    fn stage(&self, s: u8) {
+        self.stage.store(s, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn received(&self) -> bool {
+        *self.rx.borrow()
+    }
+
+    fn receiver(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.rx.clone()
     }
 }
 

@@ -12,7 +12,10 @@ use std::path::{Path, PathBuf};
 pub const CHECK_FAILED: u8 = 3;
 
 pub fn run(dir: &Path, a: FmtArgs) -> Result<u8, CliError> {
-    let files = targets(dir, &a.files)?;
+    if a.files.iter().any(|f| f.as_os_str() == "-") {
+        return stdin(&a);
+    }
+    let files = targets(dir, &a.files, a.recursive)?;
     let mut failed = false;
     let mut changed = 0usize;
     for (path, shown) in &files {
@@ -53,11 +56,50 @@ pub fn run(dir: &Path, a: FmtArgs) -> Result<u8, CliError> {
     Ok(0)
 }
 
+/// `fmt -`: the configuration on stdin, formatted on stdout (with `--check`, only the exit
+/// code; with `--diff`, the diff).
+fn stdin(a: &FmtArgs) -> Result<u8, CliError> {
+    use std::io::Read;
+    if a.files.len() != 1 {
+        return Err(CliError::msg(
+            "fmt: \"-\" (standard input) cannot be combined with other files",
+        ));
+    }
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| CliError::msg(format!("fmt: cannot read standard input: {e}")))?;
+    let formatted = match hclfmt::format(&text) {
+        Ok(f) => f,
+        Err(reason) => {
+            eprint!("{}", problem("<stdin>", &text, &reason));
+            return Ok(1);
+        }
+    };
+    if a.diff {
+        if formatted != text {
+            outp!("{}", unified_diff("<stdin>", &text, &formatted));
+        }
+    } else if !a.check {
+        outp!("{formatted}");
+    }
+    Ok(if a.check && formatted != text {
+        CHECK_FAILED
+    } else {
+        0
+    })
+}
+
 /// The files to format: the given ones (a directory stands for its configuration files), or
-/// every `*.snap.hcl` and `*.snapvars.hcl` in the working directory. Paths are shown as given.
-fn targets(dir: &Path, given: &[PathBuf]) -> Result<Vec<(PathBuf, String)>, CliError> {
+/// every `*.snap.hcl` and `*.snapvars.hcl` in the working directory; with `recursive`, in
+/// subdirectories too (hidden ones skipped). Paths are shown as given.
+fn targets(
+    dir: &Path,
+    given: &[PathBuf],
+    recursive: bool,
+) -> Result<Vec<(PathBuf, String)>, CliError> {
     if given.is_empty() {
-        return config_files(dir, None);
+        return config_files(dir, None, recursive);
     }
     let mut out = Vec::new();
     for g in given {
@@ -67,7 +109,7 @@ fn targets(dir: &Path, given: &[PathBuf]) -> Result<Vec<(PathBuf, String)>, CliE
             dir.join(g)
         };
         if path.is_dir() {
-            out.extend(config_files(&path, Some(g))?);
+            out.extend(config_files(&path, Some(g), recursive)?);
         } else if path.is_file() {
             out.push((path, g.display().to_string()));
         } else {
@@ -80,36 +122,54 @@ fn targets(dir: &Path, given: &[PathBuf]) -> Result<Vec<(PathBuf, String)>, CliE
     Ok(out)
 }
 
-fn config_files(dir: &Path, shown: Option<&PathBuf>) -> Result<Vec<(PathBuf, String)>, CliError> {
+fn config_files(
+    dir: &Path,
+    shown: Option<&PathBuf>,
+    recursive: bool,
+) -> Result<Vec<(PathBuf, String)>, CliError> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| CliError::msg(format!("cannot read directory {}: {e}", dir.display())))?;
-    let mut out: Vec<(PathBuf, String)> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_file()
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.ends_with(".snap.hcl") || n.ends_with(".snapvars.hcl"))
-        })
-        .map(|p| {
+    let paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut out: Vec<(PathBuf, String)> = Vec::new();
+    if recursive {
+        for p in &paths {
             let name = p
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default();
-            let shown = match shown {
-                Some(d) => d.join(&name).display().to_string(),
-                None => name,
-            };
-            (p, shown)
-        })
-        .collect();
-    out.sort();
-    if out.is_empty() {
-        return Err(CliError::msg(format!(
-            "fmt: expected *.snap.hcl files in {}, found none",
-            dir.display()
-        )));
+            if p.is_dir() && !name.starts_with('.') {
+                let sub = match shown {
+                    Some(d) => d.join(&name),
+                    None => PathBuf::from(&name),
+                };
+                out.extend(config_files(p, Some(&sub), true)?);
+            }
+        }
     }
+    out.extend(
+        paths
+            .into_iter()
+            .filter(|p| {
+                p.is_file()
+                    && p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.ends_with(".snap.hcl") || n.ends_with(".snapvars.hcl"))
+            })
+            .map(|p| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
+                let shown = match shown {
+                    Some(d) => d.join(&name).display().to_string(),
+                    None => name,
+                };
+                (p, shown)
+            }),
+    );
+    // A directory without configuration files has nothing to format: not an error
+    // (as `terraform fmt` in an empty directory).
+    out.sort();
     Ok(out)
 }
 
@@ -133,7 +193,10 @@ fn unified_diff(shown: &str, old: &str, new: &str) -> String {
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/{shown}"), &format!("b/{shown}"))
+        .header(
+            &format!("a/{}", shown.trim_start_matches('/')),
+            &format!("b/{}", shown.trim_start_matches('/')),
+        )
         .to_string()
 }
 

@@ -61,9 +61,85 @@ pub(crate) fn write_stdout(s: &str) {
     }
 }
 
+/// Terraform's spelling of flags (`-var x=1`, `-out=F`, `-refresh=false`) rewritten to clap's
+/// (`--var`, `--out=F`): an argument of one dash and a name of two or more characters that is
+/// a long flag somewhere in the command tree. Values of flags (`--var -x` is a value), a lone
+/// `-` (stdin) and everything after `--` are left alone.
+pub fn normalize_args(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, out: &mut std::collections::HashMap<String, bool>) {
+        for a in cmd.get_arguments() {
+            if let Some(l) = a.get_long() {
+                let takes = a.get_action().takes_values();
+                let e = out.entry(l.to_string()).or_insert(false);
+                *e |= takes;
+            }
+        }
+        for c in cmd.get_subcommands() {
+            walk(c, out);
+        }
+    }
+    let mut longs = std::collections::HashMap::new();
+    walk(&args::Cli::command(), &mut longs);
+    longs.insert("help".into(), false);
+    longs.insert("version".into(), false);
+    let mut out = Vec::with_capacity(args.len());
+    let mut value_next = false;
+    let mut rest = false;
+    for (i, a) in args.into_iter().enumerate() {
+        let Some(s) = a.to_str().filter(|_| i > 0 && !rest && !value_next) else {
+            value_next = false;
+            out.push(a);
+            continue;
+        };
+        if s == "--" {
+            rest = true;
+            out.push(a);
+            continue;
+        }
+        let (dashed, body) = if let Some(b) = s.strip_prefix("--") {
+            (true, b)
+        } else if let Some(b) = s.strip_prefix('-') {
+            (false, b)
+        } else {
+            out.push(a);
+            continue;
+        };
+        let (name, has_value) = match body.split_once('=') {
+            Some((n, _)) => (n, true),
+            None => (body, false),
+        };
+        match longs.get(name) {
+            Some(takes) if dashed || name.len() >= 2 => {
+                value_next = *takes && !has_value;
+                if dashed {
+                    out.push(a);
+                } else {
+                    out.push(format!("-{s}").into());
+                }
+            }
+            _ => out.push(a),
+        }
+    }
+    out
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    // Usage errors exit 1 (as Terraform's do): 2 means "changes present" under
+    // --detailed-exitcode, and a misspelt flag must never read as that.
+    let cli = match args::Cli::try_parse_from(normalize_args(std::env::args_os().collect())) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(1),
+            };
+        }
+    };
     if std::env::var_os("SNAPFORM_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_env("SNAPFORM_LOG"))

@@ -24,6 +24,8 @@ pub struct ApplyOptions {
     /// From this many snapshots saving at once on one endpoint, poll them with one listing
     /// per round instead of one GET each.
     pub batch_wait_from: usize,
+    /// Set to `true` to interrupt the apply gracefully (see `apply::Options::interrupt`).
+    pub interrupt: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Default for ApplyOptions {
@@ -32,6 +34,7 @@ impl Default for ApplyOptions {
             parallelism: 10,
             poll_interval: Duration::from_secs(1),
             batch_wait_from: 4,
+            interrupt: None,
         }
     }
 }
@@ -130,6 +133,7 @@ pub async fn apply_plan(
         parallelism: opts.parallelism.max(1),
         poll_interval: opts.poll_interval,
         batch_wait_from: opts.batch_wait_from,
+        interrupt: opts.interrupt.clone(),
     };
     apply::apply(
         plan,

@@ -163,9 +163,14 @@ pub fn diff(i: Inputs<'_>, drift: &mut Vec<Drift>) -> Change {
     let current = unmarked_cow(current);
     let current = current.as_ref();
     let before = kind.view(current, i.desired, i.prior);
+    let pending = kind.pending(current);
     // Drift: what changed in the cloud since the last apply, for the attributes we own (none
-    // when the cloud's attributes are what state recorded, as without a refresh).
-    if let Some(p) = i.prior.filter(|p| p.attributes != *current) {
+    // when the cloud's attributes are what state recorded, as without a refresh; none for an
+    // object still being made, whose record is partial).
+    if let Some(p) = i
+        .prior
+        .filter(|p| p.attributes != *current && pending.is_none())
+    {
         let then = kind.view(&unmarked_cow(&p.attributes), i.desired, Some(p));
         for a in &args {
             let (x, y) = (norm(a, then.get(*a)), norm(a, before.get(*a)));
@@ -231,11 +236,14 @@ pub fn diff(i: Inputs<'_>, drift: &mut Vec<Drift>) -> Change {
     for (k, v) in after {
         full.insert(k, v);
     }
-    change.action = if changed.is_empty() {
+    change.action = if changed.is_empty() && pending.is_none() {
         Action::NoOp
     } else {
         Action::Update
     };
+    if let Some(why) = pending {
+        change.reason = Some(why.to_string());
+    }
     change.after = Some(full);
     change
 }

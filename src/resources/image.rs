@@ -133,6 +133,12 @@ impl Resource for Image {
         current.get("status") == Some(&Value::str("ERROR"))
     }
 
+    fn pending(&self, current: &Map) -> Option<&'static str> {
+        saving(current).then_some(
+            "its snapshot is still saving (an earlier apply stopped before it finished); apply waits for it",
+        )
+    }
+
     fn echoes(&self) -> &'static [(&'static str, &'static str)] {
         &[("metadata", "all_metadata")]
     }
@@ -261,6 +267,10 @@ impl Resource for Image {
         Box::pin(async move {
             let id = op.prior_id()?;
             let before = op.before.clone().unwrap_or_default();
+            if saving(&before) {
+                // An interrupted apply left it saving: finished first, never taken as done.
+                wait_active(op, &id).await?;
+            }
             let name = op.str_arg("name");
             if before.get("name").and_then(Value::as_str) != Some(name) {
                 op.call(op.client.rename_image_v2(&id, name)).await?;
@@ -360,6 +370,14 @@ pub async fn attributes(client: &Client, img: &CloudImage) -> Result<Map, Provid
     Ok(m)
 }
 
+/// The snapshot has not finished (compute `SAVING`, or `QUEUED` on Glance).
+fn saving(attrs: &Map) -> bool {
+    matches!(
+        attrs.get("status").and_then(Value::as_str),
+        Some("SAVING" | "QUEUED")
+    )
+}
+
 async fn create(op: &Op) -> Result<ResourceState, String> {
     let server = op.str_arg("server_id").to_string();
     let name = op.str_arg("name").to_string();
@@ -367,6 +385,9 @@ async fn create(op: &Op) -> Result<ResourceState, String> {
     // One snapshot of a server at a time: Nova answers a second one with 409, or with a 500
     // (a race) that leaves a queued image behind. The lane is held until this one is settled.
     let _lane = op.shared.lane(&format!("{}/{server}", op.provider)).await;
+    if op.shared.is_stopped() {
+        return Err("the apply was interrupted before this snapshot was started".into());
+    }
     // Journal the intent first: if we die between the call and recording its id, the next plan
     // finds the image by server and name and adopts it instead of creating a duplicate.
     let intent = Intent {
@@ -568,11 +589,19 @@ fn create_timeout(op: &Op) -> u64 {
 /// tainted in state so the next plan replaces it).
 async fn wait_active(op: &Op, id: &str) -> Result<CloudImage, String> {
     let timeout = create_timeout(op);
-    let waited = tokio::time::timeout(
-        Duration::from_secs(timeout),
-        op.waiter.wait(&op.client, &op.address, id),
-    )
-    .await;
+    let waited = tokio::select! {
+        w = tokio::time::timeout(
+            Duration::from_secs(timeout),
+            op.waiter.wait(&op.client, &op.address, id),
+        ) => w,
+        // Interrupted: the snapshot is in state as SAVING (not tainted, not done); the next
+        // plan shows it as still saving and the next apply waits for it.
+        _ = op.shared.stopped() => {
+            return Err(format!(
+                "interrupted while snapshot {id} was saving; it is recorded in state, and the next apply waits for it"
+            ));
+        }
+    };
     match waited {
         Ok(Ok(img)) if img.status == "ACTIVE" => Ok(img),
         Ok(Ok(img)) => {

@@ -101,6 +101,13 @@ pub trait Resource: Sync {
         false
     }
 
+    /// The object is still being made — a snapshot still saving after an apply stopped before
+    /// it finished: why, for the plan. The plan then shows no drift for it and plans an update
+    /// that waits for it first, so nothing that depends on it runs against it too early.
+    fn pending(&self, _current: &Map) -> Option<&'static str> {
+        None
+    }
+
     /// A key at most one instance of this kind may hold (the server of a schedule), and what
     /// two instances holding it would both do, said as "both …" continues.
     fn exclusive(&self, _args: &Map) -> Option<(String, String)> {

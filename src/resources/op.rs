@@ -44,6 +44,8 @@ pub trait Waiter: Send + Sync {
 pub struct Shared {
     lanes: std::sync::Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
     taken: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    /// Becomes `true` when the user interrupts the apply: start nothing new, stop waiting.
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Shared {
@@ -51,6 +53,31 @@ impl Shared {
         Shared {
             lanes: Default::default(),
             taken: std::sync::Mutex::new(known_ids.into_iter().collect()),
+            stop: None,
+        }
+    }
+
+    /// Shares the apply's interrupt signal with every change.
+    pub fn with_stop(mut self, stop: Option<tokio::sync::watch::Receiver<bool>>) -> Shared {
+        self.stop = stop;
+        self
+    }
+
+    /// The apply was interrupted: nothing new may start.
+    pub fn is_stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| *s.borrow())
+    }
+
+    /// Resolves when the apply is interrupted (never, when it cannot be).
+    pub async fn stopped(&self) {
+        match &self.stop {
+            Some(s) => {
+                let mut s = s.clone();
+                if s.wait_for(|v| *v).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+            None => std::future::pending::<()>().await,
         }
     }
 

@@ -159,11 +159,16 @@ impl HttpBackend {
                 200..=299 => break,
                 409 | 423 => {
                     if Instant::now() >= deadline {
-                        return Err(StateError::Locked(format!(
-                            "{}; state at {}",
-                            describe_holder(&text),
-                            redact(&s.address)
-                        )));
+                        return Err(StateError::Locked(
+                            format!(
+                                "{}; state at {}",
+                                describe_holder(&text),
+                                redact(&s.address)
+                            ),
+                            "wait for it; if that run died, its lock stays on the server: \
+                             release it with `snapform force-unlock ID` (ID as above)"
+                                .into(),
+                        ));
                     }
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }

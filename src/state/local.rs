@@ -125,7 +125,7 @@ fn apply(state: &mut State, r: Record) {
 #[derive(Debug)]
 pub struct LocalBackend {
     path: PathBuf,
-    _lock: File,
+    lock: File,
     last_written: Option<State>,
     /// `read` returned a state that `last_written` does not hold yet: it is loaded again from
     /// disk on the first write (a reader that never writes, such as `plan`, never pays for a
@@ -162,7 +162,12 @@ impl LocalBackend {
                 Err(std::fs::TryLockError::WouldBlock) => {
                     if Instant::now() >= deadline {
                         let who = std::fs::read_to_string(&lock_path).unwrap_or_default();
-                        return Err(StateError::Locked(who.trim().to_string()));
+                        return Err(StateError::Locked(
+                            who.trim().to_string(),
+                            "the lock is released when that run ends, even if it is killed: \
+                             wait for it, or retry with -lock-timeout=DURATION"
+                                .into(),
+                        ));
                     }
                     std::thread::sleep(Duration::from_millis(100));
                 }
@@ -180,7 +185,7 @@ impl LocalBackend {
         let _ = lock.flush();
         Ok(LocalBackend {
             path: path.to_path_buf(),
-            _lock: lock,
+            lock,
             last_written: None,
             unloaded: false,
             wal: None,
@@ -191,7 +196,16 @@ impl LocalBackend {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
 
+impl Drop for LocalBackend {
+    /// Clears the holder note before the OS lock goes with the file: a free lock names no one.
+    fn drop(&mut self) {
+        let _ = self.lock.set_len(0);
+    }
+}
+
+impl LocalBackend {
     /// Reads the state (replaying the log); a missing file is a new, empty state. A torn last
     /// record is cut off the log, so that what is appended next starts on a line of its own.
     pub fn read(&mut self) -> Result<State, StateError> {
@@ -560,7 +574,7 @@ mod tests {
         let p = dir.path().join("s.json");
         let _a = LocalBackend::open(&p, Duration::ZERO).unwrap();
         let err = LocalBackend::open(&p, Duration::from_millis(200)).unwrap_err();
-        assert!(matches!(err, StateError::Locked(_)), "{err}");
+        assert!(matches!(err, StateError::Locked(..)), "{err}");
     }
 
     #[test]

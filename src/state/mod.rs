@@ -213,8 +213,10 @@ pub struct Intent {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("state is locked by another run ({0}); wait for it, or use force-unlock if it died")]
-    Locked(String),
+    /// The holder, then what to do about it (each backend knows whether a dead run's lock
+    /// can stay behind).
+    #[error("state is locked by another run ({0}); {1}")]
+    Locked(String, String),
     #[error("cannot {op} state file {path}: {source}")]
     Io {
         op: &'static str,

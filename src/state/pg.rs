@@ -168,7 +168,12 @@ impl PgBackend {
                 break;
             }
             if Instant::now() >= deadline {
-                return Err(StateError::Locked(holder(&c, key).await));
+                return Err(StateError::Locked(
+                    holder(&c, key).await,
+                    "PostgreSQL releases the lock when that run's connection ends: wait for it, \
+                     or retry with -lock-timeout=DURATION"
+                        .into(),
+                ));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

@@ -1,0 +1,329 @@
+//! The CLI contract CI pipelines and Terraform users rely on, through the real binary against
+//! `snapform sandbox serve`: exit codes, both flag spellings, saved-plan rules, `output -raw`,
+//! `validate -json`, `fmt -` / `-recursive`, the stream rule for outputs, lock messages.
+
+mod cli_support;
+
+use cli_support::{ServedSandbox, Work};
+
+fn config(sb: &ServedSandbox) -> String {
+    format!(
+        r#"{}
+variable "suffix" {{
+  type    = string
+  default = "a"
+}}
+
+data "server" "web" {{
+  name = "web-01"
+}}
+
+resource "image" "golden" {{
+  server_id = data.server.web.id
+  name      = "golden-${{var.suffix}}"
+}}
+
+output "name" {{
+  value = image.golden.name
+}}
+
+output "ids" {{
+  value = [image.golden.id]
+}}
+"#,
+        sb.provider_block()
+    )
+}
+
+/// Terraform's spelling and clap's, as one test runs each.
+fn spell(single: bool, flag: &str) -> String {
+    if single {
+        format!("-{flag}")
+    } else {
+        format!("--{flag}")
+    }
+}
+
+#[test]
+fn detailed_exitcode_is_0_2_1_in_both_spellings() {
+    let sb = ServedSandbox::start(&[]);
+    for single in [true, false] {
+        let work = Work::new();
+        work.write("main.snap.hcl", &config(&sb));
+        let de = spell(single, "detailed-exitcode");
+        let no_color = spell(single, "no-color");
+        // Changes present: 2.
+        let r = work.run(&["plan", &de, &no_color]);
+        assert_eq!(r.code, 2, "{r:?}");
+        // Apply with Terraform's flags, then no changes: 0.
+        let var = spell(single, "var");
+        let name = format!("suffix=s{}", single as u8);
+        let auto = spell(single, "auto-approve");
+        let par = format!("{}=2", spell(single, "parallelism"));
+        let lt = format!("{}=5s", spell(single, "lock-timeout"));
+        let input = format!("{}=false", spell(single, "input"));
+        let r = work.run(&["apply", &auto, &var, &name, &par, &lt, &input]);
+        assert_eq!(r.code, 0, "{r:?}");
+        let r = work.run(&["plan", &de, &var, &name, &input]);
+        assert_eq!(r.code, 0, "no changes: {r:?}");
+        let r = work.run(&["plan", &de, &var, &name, "-refresh=false"]);
+        assert_eq!(r.code, 0, "no changes without refresh: {r:?}");
+        // An error: 1, never 2 — a configuration error, an unknown flag, a missing value.
+        work.write(
+            "bad.snap.hcl",
+            "resource \"image\" \"x\" {\n  name = 1 +\n}\n",
+        );
+        let r = work.run(&["plan", &de]);
+        assert_eq!(r.code, 1, "{r:?}");
+        std::fs::remove_file(work.path().join("bad.snap.hcl")).unwrap();
+        let r = work.run(&["plan", &de, &spell(single, "no-such-flag")]);
+        assert_eq!(r.code, 1, "a misspelt flag is a usage error: {r:?}");
+        let r = work.run(&["plan", &spell(single, "var")]);
+        assert_eq!(r.code, 1, "a flag without its value: {r:?}");
+        let r = work.run(&["plann"]);
+        assert_eq!(r.code, 1, "an unknown command: {r:?}");
+        let r = work.run(&["plan", &spell(single, "help")]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(r.stdout.contains("snapform plan -out=tfplan"), "{r:?}");
+        // Cleanup for the next spelling (same sandbox).
+        let r = work.run(&["destroy", &auto, &var, &name]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(
+            r.stderr
+                .contains("Destroy complete! Resources: 1 destroyed."),
+            "{r:?}"
+        );
+    }
+}
+
+#[test]
+fn terraform_spelling_of_every_plan_flag() {
+    let sb = ServedSandbox::start(&[]);
+    let work = Work::new();
+    work.write("main.snap.hcl", &config(&sb));
+    work.write("prod.snapvars.hcl", "suffix = \"prod\"\n");
+    let r = work.run(&[
+        "plan",
+        "-var-file",
+        "prod.snapvars.hcl",
+        "-out=tfplan",
+        "-target=image.golden",
+        "-no-color",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("golden-prod"), "{r:?}");
+    let r = work.run(&["show", "-json", "tfplan"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run(&["apply", "tfplan"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // Outputs are data: the heading and the values both on stdout.
+    assert!(r.stdout.contains("Outputs:"), "{r:?}");
+    assert!(r.stdout.contains("name = \"golden-prod\""), "{r:?}");
+    assert!(!r.stderr.contains("Outputs:"), "{r:?}");
+    // -replace in Terraform's spelling plans a replacement.
+    let r = work.run(&[
+        "plan",
+        "-var-file=prod.snapvars.hcl",
+        "-replace=image.golden",
+        "-no-color",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("must be replaced"), "{r:?}");
+    // output: by name in HCL syntax, -raw bare (no newline), -json as JSON.
+    let r = work.run(&["output", "name"]);
+    assert_eq!(r.stdout, "\"golden-prod\"\n", "{r:?}");
+    let r = work.run(&["output", "-raw", "name"]);
+    assert_eq!(r.stdout, "golden-prod", "{r:?}");
+    let r = work.run(&["output", "-json", "ids"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(v.as_array().map(|a| a.len()), Some(1), "{r:?}");
+    let r = work.run(&["output", "-raw", "ids"]);
+    assert_eq!(r.code, 1, "-raw of a list is refused: {r:?}");
+    assert!(r.stderr.contains("use -json"), "{r:?}");
+    let r = work.run(&["output", "-raw"]);
+    assert_eq!(r.code, 1, "-raw needs a name: {r:?}");
+}
+
+#[test]
+fn saved_plans_fix_their_variables_and_mode() {
+    let sb = ServedSandbox::start(&[]);
+    let work = Work::new();
+    work.write("main.snap.hcl", &config(&sb));
+    let r = work.run(&["plan", "-out=p1"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for extra in [
+        vec!["-var", "suffix=b"],
+        vec!["-var-file=x.snapvars.hcl"],
+        vec!["-target=image.golden"],
+        vec!["-refresh=false"],
+    ] {
+        let mut args = vec!["apply", "p1"];
+        args.extend(extra.iter().copied());
+        let r = work.run(&args);
+        assert_eq!(r.code, 1, "{args:?}: {r:?}");
+        assert!(r.stderr.contains("when applying a saved plan"), "{r:?}");
+    }
+    // destroy never takes a plan file; apply -destroy refuses a plan that is not one.
+    let r = work.run(&["destroy", "p1"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("snapform apply PLANFILE"), "{r:?}");
+    let r = work.run(&["apply", "-destroy", "p1"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("not a destroy plan"), "{r:?}");
+    assert!(work.state().is_none(), "nothing was applied");
+    let r = work.run(&["apply", "p1"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("Apply complete!"), "{r:?}");
+    // A saved destroy plan is carried out by apply, and reported as a destroy.
+    let r = work.run(&["plan", "-destroy", "-out=p2"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run(&["apply", "p2"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("Destroy complete! Resources: 1 destroyed."),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn input_false_refuses_to_ask_and_a_no_answer_cancels_in_the_right_words() {
+    let sb = ServedSandbox::start(&[]);
+    let work = Work::new();
+    work.write("main.snap.hcl", &config(&sb));
+    let r = work.run(&["apply", "-input=false"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("-input=false"), "{r:?}");
+    assert!(work.state().is_none(), "{r:?}");
+    let r = work.run(&["apply"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("Apply cancelled"), "{r:?}");
+    let r = work.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run(&["destroy"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("Destroy cancelled"), "{r:?}");
+    let r = work.run(&["destroy", "-input=false"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    // The lock file names no holder once the runs are over.
+    let lock =
+        std::fs::read_to_string(work.path().join("snapform.state.json.lock")).unwrap_or_default();
+    assert_eq!(lock, "", "a free lock names no one");
+}
+
+#[test]
+fn help_texts_offer_only_what_a_command_takes() {
+    let work = Work::new();
+    let r = work.run(&["destroy", "-help"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for absent in ["--refresh-only", "--replace", "PLAN_FILE"] {
+        assert!(!r.stdout.contains(absent), "{absent}: {}", r.stdout);
+    }
+    assert!(r.stdout.contains("--target"), "{}", r.stdout);
+    for (cmd, arg) in [
+        (
+            vec!["state", "rm", "--help"],
+            "Resource instances or blocks",
+        ),
+        (vec!["state", "mv", "--help"], "The address in state now"),
+        (vec!["state", "show", "--help"], "The resource instance"),
+        (vec!["state", "push", "--help"], "A state file"),
+    ] {
+        let r = work.run(&cmd);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(r.stdout.contains(arg), "{cmd:?}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn validate_json_in_terraforms_format() {
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        "resource \"image\" \"x\" {\n  server_id = \"s\"\n  name      = \"n\"\n}\nprovider \"rackspace\" {\n  sandbox = \".snapform/sandbox\"\n}\n",
+    );
+    let r = work.run(&["validate", "-json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(v["format_version"], "1.0");
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["error_count"], 0);
+    work.write(
+        "main.snap.hcl",
+        "resource \"image\" \"x\" {\n  server_id = \"s\"\n  name      = nope(1)\n}\nprovider \"rackspace\" {\n  sandbox = \".snapform/sandbox\"\n}\n",
+    );
+    let r = work.run(&["validate", "-json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(v["valid"], false, "{v}");
+    assert_eq!(v["error_count"], 1, "{v}");
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["severity"], "error", "{v}");
+    assert!(d["summary"].as_str().unwrap_or("").contains("nope"), "{v}");
+    assert_eq!(d["range"]["filename"], "main.snap.hcl", "{v}");
+    assert_eq!(d["range"]["start"]["line"], 3, "{v}");
+    assert_eq!(d["range"]["start"]["column"], 15, "{v}");
+    assert!(d["range"]["end"]["byte"].as_u64() > d["range"]["start"]["byte"].as_u64());
+}
+
+#[test]
+fn fmt_stdin_recursive_absolute_paths_and_empty_directories() {
+    let work = Work::new();
+    // An empty directory: nothing to do, exit 0.
+    let r = work.run(&["fmt"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // `fmt -`: stdin to stdout.
+    let out = std::process::Command::new(cli_support::bin())
+        .args(["fmt", "-"])
+        .current_dir(work.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(b"a   = 1\nbcd = 2\n")?;
+            c.wait_with_output()
+        })
+        .expect("fmt -");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "a   = 1\nbcd = 2\n");
+    let out = std::process::Command::new(cli_support::bin())
+        .args(["fmt", "-check", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(b"a = 1\nbcd = 2\n")?;
+            c.wait_with_output()
+        })
+        .expect("fmt -check -");
+    assert_eq!(out.status.code(), Some(3), "not canonical");
+    // -recursive reaches subdirectories (not hidden ones).
+    std::fs::create_dir_all(work.path().join("envs/prod")).unwrap();
+    std::fs::create_dir_all(work.path().join(".snapform")).unwrap();
+    work.write("envs/prod/main.snap.hcl", "x = 1\nyy = 2\n");
+    work.write(".snapform/hidden.snap.hcl", "x = 1\nyy = 2\n");
+    let r = work.run(&["fmt"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "", "without -recursive, only here: {r:?}");
+    let r = work.run(&["fmt", "-recursive", "-check"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert_eq!(r.stdout.trim(), "envs/prod/main.snap.hcl", "{r:?}");
+    // An absolute path: a clean diff header.
+    let abs = work.path().join("envs/prod/main.snap.hcl");
+    let r = work.run(&["fmt", "-diff", abs.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stdout.contains("a//"), "{r:?}");
+    assert!(r.stdout.contains("--- a/"), "{r:?}");
+    assert_eq!(
+        std::fs::read_to_string(&abs).unwrap(),
+        "x  = 1\nyy = 2\n",
+        "formatted"
+    );
+    assert_eq!(
+        std::fs::read_to_string(work.path().join(".snapform/hidden.snap.hcl")).unwrap(),
+        "x = 1\nyy = 2\n",
+        "hidden directories are left alone"
+    );
+}
