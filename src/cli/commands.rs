@@ -90,18 +90,16 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
                 if s.json {
                     outln!(
                         "{}",
-                        serde_json::to_string_pretty(&state).unwrap_or_default()
+                        serde_json::to_string_pretty(&super::tfjson::state(&state))
+                            .unwrap_or_default()
                     );
                 } else {
-                    for (addr, rs) in &state.resources {
-                        outln!("# {addr}{}", if rs.tainted { " (tainted)" } else { "" });
-                        for (k, v) in &rs.shown_attributes() {
-                            outln!("    {k} = {v}");
-                        }
+                    for rs in state.resources.values() {
+                        outp!("{}", render::resource_block(rs));
                         outln!();
                     }
                     if !state.outputs.is_empty() {
-                        outln!("Outputs:");
+                        outln!("Outputs:\n");
                         output_cmd(&state, None, false)?;
                     }
                 }
@@ -124,13 +122,8 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
                 .resources
                 .get(&parsed)
                 .ok_or_else(|| CliError::msg(format!("{address} is not in state")))?;
-            // Sensitive attributes show as {"$sensitive": true}, as in every other view.
-            let mut shown = rs.clone();
-            shown.attributes = rs.shown_attributes();
-            outln!(
-                "{}",
-                serde_json::to_string_pretty(&shown).unwrap_or_default()
-            );
+            // Sensitive attributes show as (sensitive value), as in every other view.
+            outp!("{}", render::resource_block(rs));
             Ok(0)
         }
         Command::State(s) => state_cmd(&dir, s).await,
@@ -371,18 +364,9 @@ fn leak<T>(v: T) {
     std::mem::forget(v);
 }
 
+/// A plan as JSON: Terraform's `show -json` format (docs/json.md).
 fn plan_json(p: &Plan) -> String {
-    let mut v = serde_json::to_value(p).unwrap_or_default();
-    if let Some(o) = v.as_object_mut() {
-        // The sources are in the plan file for apply; the JSON view is about changes.
-        o.remove("sources");
-        let n = p.counts();
-        o.insert(
-            "summary".into(),
-            serde_json::json!({"add": n.add, "change": n.change, "destroy": n.destroy}),
-        );
-    }
-    serde_json::to_string_pretty(&v).unwrap_or_default()
+    serde_json::to_string_pretty(&super::tfjson::plan(p)).unwrap_or_default()
 }
 
 async fn apply_cmd(dir: &Path, a: ApplyArgs) -> Result<u8, CliError> {

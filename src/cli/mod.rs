@@ -20,6 +20,7 @@ mod inspect;
 mod progress;
 mod redact;
 mod render;
+mod tfjson;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -297,6 +297,75 @@ fn attr(
     }
 }
 
+/// A resource in state as `show` and `state show` print it, in Terraform's shape:
+///
+/// ```text
+/// # image.golden:
+/// resource "image" "golden" {
+///     id   = "..."
+///     name = "golden-web"
+/// }
+/// ```
+pub fn resource_block(rs: &crate::state::ResourceState) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# {}:{}",
+        rs.address,
+        if rs.tainted { " (tainted)" } else { "" }
+    );
+    let _ = writeln!(
+        out,
+        "{} \"{}\" \"{}\" {{",
+        if rs.address.block.data {
+            "data"
+        } else {
+            "resource"
+        },
+        rs.address.block.kind,
+        rs.address.block.name
+    );
+    let attrs = rs.shown_attributes();
+    let shown: Vec<(&String, &Value)> = attrs
+        .iter()
+        .filter(|(k, v)| !HIDDEN.contains(&k.as_str()) && **v != Value::Null)
+        .collect();
+    let width = shown.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in shown {
+        let _ = writeln!(out, "    {k:width$} = {}", hcl_value(v, 1));
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// A value in HCL syntax, maps and lists over several lines (`depth` levels of 4 spaces).
+fn hcl_value(v: &Value, depth: usize) -> String {
+    let pad = "    ".repeat(depth);
+    match v {
+        Value::Map(m) if !m.is_empty() => {
+            let width = m.keys().map(|k| k.len() + 2).max().unwrap_or(0);
+            let mut s = String::from("{\n");
+            for (k, x) in m {
+                let q = format!("\"{k}\"");
+                let _ = writeln!(s, "{pad}    {q:width$} = {}", hcl_value(x, depth + 1));
+            }
+            s.push_str(&pad);
+            s.push('}');
+            s
+        }
+        Value::List(l) if !l.is_empty() => {
+            let mut s = String::from("[\n");
+            for x in l {
+                let _ = writeln!(s, "{pad}    {},", hcl_value(x, depth + 1));
+            }
+            s.push_str(&pad);
+            s.push(']');
+            s
+        }
+        other => other.to_string(),
+    }
+}
+
 /// Colours a rendered plan for a terminal. The symbols (`+`, `~`, `-/+`, `-`, `<=`) stay, so
 /// colour is never the only carrier of meaning.
 pub fn colorize(text: &str) -> String {

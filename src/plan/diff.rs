@@ -256,13 +256,39 @@ pub fn destroy_change(
     current: Option<&Map>,
 ) -> Option<Change> {
     let prior = prior?;
+    // What is destroyed, as state knows it: the cloud's attributes, and the arguments the
+    // cloud does not report under their own name (the metadata this resource manages, read
+    // from the cloud's full metadata) — so a reader of the plan (a policy on `show -json`)
+    // sees what it is asked to destroy.
+    let before = current.map(|cur| {
+        let mut b = cur.clone();
+        for (k, v) in &prior.attributes {
+            if b.contains_key(k) {
+                continue;
+            }
+            let from_cloud = (k == "metadata")
+                .then(|| cur.get("all_metadata").and_then(Value::as_map))
+                .flatten()
+                .map(|all| {
+                    Value::Map(
+                        prior
+                            .managed_keys
+                            .iter()
+                            .filter_map(|key| all.get(key).map(|x| (key.clone(), x.clone())))
+                            .collect(),
+                    )
+                });
+            b.insert(k.clone(), from_cloud.unwrap_or_else(|| v.clone()));
+        }
+        b
+    });
     let mut c = Change {
         address: addr.clone(),
         kind: kind.to_string(),
         name: prior.name.clone(),
         provider: prior.provider.clone(),
         action: Action::Delete,
-        before: current.cloned(),
+        before,
         after: None,
         replace_paths: vec![],
         reason: None,
