@@ -436,6 +436,13 @@ resource "image_metadata" "cost" {{
     let r = work.run(&["import", "image.golden", &base]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("base image"), "{r:?}");
+    // image_metadata on a base image that lacks its keys: the cloud would refuse every write.
+    let r = work.run(&["import", "image_metadata.cost", &base]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("base image") && r.stderr.contains("no key \"cost_center\""),
+        "{r:?}"
+    );
     let (_, db) = api.get("/servers/detail?name=db-01").await;
     let db = db["servers"][0]["id"].as_str().unwrap().to_string();
     let r = work.run(&["import", "image_schedule.web", &db]);

@@ -327,3 +327,49 @@ fn fmt_stdin_recursive_absolute_paths_and_empty_directories() {
         "hidden directories are left alone"
     );
 }
+
+#[test]
+fn progress_says_still_creating_and_retries_are_never_silent() {
+    let sb = ServedSandbox::start(&["--snapshot-seconds", "1"]);
+    let work = Work::new();
+    work.write("main.snap.hcl", &config(&sb));
+    // A snapshot that takes a second, reported every 200 ms (10 s by default).
+    let r = work.run_env(
+        &["apply", "-auto-approve", "-no-color"],
+        &[("SNAPFORM_PROGRESS_INTERVAL_MS", "200")],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("image.golden: Still creating... ["),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains(" elapsed]"), "{r:?}");
+    assert!(
+        r.stderr.contains("image.golden: Creation complete after"),
+        "{r:?}"
+    );
+    // Every compute call answered 503: each retry is a line, and the error counts attempts.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(sb.set_faults(serde_json::json!({"error_rate": 1.0})));
+    let r = work.run_env(
+        &["plan", "-no-color"],
+        &[("SNAPFORM_RETRY_MIN_BACKOFF_MS", "20")],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        !r.stderr.contains('\u{1b}'),
+        "no colour codes off a terminal: {r:?}"
+    );
+    // Each listing that failed was retried 5 times, each retry a line.
+    let retries = r.stderr.matches("retrying ").count();
+    assert!(
+        retries >= 5 && retries.is_multiple_of(5),
+        "one line per retry: {r:?}"
+    );
+    assert!(r.stderr.contains("(attempt 1 of 6 failed: "), "{r:?}");
+    assert!(r.stderr.contains("HTTP 503"), "{r:?}");
+    assert!(r.stderr.contains("gave up after 6 attempts"), "{r:?}");
+}

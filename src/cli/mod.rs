@@ -146,6 +146,22 @@ pub fn main() -> ExitCode {
             .with_env_filter(tracing_subscriber::EnvFilter::from_env("SNAPFORM_LOG"))
             .with_writer(|| redact::Stderr)
             .try_init();
+    } else {
+        // By default: warnings, and each retry of a cloud call (what failed, the attempt, the
+        // wait), so a slow or failing cloud is never silence. Plain lines, no timestamps.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "warn,snapform::provider::http=info",
+            ))
+            .without_time()
+            .with_target(false)
+            .with_ansi(
+                std::io::IsTerminal::is_terminal(&std::io::stderr())
+                    && !cli.no_color
+                    && std::env::var_os("NO_COLOR").is_none(),
+            )
+            .with_writer(|| redact::Stderr)
+            .try_init();
     }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

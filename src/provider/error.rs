@@ -30,6 +30,33 @@ pub enum ProviderError {
 }
 
 impl ProviderError {
+    /// The error after `n` attempts: the message says so (`… (gave up after 5 attempts)`).
+    pub fn after_attempts(self, n: u32) -> ProviderError {
+        let note = format!(" (gave up after {n} attempts)");
+        match self {
+            ProviderError::Api {
+                operation,
+                status,
+                message,
+                retry_after,
+            } => ProviderError::Api {
+                operation,
+                status,
+                message: message + &note,
+                retry_after,
+            },
+            ProviderError::Transport { operation, message } => ProviderError::Transport {
+                operation,
+                message: message + &note,
+            },
+            ProviderError::Auth { status, message } => ProviderError::Auth {
+                status,
+                message: message + &note,
+            },
+            other => other,
+        }
+    }
+
     /// The HTTP status of an `Api` or `Auth` error.
     pub fn status(&self) -> Option<u16> {
         match self {

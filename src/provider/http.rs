@@ -30,12 +30,18 @@ pub struct Tuning {
 }
 
 impl Default for Tuning {
+    /// Real clouds' defaults; `SNAPFORM_RETRY_MIN_BACKOFF_MS` shrinks the backoff (tests).
     fn default() -> Tuning {
+        let min_backoff = std::env::var("SNAPFORM_RETRY_MIN_BACKOFF_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis)
+            .unwrap_or(Duration::from_millis(500));
         Tuning {
             page_size: 1000,
             max_retry_wait: Duration::from_secs(60),
-            min_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(20),
+            min_backoff,
+            max_backoff: Duration::from_secs(20).max(min_backoff),
         }
     }
 }
@@ -341,7 +347,12 @@ async fn send_with_retries(
         .with_min_delay(tuning.min_backoff)
         .with_max_delay(tuning.max_backoff)
         .with_max_times(opts.max_retries as usize);
-    let attempt = || attempt(http, opts, meter, call, url, session);
+    let tries = std::sync::atomic::AtomicU32::new(0);
+    let attempt = || {
+        tries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        attempt(http, opts, meter, call, url, session)
+    };
+    let most = opts.max_retries + 1;
     attempt
         .retry(backoff)
         .sleep(tokio::time::sleep)
@@ -357,10 +368,24 @@ async fn send_with_retries(
             })
         })
         .notify(|f: &Failure, wait: Duration| {
-            tracing::debug!(error = %f.error, ?wait, "retrying");
+            // Shown by default (docs/cli.md): a slow or failing cloud is never silence.
+            tracing::info!(
+                "retrying {} in {:.1}s (attempt {} of {most} failed: {})",
+                call.operation,
+                wait.as_secs_f64(),
+                tries.load(std::sync::atomic::Ordering::Relaxed),
+                f.error
+            );
         })
         .await
-        .map_err(|f| f.error)
+        .map_err(|f| {
+            let n = tries.load(std::sync::atomic::Ordering::Relaxed);
+            if n > 1 {
+                f.error.after_attempts(n)
+            } else {
+                f.error
+            }
+        })
 }
 
 /// One HTTP exchange.

@@ -195,7 +195,7 @@ impl Resource for Image {
                 })?;
             if img.server_id.is_none() {
                 return Err(format!(
-                    "expected a server snapshot, found image {id} (\"{}\") with no server: it is a base image, which snapform never manages as an image resource (use image_metadata to manage keys on it)",
+                    "expected a server snapshot, found image {id} (\"{}\") with no server: it is a base image of the provider, which snapform never manages",
                     img.name
                 ));
             }

@@ -139,6 +139,24 @@ impl Resource for ImageMetadata {
                 .ok_or_else(|| {
                     format!("expected an image with id {id}, found none in the cloud")
                 })?;
+            let missing: Vec<&String> = managed_keys
+                .iter()
+                .filter(|k| !img.metadata.contains_key(*k))
+                .collect();
+            if img.server_id.is_none() && !missing.is_empty() {
+                // A base image belongs to the provider: its metadata cannot be written. Keys it
+                // already has can be watched (nothing to write); keys it lacks could never be
+                // set, and the next replace or destroy would fail deleting them.
+                return Err(format!(
+                    "image {id} (\"{}\") is a base image of the provider, whose metadata the cloud does not let you change, and it has no key {}: image_metadata can only watch keys a base image already has",
+                    img.name,
+                    missing
+                        .iter()
+                        .map(|k| format!("\"{k}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
             let mut m = attributes(&img);
             m.insert(
                 "metadata".into(),
