@@ -373,3 +373,38 @@ fn progress_says_still_creating_and_retries_are_never_silent() {
     assert!(r.stderr.contains("HTTP 503"), "{r:?}");
     assert!(r.stderr.contains("gave up after 6 attempts"), "{r:?}");
 }
+
+#[test]
+fn lock_false_runs_beside_a_held_lock() {
+    let sb = ServedSandbox::start(&[]);
+    let work = Work::new();
+    work.write("main.snap.hcl", &config(&sb));
+    let r = work.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // Another run holds the lock (an OS file lock on the .lock file).
+    let lock_path = work.path().join("snapform.state.json.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    lock.lock().unwrap();
+    std::fs::write(&lock_path, "pid 4242 since 2026-01-01T00:00:00Z").unwrap();
+    let r = work.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("locked by another run (pid 4242"), "{r:?}");
+    for args in [
+        &["plan", "-lock=false", "-detailed-exitcode"][..],
+        &["plan", "--lock", "false", "--detailed-exitcode"][..],
+        &["apply", "-lock=false", "-auto-approve"][..],
+    ] {
+        let r = work.run(args);
+        assert_eq!(r.code, 0, "{args:?}: {r:?}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&lock_path).unwrap(),
+        "pid 4242 since 2026-01-01T00:00:00Z",
+        "a run without the lock leaves the holder's note alone"
+    );
+}

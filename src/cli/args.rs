@@ -128,6 +128,10 @@ pub struct PlanArgs {
     /// How long to wait for the state lock, e.g. 10s.
     #[arg(long, default_value = "0s", value_name = "DURATION")]
     pub lock_timeout: String,
+    /// Hold the state lock while running (`-lock=false` does not: only when nothing else can
+    /// write this state).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub lock: bool,
     /// Print the plan as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -162,6 +166,10 @@ pub struct ApplyArgs {
     /// How long to wait for the state lock, e.g. 10s.
     #[arg(long, default_value = "0s", value_name = "DURATION")]
     pub lock_timeout: String,
+    /// Hold the state lock while running (`-lock=false` does not: only when nothing else can
+    /// write this state).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub lock: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -210,6 +218,10 @@ pub struct DestroyArgs {
     /// How long to wait for the state lock, e.g. 10s.
     #[arg(long, default_value = "0s", value_name = "DURATION")]
     pub lock_timeout: String,
+    /// Hold the state lock while running (`-lock=false` does not: only when nothing else can
+    /// write this state).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub lock: bool,
 }
 
 impl DestroyArgs {
@@ -227,6 +239,7 @@ impl DestroyArgs {
             input: self.input,
             parallelism: self.parallelism,
             lock_timeout: self.lock_timeout,
+            lock: self.lock,
         }
     }
 }

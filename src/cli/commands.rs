@@ -323,7 +323,8 @@ fn load_ws(dir: &Path, vars: &super::args::VarArgs) -> Result<Workspace, CliErro
 
 async fn plan_cmd(dir: &Path, a: PlanArgs) -> Result<u8, CliError> {
     let ws = load_ws(dir, &a.vars)?;
-    let mut session = Session::open(&ws, engine::lock_timeout(&a.lock_timeout)?, "plan").await?;
+    let lock = Some(engine::lock_timeout(&a.lock_timeout)?).filter(|_| a.lock);
+    let mut session = Session::open_mode(&ws, lock, "plan").await?;
     notes(std::mem::take(&mut session.notes));
     let p = session.plan(a.destroy, &plan_options(&a.flags)).await?;
     redact::add(p.sensitive_strings());
@@ -415,7 +416,8 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs) -> Result<u8, CliError> {
     };
     let op = if destroy { "destroy" } else { "apply" };
     let interrupt = Interrupt::install();
-    let mut session = Session::open(&ws, engine::lock_timeout(&a.lock_timeout)?, op).await?;
+    let lock = Some(engine::lock_timeout(&a.lock_timeout)?).filter(|_| a.lock);
+    let mut session = Session::open_mode(&ws, lock, op).await?;
     notes(std::mem::take(&mut session.notes));
     let p = match saved {
         Some(p) => {

@@ -133,7 +133,16 @@ pub async fn open_settings(
     lock_timeout: Duration,
     operation: &str,
 ) -> Result<Backend, CliError> {
-    Ok(Backend::open(s, lock_timeout, operation).await?)
+    open_settings_mode(s, Some(lock_timeout), operation).await
+}
+
+/// `open_settings`, or with `None` without taking the lock (`-lock=false`).
+pub async fn open_settings_mode(
+    s: &BackendSettings,
+    lock_timeout: Option<Duration>,
+    operation: &str,
+) -> Result<Backend, CliError> {
+    Ok(Backend::open_mode(s, lock_timeout, operation).await?)
 }
 
 /// Reads the state of a working directory without taking the lock.

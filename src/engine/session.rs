@@ -32,9 +32,19 @@ impl<'w> Session<'w> {
         lock_timeout: Duration,
         operation: &str,
     ) -> Result<Session<'w>, Error> {
+        Self::open_mode(ws, Some(lock_timeout), operation).await
+    }
+
+    /// `open`, or with `None` without taking the state lock (`-lock=false`: the caller vouches
+    /// that no other run writes this state meanwhile).
+    pub async fn open_mode(
+        ws: &'w Workspace,
+        lock_timeout: Option<Duration>,
+        operation: &str,
+    ) -> Result<Session<'w>, Error> {
         let settings = backend::settings(&ws.dir, &ws.cfg)?;
         let mut notes: Vec<String> = backend::warning(&settings).into_iter().collect();
-        let mut backend = backend::open_settings(&settings, lock_timeout, operation).await?;
+        let mut backend = backend::open_settings_mode(&settings, lock_timeout, operation).await?;
         let mut state = backend.read().await?;
         let conn = connect(ws).await?;
         notes.extend(conn.warnings.iter().cloned());

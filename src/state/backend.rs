@@ -48,9 +48,18 @@ impl Backend {
         lock_timeout: Duration,
         operation: &str,
     ) -> Result<Backend, StateError> {
+        Self::open_mode(settings, Some(lock_timeout), operation).await
+    }
+
+    /// `open`, or with `None` without taking the lock (`-lock=false`).
+    pub async fn open_mode(
+        settings: &BackendSettings,
+        lock_timeout: Option<Duration>,
+        operation: &str,
+    ) -> Result<Backend, StateError> {
         Ok(match settings {
             BackendSettings::Local { path } => Backend::Local {
-                inner: LocalBackend::open(path, lock_timeout)?,
+                inner: LocalBackend::open_mode(path, lock_timeout)?,
                 lineage: None,
             },
             BackendSettings::Pg(s) => {

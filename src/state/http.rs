@@ -131,9 +131,11 @@ async fn send(
 }
 
 impl HttpBackend {
+    /// Opens the state and takes its lock (waiting up to `lock_timeout`); with `None`, takes
+    /// no lock (`-lock=false`).
     pub async fn open(
         s: &HttpSettings,
-        lock_timeout: Duration,
+        lock_timeout: Option<Duration>,
         operation: &str,
     ) -> Result<HttpBackend, StateError> {
         let http = client().map_err(|m| fail(s, "start an HTTP client", m))?;
@@ -145,6 +147,9 @@ impl HttpBackend {
             stored_lineage: None,
         };
         let Some(lock_url) = s.lock_address.clone() else {
+            return Ok(b);
+        };
+        let Some(lock_timeout) = lock_timeout else {
             return Ok(b);
         };
         let info = LockInfo::new(operation);

@@ -125,7 +125,8 @@ fn apply(state: &mut State, r: Record) {
 #[derive(Debug)]
 pub struct LocalBackend {
     path: PathBuf,
-    lock: File,
+    /// `None` when opened without the lock (`-lock=false`).
+    lock: Option<File>,
     last_written: Option<State>,
     /// `read` returned a state that `last_written` does not hold yet: it is loaded again from
     /// disk on the first write (a reader that never writes, such as `plan`, never pays for a
@@ -139,6 +140,22 @@ pub struct LocalBackend {
 impl LocalBackend {
     /// Locks the state at `path` (waiting up to `lock_timeout`) and returns the backend.
     pub fn open(path: &Path, lock_timeout: Duration) -> Result<LocalBackend, StateError> {
+        Self::open_mode(path, Some(lock_timeout))
+    }
+
+    /// `open`, or with `None` without taking the lock (`-lock=false`: the caller vouches that
+    /// no other run writes this state).
+    pub fn open_mode(path: &Path, lock: Option<Duration>) -> Result<LocalBackend, StateError> {
+        let Some(lock_timeout) = lock else {
+            return Ok(LocalBackend {
+                path: path.to_path_buf(),
+                lock: None,
+                last_written: None,
+                unloaded: false,
+                wal: None,
+                wal_records: 0,
+            });
+        };
         let lock_path = lock_path(path);
         let io = |op, source| StateError::Io {
             op,
@@ -185,7 +202,7 @@ impl LocalBackend {
         let _ = lock.flush();
         Ok(LocalBackend {
             path: path.to_path_buf(),
-            lock,
+            lock: Some(lock),
             last_written: None,
             unloaded: false,
             wal: None,
@@ -201,7 +218,9 @@ impl LocalBackend {
 impl Drop for LocalBackend {
     /// Clears the holder note before the OS lock goes with the file: a free lock names no one.
     fn drop(&mut self) {
-        let _ = self.lock.set_len(0);
+        if let Some(l) = &self.lock {
+            let _ = l.set_len(0);
+        }
     }
 }
 

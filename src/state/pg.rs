@@ -49,6 +49,8 @@ pub struct PgBackend {
     last: Option<State>,
     /// (lineage, serial) of the stored row, once read or written.
     stored: Option<(String, i64)>,
+    /// This connection holds the advisory lock (not with `-lock=false`).
+    locked: bool,
 }
 
 struct Conn {
@@ -137,9 +139,11 @@ async fn connect(s: &PgSettings, operation: &str) -> Result<Conn, StateError> {
 }
 
 impl PgBackend {
+    /// Connects and takes the workspace's advisory lock (waiting up to `lock_timeout`); with
+    /// `None`, takes no lock (`-lock=false`).
     pub async fn open(
         s: &PgSettings,
-        lock_timeout: Duration,
+        lock_timeout: Option<Duration>,
         operation: &str,
     ) -> Result<PgBackend, StateError> {
         let c = connect(s, operation).await?;
@@ -157,25 +161,28 @@ impl PgBackend {
             .await
             .map_err(|e| fail(&c.target, "create the states table", pg_message(&e, None)))?;
         let key = lock_key(&s.schema_name, &s.workspace);
-        let deadline = Instant::now() + lock_timeout;
-        loop {
-            let row = c
-                .client
-                .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-                .await
-                .map_err(|e| fail(&c.target, "take the lock", pg_message(&e, None)))?;
-            if row.get::<_, bool>(0) {
-                break;
+        let locked = lock_timeout.is_some();
+        let deadline = Instant::now() + lock_timeout.unwrap_or_default();
+        if locked {
+            loop {
+                let row = c
+                    .client
+                    .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                    .await
+                    .map_err(|e| fail(&c.target, "take the lock", pg_message(&e, None)))?;
+                if row.get::<_, bool>(0) {
+                    break;
+                }
+                if Instant::now() >= deadline {
+                    return Err(StateError::Locked(
+                        holder(&c, key).await,
+                        "PostgreSQL releases the lock when that run's connection ends: wait for it, \
+                         or retry with -lock-timeout=DURATION"
+                            .into(),
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            if Instant::now() >= deadline {
-                return Err(StateError::Locked(
-                    holder(&c, key).await,
-                    "PostgreSQL releases the lock when that run's connection ends: wait for it, \
-                     or retry with -lock-timeout=DURATION"
-                        .into(),
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
         }
         Ok(PgBackend {
             client: c.client,
@@ -185,6 +192,7 @@ impl PgBackend {
             target: c.target,
             last: None,
             stored: None,
+            locked,
         })
     }
 
@@ -271,6 +279,9 @@ impl PgBackend {
     }
 
     pub async fn unlock(self) -> Result<(), StateError> {
+        if !self.locked {
+            return Ok(());
+        }
         self.client
             .query_one("SELECT pg_advisory_unlock($1)", &[&self.key])
             .await
