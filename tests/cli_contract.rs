@@ -393,7 +393,10 @@ fn lock_false_runs_beside_a_held_lock() {
     std::fs::write(&lock_path, "pid 4242 since 2026-01-01T00:00:00Z").unwrap();
     let r = work.run(&["plan", "-detailed-exitcode"]);
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("locked by another run (pid 4242"), "{r:?}");
+    assert!(
+        r.stderr.contains("locked by another run (pid 4242"),
+        "{r:?}"
+    );
     for args in [
         &["plan", "-lock=false", "-detailed-exitcode"][..],
         &["plan", "--lock", "false", "--detailed-exitcode"][..],
@@ -407,4 +410,66 @@ fn lock_false_runs_beside_a_held_lock() {
         "pid 4242 since 2026-01-01T00:00:00Z",
         "a run without the lock leaves the holder's note alone"
     );
+}
+
+/// As Terraform: a data source that depends on a resource with changes pending is read during
+/// apply, after the change; `show` lists data sources; a read at apply never enters state as
+/// a managed resource (the next plan is clean).
+#[test]
+fn data_source_after_a_pending_change_is_read_at_apply_and_shown() {
+    let sb = ServedSandbox::start(&["--snapshot-seconds", "0.2"]);
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        &format!(
+            r#"{}
+data "server" "web" {{
+  name = "web-01"
+}}
+resource "image" "golden" {{
+  server_id = data.server.web.id
+  name      = "golden-read"
+}}
+data "images" "mine" {{
+  server_id = image.golden.server_id
+  name      = image.golden.name
+}}
+output "n" {{
+  value = length(data.images.mine.images)
+}}
+"#,
+            sb.provider_block()
+        ),
+    );
+    let r = work.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("depends on image.golden, which has changes pending"),
+        "{r:?}"
+    );
+    let r = work.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("n = 1"), "read after the create: {r:?}");
+    let r = work.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "clean: {r:?}");
+    let r = work.run(&["state", "list"]);
+    assert_eq!(r.stdout.trim(), "image.golden", "{r:?}");
+    let r = work.run(&["show", "-no-color"]);
+    assert!(r.stdout.contains("# data.images.mine:"), "{r:?}");
+    assert!(r.stdout.contains("data \"server\" \"web\" {"), "{r:?}");
+    assert!(
+        r.stdout.contains("resource \"image\" \"golden\" {"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("Outputs:"), "{r:?}");
+    let r = work.run(&["show", "-json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let modes: Vec<&str> = v["values"]["root_module"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["mode"].as_str().unwrap())
+        .collect();
+    assert_eq!(modes, vec!["data", "data", "managed"], "{v}");
 }

@@ -130,7 +130,9 @@ fn a_terraform_rego_policy_reads_snapform_plans() {
     let r = work.run(&["show", "-json"]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let res = v["values"]["root_module"]["resources"].as_array().unwrap();
-    assert_eq!(res.len(), 2, "{v}");
-    assert_eq!(res[0]["mode"], "managed");
-    assert_eq!(res[0]["type"], "image");
+    assert_eq!(res.len(), 3, "{v}");
+    assert_eq!(res[0]["address"], "data.server.web", "{v}");
+    assert_eq!(res[0]["mode"], "data");
+    assert_eq!(res[1]["mode"], "managed");
+    assert_eq!(res[1]["type"], "image");
 }

@@ -258,6 +258,12 @@ pub async fn apply(
                 match result {
                     Ok(rs) => {
                         match &rs {
+                            // A data source read during apply: known to what depends on it,
+                            // recorded for `show`, never a managed resource.
+                            Some(rs) if addr.block.data => {
+                                ev.set_instance(&addr, Value::Map(rs.shown_attributes()));
+                                state.data.insert(addr.clone(), rs.attributes.clone());
+                            }
                             Some(rs) => {
                                 ev.set_instance(&addr, Value::Map(rs.shown_attributes()));
                                 state.put(rs.clone());
@@ -293,6 +299,21 @@ pub async fn apply(
     handle_msgs(None, &mut rx, state, backend, Pending::default()).await?;
     outcome.interrupted |= shared.is_stopped();
 
+    // What the data sources read (at plan or during this apply), for `show`.
+    if plan.destroy {
+        state.data.clear();
+    } else if !plan.refresh_only {
+        let read_now: BTreeMap<InstanceAddr, crate::value::Map> = std::mem::take(&mut state.data)
+            .into_iter()
+            .filter(|(a, _)| by_addr.get(a).is_some_and(|c| c.action == Action::Read))
+            .collect();
+        state.data = plan
+            .data
+            .iter()
+            .map(|(a, m)| (a.clone(), ops::state_attrs(m)))
+            .chain(read_now)
+            .collect();
+    }
     // Outputs, with everything now known. State keeps their values in clear, with the flag.
     if plan.destroy {
         state.outputs.clear();

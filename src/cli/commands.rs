@@ -94,6 +94,10 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
                             .unwrap_or_default()
                     );
                 } else {
+                    for (addr, attrs) in &state.data {
+                        outp!("{}", render::data_block(addr, attrs));
+                        outln!();
+                    }
                     for rs in state.resources.values() {
                         outp!("{}", render::resource_block(rs));
                         outln!();

@@ -307,25 +307,24 @@ fn attr(
 /// }
 /// ```
 pub fn resource_block(rs: &crate::state::ResourceState) -> String {
+    object_block(&rs.address, rs.tainted, &rs.shown_attributes())
+}
+
+/// A data source's last read, as `show` prints it (`data "server" "web" { ... }`).
+pub fn data_block(addr: &crate::addr::InstanceAddr, attrs: &Map) -> String {
+    object_block(addr, false, attrs)
+}
+
+fn object_block(addr: &crate::addr::InstanceAddr, tainted: bool, attrs: &Map) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# {}:{}",
-        rs.address,
-        if rs.tainted { " (tainted)" } else { "" }
-    );
+    let _ = writeln!(out, "# {addr}:{}", if tainted { " (tainted)" } else { "" });
     let _ = writeln!(
         out,
         "{} \"{}\" \"{}\" {{",
-        if rs.address.block.data {
-            "data"
-        } else {
-            "resource"
-        },
-        rs.address.block.kind,
-        rs.address.block.name
+        if addr.block.data { "data" } else { "resource" },
+        addr.block.kind,
+        addr.block.name
     );
-    let attrs = rs.shown_attributes();
     let shown: Vec<(&String, &Value)> = attrs
         .iter()
         .filter(|(k, v)| !HIDDEN.contains(&k.as_str()) && **v != Value::Null)

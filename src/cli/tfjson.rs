@@ -163,9 +163,14 @@ fn marked_attributes(rs: &ResourceState) -> Map {
 /// `terraform show -json` of a state.
 pub fn state(st: &State) -> J {
     let resources: Vec<J> = st
-        .resources
+        .data
         .iter()
-        .map(|(a, rs)| resource_value(a, &rs.provider, &marked_attributes(rs)))
+        .map(|(a, attrs)| resource_value(a, "", attrs))
+        .chain(
+            st.resources
+                .iter()
+                .map(|(a, rs)| resource_value(a, &rs.provider, &marked_attributes(rs))),
+        )
         .collect();
     let outputs: JMap<String, J> = st
         .outputs

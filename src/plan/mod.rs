@@ -268,17 +268,39 @@ impl Planning<'_, '_> {
         }
     }
 
+    /// A managed resource this data block depends on whose change this plan makes.
+    fn pending_dependency(&self, block: &ObjectBlock) -> Option<InstanceAddr> {
+        let deps = self.graph.object_deps(&Node::Object(block.addr.clone()));
+        self.changes
+            .iter()
+            .find(|c| {
+                !c.address.block.data
+                    && deps.contains(&c.address.block)
+                    && !matches!(c.action, Action::NoOp | Action::Read)
+            })
+            .map(|c| c.address.clone())
+    }
+
     fn data_instance(&mut self, block: &ObjectBlock, sch: &Schema, inst: &Instance) -> Value {
         let (args, mut ds) = self.ev.eval_args(block, sch, Some(inst));
         let known = ds.is_empty() && !Value::Map(args.clone()).contains_unknown();
         self.diags.append(&mut ds);
-        if let Some(found) = self.refreshed.data.get(&inst.addr) {
-            return Value::Map(found.clone());
+        // As Terraform: a data source that depends on a resource with changes pending is read
+        // during apply, after that change (what it reads may be what the change makes).
+        let pending = self.pending_dependency(block);
+        if pending.is_none() {
+            if let Some(found) = self.refreshed.data.get(&inst.addr) {
+                return Value::Map(found.clone());
+            }
+            if known {
+                self.data_requests.insert(inst.addr.clone(), args);
+                return Value::Unknown;
+            }
         }
-        if known {
-            self.data_requests.insert(inst.addr.clone(), args);
-            return Value::Unknown;
-        }
+        let reason = match &pending {
+            Some(dep) => format!("it depends on {dep}, which has changes pending"),
+            None => "its arguments depend on values known only after apply".into(),
+        };
         self.changes.push(Change {
             address: inst.addr.clone(),
             kind: block.kind.clone(),
@@ -288,7 +310,7 @@ impl Planning<'_, '_> {
             before: None,
             after: Some(args),
             replace_paths: vec![],
-            reason: Some("its arguments depend on values known only after apply".into()),
+            reason: Some(reason),
             managed_keys: vec![],
             deps: self
                 .graph

@@ -44,6 +44,10 @@ pub struct State {
     /// them. Never forgotten while they exist.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deposed: Vec<ResourceState>,
+    /// What each data source read last (by the last apply), for `show`. Never planned from:
+    /// every plan reads its data sources again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<InstanceAddr, crate::value::Map>,
 }
 
 impl State {
@@ -58,6 +62,7 @@ impl State {
             journal: Vec::new(),
             cursors: BTreeMap::new(),
             deposed: Vec::new(),
+            data: BTreeMap::new(),
         }
     }
 
@@ -68,6 +73,7 @@ impl State {
             && self.journal == other.journal
             && self.cursors == other.cursors
             && self.deposed == other.deposed
+            && self.data == other.data
             && self.lineage == other.lineage
     }
 }
