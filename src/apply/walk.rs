@@ -418,6 +418,9 @@ struct Pending {
     touched: BTreeSet<InstanceAddr>,
     acks: Vec<tokio::sync::oneshot::Sender<()>>,
     any: bool,
+    /// Intents started and ids settled, so the write records only those.
+    started: Vec<crate::state::Intent>,
+    settled: Vec<String>,
 }
 
 impl Pending {
@@ -425,6 +428,7 @@ impl Pending {
         self.any = true;
         match msg {
             Msg::Journal { intent, ack } => {
+                self.started.push(intent.clone());
                 state.journal.push(intent);
                 self.acks.push(ack);
             }
@@ -435,6 +439,7 @@ impl Pending {
             } => {
                 if let Some(id) = clear_intent {
                     state.journal.retain(|i| i.id != id);
+                    self.settled.push(id);
                 }
                 self.touched.insert(rs.address.clone());
                 state.put(rs);
@@ -442,6 +447,7 @@ impl Pending {
             }
             Msg::ClearIntent { id } => {
                 state.journal.retain(|i| i.id != id);
+                self.settled.push(id);
             }
             Msg::Forget { address, id, ack } => {
                 state.forget(&address, &id);
@@ -461,6 +467,7 @@ impl Pending {
                 state,
                 &Delta {
                     touched: self.touched,
+                    journal: Some((self.started, self.settled)),
                 },
             )
             .await?;

@@ -62,7 +62,9 @@ struct Inner {
     /// instead of recursing forever.
     evaluating: BTreeSet<String>,
     /// `for_each` instances (with `each.value`) by block, as last evaluated.
-    expansions: BTreeMap<BlockAddr, Arc<Vec<Instance>>>,
+    /// Each `for_each` block's instances as it reads now, by address (looked up per instance:
+    /// a scan would make an apply of N instances cost N²).
+    expansions: BTreeMap<BlockAddr, Arc<BTreeMap<InstanceAddr, Instance>>>,
 }
 
 /// Evaluates the expressions of one configuration against supplied object values.
@@ -174,16 +176,18 @@ impl<'c> Evaluator<'c> {
         let list = match cached {
             Some(l) => l,
             None => {
-                let l = Arc::new(self.expand(block)?.unwrap_or_default());
+                let l: Arc<BTreeMap<InstanceAddr, Instance>> = Arc::new(
+                    self.expand(block)?
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|i| (i.addr.clone(), i))
+                        .collect(),
+                );
                 self.lock().expansions.insert(block.addr.clone(), l.clone());
                 l
             }
         };
-        Ok(list
-            .iter()
-            .find(|i| i.addr == planned.addr)
-            .cloned()
-            .unwrap_or(planned))
+        Ok(list.get(&planned.addr).cloned().unwrap_or(planned))
     }
 
     /// The value other blocks see for `block`.

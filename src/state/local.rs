@@ -18,7 +18,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Log records after which the next write is a full checkpoint.
+/// Log records after which the next write may be a full checkpoint: when the log has also
+/// grown to the size of the last checkpoint (so a checkpoint, which costs the size of state,
+/// comes once per as many bytes of log, and costs each record a constant however large the
+/// state; replaying the log on read costs at most about as much as reading the state).
 pub const CHECKPOINT_EVERY: u64 = 2000;
 
 /// One line of the write-ahead log.
@@ -30,7 +33,15 @@ struct Record {
     put: Vec<ResourceState>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     remove: Vec<InstanceAddr>,
-    journal: Vec<super::Intent>,
+    /// The whole journal: in records written before journal deltas (read, never written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    journal: Option<Vec<super::Intent>>,
+    /// Intents started since the previous record, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    journal_add: Vec<super::Intent>,
+    /// Ids of the intents settled since the previous record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    journal_remove: Vec<String>,
     #[serde(default)]
     deposed: Vec<ResourceState>,
     #[serde(default)]
@@ -115,7 +126,11 @@ fn apply(state: &mut State, r: Record) {
     for rs in r.put {
         state.resources.insert(rs.address.clone(), rs);
     }
-    state.journal = r.journal;
+    if let Some(j) = r.journal {
+        state.journal = j;
+    }
+    state.journal.retain(|i| !r.journal_remove.contains(&i.id));
+    state.journal.extend(r.journal_add);
     state.deposed = r.deposed;
     state.cursors = r.cursors;
     state.outputs = r.outputs;
@@ -135,6 +150,9 @@ pub struct LocalBackend {
     /// The open log and the records in it since the last checkpoint.
     wal: Option<File>,
     wal_records: u64,
+    /// Bytes appended to the log since the last checkpoint, and the size of that checkpoint.
+    wal_bytes: u64,
+    checkpoint_bytes: u64,
 }
 
 impl LocalBackend {
@@ -154,6 +172,8 @@ impl LocalBackend {
                 unloaded: false,
                 wal: None,
                 wal_records: 0,
+                wal_bytes: 0,
+                checkpoint_bytes: 0,
             });
         };
         let lock_path = lock_path(path);
@@ -207,6 +227,8 @@ impl LocalBackend {
             unloaded: false,
             wal: None,
             wal_records: 0,
+            wal_bytes: 0,
+            checkpoint_bytes: 0,
         })
     }
 
@@ -241,6 +263,8 @@ impl LocalBackend {
             f.sync_data().map_err(|e| self.io("sync", &wal, e))?;
         }
         self.wal_records = replayed;
+        self.wal_bytes = good;
+        self.checkpoint_bytes = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
         self.last_written = None;
         self.unloaded = good > 0 || self.path.exists();
         Ok(state)
@@ -304,6 +328,8 @@ impl LocalBackend {
             }
         }
         self.wal_records = 0;
+        self.wal_bytes = 0;
+        self.checkpoint_bytes = text.len() as u64;
         self.last_written = Some(state.clone());
         Ok(())
     }
@@ -316,7 +342,9 @@ impl LocalBackend {
         let Some(prev) = self.last_written.as_mut() else {
             return self.write(state);
         };
-        if !self.path.exists() || self.wal_records >= CHECKPOINT_EVERY {
+        if !self.path.exists()
+            || (self.wal_records >= CHECKPOINT_EVERY && self.wal_bytes >= self.checkpoint_bytes)
+        {
             return self.write(state);
         }
         let mut put = Vec::new();
@@ -329,7 +357,27 @@ impl LocalBackend {
                 (None, None) => {}
             }
         }
-        let small_same = prev.journal == state.journal
+        // The journal as a delta: what started and what settled (in flight there may be as
+        // many intents as servers, so the whole of it per record would not be small).
+        let (journal_add, journal_remove) = match &delta.journal {
+            Some((added, settled)) => {
+                // Started and settled within this group: neither is recorded.
+                let added: Vec<super::Intent> = added
+                    .iter()
+                    .filter(|i| !settled.contains(&i.id))
+                    .cloned()
+                    .collect();
+                let settled: Vec<String> = settled
+                    .iter()
+                    .filter(|id| prev.journal.iter().any(|i| &i.id == *id))
+                    .cloned()
+                    .collect();
+                (added, settled)
+            }
+            None => journal_delta(&prev.journal, &state.journal),
+        };
+        let small_same = journal_add.is_empty()
+            && journal_remove.is_empty()
             && prev.deposed == state.deposed
             && prev.cursors == state.cursors
             && prev.outputs == state.outputs;
@@ -342,7 +390,9 @@ impl LocalBackend {
             serial: state.serial,
             put,
             remove,
-            journal: state.journal.clone(),
+            journal: None,
+            journal_add,
+            journal_remove,
             deposed: state.deposed.clone(),
             cursors: state.cursors.clone(),
             outputs: state.outputs.clone(),
@@ -379,6 +429,7 @@ impl LocalBackend {
             source: e,
         })?;
         self.wal_records += 1;
+        self.wal_bytes += line.len() as u64;
         // What is now durable, without copying the whole state.
         for rs in &record.put {
             prev.resources.insert(rs.address.clone(), rs.clone());
@@ -387,12 +438,35 @@ impl LocalBackend {
             prev.resources.remove(a);
         }
         prev.serial = record.serial;
-        prev.journal = record.journal;
+        prev.journal
+            .retain(|i| !record.journal_remove.contains(&i.id));
+        prev.journal.extend(record.journal_add);
         prev.deposed = record.deposed;
         prev.cursors = record.cursors;
         prev.outputs = record.outputs;
         Ok(())
     }
+}
+
+/// What changed from `was` to `now`: the intents added (or changed) and the ids removed.
+fn journal_delta(
+    was: &[super::Intent],
+    now: &[super::Intent],
+) -> (Vec<super::Intent>, Vec<String>) {
+    use std::collections::HashMap;
+    let before: HashMap<&str, &super::Intent> = was.iter().map(|i| (i.id.as_str(), i)).collect();
+    let after: HashMap<&str, &super::Intent> = now.iter().map(|i| (i.id.as_str(), i)).collect();
+    let removed: Vec<String> = was
+        .iter()
+        .filter(|i| after.get(i.id.as_str()) != Some(i))
+        .map(|i| i.id.clone())
+        .collect();
+    let added: Vec<super::Intent> = now
+        .iter()
+        .filter(|i| before.get(i.id.as_str()) != Some(i))
+        .cloned()
+        .collect();
+    (added, removed)
 }
 
 pub fn lock_path(path: &Path) -> PathBuf {
@@ -502,6 +576,72 @@ mod tests {
             dependencies: vec![],
             sensitive_attributes: vec![],
         }
+    }
+
+    fn intent(id: &str) -> crate::state::Intent {
+        crate::state::Intent {
+            id: id.into(),
+            address: "image.a".parse().unwrap(),
+            operation: "create_image".into(),
+            detail: Default::default(),
+            started: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn the_journal_is_logged_as_what_started_and_what_settled() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("snapform.state.json");
+        let mut b = LocalBackend::open(&p, Duration::ZERO).unwrap();
+        let mut s = b.read().unwrap();
+        s.put(rs("image.z", "0"));
+        b.write(&mut s).unwrap();
+        // Three intents start (the writer says so), then one settles, one starts and settles
+        // within a group (recorded neither way), and one settles without being named (the
+        // backend compares journals).
+        for id in ["i1", "i2", "i3"] {
+            s.journal.push(intent(id));
+        }
+        let started: Vec<_> = s.journal.clone();
+        b.write_delta(
+            &mut s,
+            &Delta {
+                touched: Default::default(),
+                journal: Some((started, vec![])),
+            },
+        )
+        .unwrap();
+        s.journal.retain(|i| i.id != "i1");
+        b.write_delta(
+            &mut s,
+            &Delta {
+                touched: Default::default(),
+                journal: Some((vec![intent("i4")], vec!["i1".into(), "i4".into()])),
+            },
+        )
+        .unwrap();
+        s.journal.retain(|i| i.id != "i2");
+        b.write_delta(&mut s, &Delta::default()).unwrap();
+        let log = std::fs::read_to_string(wal_path(&p)).unwrap();
+        assert_eq!(log.lines().count(), 3, "{log}");
+        assert!(
+            !log.contains("i4"),
+            "started and settled in one group: {log}"
+        );
+        assert!(
+            !log.contains("\"journal\":"),
+            "never the whole journal: {log}"
+        );
+        let (read, _, replayed) = load(&p).unwrap();
+        assert_eq!(replayed, 3);
+        assert_eq!(read.journal, s.journal);
+        assert_eq!(
+            read.journal
+                .iter()
+                .map(|i| i.id.as_str())
+                .collect::<Vec<_>>(),
+            vec!["i3"]
+        );
     }
 
     #[test]

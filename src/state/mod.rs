@@ -127,17 +127,22 @@ impl Default for State {
 }
 
 /// What a write changes, for backends that can record only that (the local backend's
-/// write-ahead log): the addresses whose entries were put or removed. The journal, deposed
-/// objects, cursors and outputs are small and always written whole.
+/// write-ahead log): the addresses whose entries were put or removed, and the intents started
+/// and settled (as many may be in flight as there are servers). Deposed objects, cursors and
+/// outputs are small and always written whole.
 #[derive(Clone, Debug, Default)]
 pub struct Delta {
     pub touched: std::collections::BTreeSet<InstanceAddr>,
+    /// The journal's change, when the writer knows it: the intents started and the ids of
+    /// those settled. `None`: the backend works it out by comparing journals.
+    pub journal: Option<(Vec<Intent>, Vec<String>)>,
 }
 
 impl Delta {
     pub fn of(addresses: impl IntoIterator<Item = InstanceAddr>) -> Delta {
         Delta {
             touched: addresses.into_iter().collect(),
+            journal: None,
         }
     }
 }

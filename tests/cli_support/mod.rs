@@ -189,9 +189,21 @@ impl Work {
                 let a = rs["address"].as_str().unwrap_or_default().to_string();
                 state["resources"][a] = rs;
             }
-            for k in [
-                "journal", "deposed", "cursors", "outputs", "serial", "lineage",
-            ] {
+            // The journal: whole in old records, else what started and what settled.
+            if r["journal"].is_array() {
+                state["journal"] = r["journal"].clone();
+            }
+            let settled: Vec<Value> = r["journal_remove"].as_array().cloned().unwrap_or_default();
+            let mut journal: Vec<Value> = state["journal"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|i| !settled.contains(&i["id"]))
+                .collect();
+            journal.extend(r["journal_add"].as_array().cloned().unwrap_or_default());
+            state["journal"] = Value::Array(journal);
+            for k in ["deposed", "cursors", "outputs", "serial", "lineage"] {
                 state[k] = r[k].clone();
             }
         }
