@@ -473,3 +473,58 @@ output "n" {{
         .collect();
     assert_eq!(modes, vec!["data", "data", "managed"], "{v}");
 }
+
+/// `-replace` on a `for_each` block address replaces every instance; after a replace that
+/// carries a dependent `image_metadata` along, nothing is reported "outside snapform".
+#[test]
+fn replace_of_a_block_and_of_an_image_with_metadata() {
+    let sb = ServedSandbox::start(&["--snapshot-seconds", "0.2"]);
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        &format!(
+            r#"{}
+data "server" "web" {{
+  name = "web-01"
+}}
+resource "image" "golden" {{
+  server_id = data.server.web.id
+  name      = "golden-rep"
+}}
+resource "image_metadata" "x" {{
+  image_id = image.golden.id
+  metadata = {{
+    k = "v"
+  }}
+}}
+resource "image" "many" {{
+  for_each  = toset(["a", "b"])
+  server_id = data.server.web.id
+  name      = "many-${{each.key}}"
+}}
+"#,
+            sb.provider_block()
+        ),
+    );
+    let r = work.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run(&["plan", "-no-color", "-replace=image.many"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("Plan: 2 to add, 0 to change, 2 to destroy."),
+        "every instance of the block: {r:?}"
+    );
+    let r = work.run(&[
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-replace=image.golden",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stdout.contains("outside snapform"), "{r:?}");
+    assert!(!r.stderr.contains("outside snapform"), "{r:?}");
+    let r = work.run(&["plan", "-no-color", "-detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stdout.contains("outside snapform"), "{r:?}");
+}
