@@ -528,3 +528,94 @@ resource "image" "many" {{
     assert_eq!(r.code, 0, "{r:?}");
     assert!(!r.stdout.contains("outside snapform"), "{r:?}");
 }
+
+/// `import` blocks with `for_each` (Terraform 1.7): one import per element, `each.key` in
+/// `to`'s index and `each.value` in `id`; the plan after apply is clean.
+#[test]
+fn import_blocks_with_for_each_adopt_every_element() {
+    let sb = ServedSandbox::start(&["--snapshot-seconds", "0.2"]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let api = rt.block_on(cli_support::Api::login(&sb.url, "DFW"));
+    let (_, servers) = rt.block_on(api.get("/servers/detail?name=web-01"));
+    let server = servers["servers"][0]["id"].as_str().unwrap().to_string();
+    // Two snapshots made by hand.
+    let mut ids = Vec::new();
+    for name in ["hand-a", "hand-b"] {
+        let (st, _) = rt.block_on(api.call(
+            "POST",
+            &format!("/servers/{server}/action"),
+            Some(serde_json::json!({"createImage": {"name": name}})),
+        ));
+        assert_eq!(st, 202);
+        let (_, found) = rt.block_on(api.get(&format!("/images/detail?name={name}")));
+        ids.push(found["images"][0]["id"].as_str().unwrap().to_string());
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        &format!(
+            r#"{}
+variable "snapshots" {{
+  default = {{
+    hand-a = "{}"
+    hand-b = "{}"
+  }}
+}}
+resource "image" "adopted" {{
+  for_each  = var.snapshots
+  server_id = "{server}"
+  name      = each.key
+}}
+import {{
+  for_each = var.snapshots
+  to       = image.adopted[each.key]
+  id       = each.value
+}}
+"#,
+            sb.provider_block(),
+            ids[0],
+            ids[1]
+        ),
+    );
+    let r = work.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("image.adopted[\"hand-a\"] will be imported"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("image.adopted[\"hand-b\"] will be imported"),
+        "{r:?}"
+    );
+    assert!(!r.stdout.contains("will be created"), "{r:?}");
+    let r = work.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let st: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
+    assert_eq!(
+        st["resources"]["image.adopted[\"hand-a\"]"]["id"],
+        ids[0].as_str()
+    );
+    assert_eq!(
+        st["resources"]["image.adopted[\"hand-b\"]"]["id"],
+        ids[1].as_str()
+    );
+    let r = work.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // A `to` without the instance key under for_each is an error naming the fix.
+    work.write(
+        "main.snap.hcl",
+        &format!(
+            "{}\nresource \"image\" \"x\" {{\n  server_id = \"{server}\"\n  name = \"x\"\n}}\nimport {{\n  for_each = toset([\"a\"])\n  to       = image.x\n  id       = each.key\n}}\n",
+            sb.provider_block()
+        ),
+    );
+    let r = work.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("to = image.x[each.key]"), "{r:?}");
+}

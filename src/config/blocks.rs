@@ -131,8 +131,44 @@ impl Loader<'_> {
     }
 
     pub(super) fn import(&mut self, b: &Block) {
-        self.only(b, &["to", "id"], &[], "import");
-        let to = self.address_attr(b, "to", "import");
+        self.only(b, &["to", "id", "for_each"], &[], "import");
+        let for_each = b
+            .body
+            .get_attribute("for_each")
+            .map(|a| self.expr(&a.value));
+        // Under for_each, `to` may index its block with an expression (`image.x[each.key]`).
+        let dynamic = for_each.as_ref().and_then(|_| {
+            let a = b.body.get_attribute("to")?;
+            if static_address(&a.value).is_some() {
+                return None;
+            }
+            let EditExpr::Traversal(t) = &a.value else {
+                return None;
+            };
+            let EditExpr::Variable(root) = &t.expr else {
+                return None;
+            };
+            match t
+                .operators
+                .iter()
+                .map(|o| o.value())
+                .collect::<Vec<_>>()
+                .as_slice()
+            {
+                [
+                    TraversalOperator::GetAttr(name),
+                    TraversalOperator::Index(key),
+                ] if crate::resources::resource(root.as_str()).is_some() => Some((
+                    crate::addr::BlockAddr::resource(root.as_str(), name.as_str()),
+                    key.clone(),
+                )),
+                _ => None,
+            }
+        });
+        let (to, to_key) = match dynamic {
+            Some((block, key)) => (Some(Target::Block(block)), Some(self.expr(&key))),
+            None => (self.address_attr(b, "to", "import"), None),
+        };
         let Some(id) = b.body.get_attribute("id") else {
             self.err(
                 b.ident.span(),
@@ -141,21 +177,19 @@ impl Loader<'_> {
             return;
         };
         let id = self.expr(&id.value);
-        match to {
-            Some(Target::Instance(to)) => {
-                let span = self.span(b.span());
-                self.cfg.imports.push(ImportBlock { to, id, span });
-            }
-            Some(Target::Block(block)) => {
-                let span = self.span(b.span());
-                self.cfg.imports.push(ImportBlock {
-                    to: block.instance(None),
-                    id,
-                    span,
-                });
-            }
-            None => {}
-        }
+        let span = self.span(b.span());
+        let to = match to {
+            Some(Target::Instance(to)) => to,
+            Some(Target::Block(block)) => block.instance(None),
+            None => return,
+        };
+        self.cfg.imports.push(ImportBlock {
+            to,
+            id,
+            for_each,
+            to_key,
+            span,
+        });
     }
 
     pub(super) fn validation(&mut self, b: &Block, var: &str) -> Option<Validation> {

@@ -84,8 +84,13 @@ pub struct RemovedBlock {
 /// `import { to = image.x  id = "..." }`: adopt an existing object when planning.
 #[derive(Clone, Debug)]
 pub struct ImportBlock {
+    /// The target; with `to_key`, the block's address without a key.
     pub to: InstanceAddr,
     pub id: Expr,
+    /// `for_each` (Terraform 1.7): one import per element, `each.key` / `each.value` in scope.
+    pub for_each: Option<Expr>,
+    /// The instance key of the target under `for_each` (`to = image.x[each.key]`).
+    pub to_key: Option<Expr>,
     pub span: Span,
 }
 

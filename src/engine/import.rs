@@ -169,7 +169,16 @@ pub(crate) fn declared_keys(
 
 /// The id of an `import` block: a string known from variables and locals.
 pub(crate) fn eval_id(ev: &Evaluator<'_>, id: &crate::config::Expr) -> Result<String, String> {
-    match ev.eval(id, None).map(|v| v.unmark().0) {
+    eval_id_in(ev, id, None)
+}
+
+/// `eval_id` inside one element of an import block's `for_each`.
+pub(crate) fn eval_id_in(
+    ev: &Evaluator<'_>,
+    id: &crate::config::Expr,
+    inst: Option<&crate::graph::Instance>,
+) -> Result<String, String> {
+    match ev.eval(id, inst).map(|v| v.unmark().0) {
         Ok(Value::String(s)) if !s.is_empty() => Ok(s),
         Ok(other) => Err(format!(
             "the id of an import block must be a non-empty string known before apply, found {}",

@@ -132,10 +132,104 @@ async fn read_imports(
 ) -> Result<(), CliError> {
     let ev = Evaluator::new(&ws.cfg, &ws.graph, &ws.vars);
     for imp in &ws.cfg.imports {
-        if state.resources.contains_key(&imp.to)
-            || ws.cfg.moved.iter().any(|m| m.to.matches(&imp.to))
+        let err = |m: String| {
+            CliError::Diagnostics(
+                ws.cfg.sources.clone(),
+                vec![crate::config::Diagnostic::error(m, Some(imp.span.clone()))],
+            )
+        };
+        for (to, id) in import_targets(&ev, imp).map_err(err)? {
+            read_import(ws, state, conn, refreshed, &ev, imp, to, id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The (target, id) pairs of an import block: one, or one per element of its `for_each`.
+use crate::value::Value;
+
+fn import_targets(
+    ev: &Evaluator<'_>,
+    imp: &crate::config::ImportBlock,
+) -> Result<Vec<(crate::addr::InstanceAddr, String)>, String> {
+    use crate::addr::InstanceKey;
+    let Some(f) = &imp.for_each else {
+        return Ok(vec![(imp.to.clone(), super::import::eval_id(ev, &imp.id)?)]);
+    };
+    let Some(key_expr) = &imp.to_key else {
+        return Err(format!(
+            "an import block with for_each must name one instance per element, e.g. to = {}[each.key]",
+            imp.to.block
+        ));
+    };
+    let v = ev.eval(f, None).map_err(|d| d.message)?.unmark().0;
+    let pairs: Vec<(String, Value)> = match v {
+        Value::Map(m) => m.into_iter().collect(),
+        Value::List(l) => l
+            .into_iter()
+            .map(|x| match x.to_plain_string() {
+                Some(s) => Ok((s.clone(), Value::String(s))),
+                None => Err(format!(
+                    "for_each of an import block over a list needs strings, found an element of type {}",
+                    x.type_name()
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        Value::Unknown => {
+            return Err(
+                "for_each of an import block must be known when planning (from variables, locals or literals)"
+                    .into(),
+            );
+        }
+        other => {
+            return Err(format!(
+                "for_each of an import block must be a map or a set of strings, found {}",
+                other.type_name()
+            ));
+        }
+    };
+    let mut out = Vec::new();
+    for (k, v) in pairs {
+        let inst = crate::graph::Instance {
+            addr: imp.to.block.instance(Some(InstanceKey::Key(k.clone()))),
+            each_value: Some(v),
+        };
+        let key = match ev
+            .eval(key_expr, Some(&inst))
+            .map_err(|d| d.message)?
+            .unmark()
+            .0
         {
-            continue;
+            Value::String(s) => InstanceKey::Key(s),
+            Value::Number(n) if n.as_u64().is_some() => InstanceKey::Index(n.as_u64().unwrap_or(0)),
+            other => {
+                return Err(format!(
+                    "the instance key in \"to\" must be a string or a whole number, found {} for each.key = {k:?}",
+                    other.type_name()
+                ));
+            }
+        };
+        let id = super::import::eval_id_in(ev, &imp.id, Some(&inst))?;
+        out.push((imp.to.block.instance(Some(key)), id));
+    }
+    Ok(out)
+}
+
+/// Reads one object an import block adopts into `refreshed.imports`, unless state has it.
+#[allow(clippy::too_many_arguments)]
+async fn read_import(
+    ws: &Workspace,
+    state: &State,
+    conn: &Connected,
+    refreshed: &mut Refreshed,
+    ev: &Evaluator<'_>,
+    imp: &crate::config::ImportBlock,
+    to: crate::addr::InstanceAddr,
+    id: String,
+) -> Result<(), CliError> {
+    {
+        if state.resources.contains_key(&to) || ws.cfg.moved.iter().any(|m| m.to.matches(&to)) {
+            return Ok(());
         }
         let err = |m: String| {
             CliError::Diagnostics(
@@ -143,14 +237,12 @@ async fn read_imports(
                 vec![crate::config::Diagnostic::error(m, Some(imp.span.clone()))],
             )
         };
-        let Some(block) = ws.cfg.resources.get(&imp.to.block) else {
+        let Some(block) = ws.cfg.resources.get(&to.block) else {
             return Err(err(format!(
-                "import to {}: no such resource block in the configuration",
-                imp.to
+                "import to {to}: no such resource block in the configuration"
             )));
         };
-        let id = super::import::eval_id(&ev, &imp.id).map_err(err)?;
-        let keys = super::import::declared_keys(&ev, block, &imp.to)?;
+        let keys = super::import::declared_keys(ev, block, &to)?;
         let provider = ws
             .cfg
             .provider(block.provider.as_deref())
@@ -166,12 +258,12 @@ async fn read_imports(
         let imported = kind
             .import(client, &id, &keys)
             .await
-            .map_err(|m| err(format!("import {id} to {}: {m}", imp.to)))?;
+            .map_err(|m| err(format!("import {id} to {to}: {m}")))?;
         let (attributes, tainted) = (imported.attributes, imported.tainted);
         refreshed.imports.insert(
-            imp.to.clone(),
+            to.clone(),
             crate::state::ResourceState {
-                address: imp.to.clone(),
+                address: to.clone(),
                 kind: block.kind.clone(),
                 name: block.name.clone(),
                 provider,

@@ -189,7 +189,15 @@ fn nodes(cfg: &Config) -> Vec<(Node, Vec<&Reference>, Option<&'static str>)> {
         ));
     }
     for (i, imp) in cfg.imports.iter().enumerate() {
-        nodes.push((Node::Import(i), imp.id.refs.iter().collect(), None));
+        let refs = imp
+            .id
+            .refs
+            .iter()
+            .chain(imp.for_each.iter().flat_map(|e| e.refs.iter()))
+            .chain(imp.to_key.iter().flat_map(|e| e.refs.iter()))
+            .collect();
+        let multi = imp.for_each.as_ref().map(|_| "each");
+        nodes.push((Node::Import(i), refs, multi));
     }
     nodes
 }
@@ -215,7 +223,10 @@ fn expressions(cfg: &Config) -> Vec<&crate::config::Expr> {
         out.extend(o.count.iter().chain(o.for_each.iter()));
     }
     out.extend(cfg.outputs.values().map(|o| &o.value));
-    out.extend(cfg.imports.iter().map(|i| &i.id));
+    for i in &cfg.imports {
+        out.push(&i.id);
+        out.extend(i.for_each.iter().chain(i.to_key.iter()));
+    }
     out
 }
 
