@@ -619,3 +619,88 @@ import {{
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("to = image.x[each.key]"), "{r:?}");
 }
+
+/// `plan -generate-config-out=FILE` (Terraform 1.5): resource blocks for the import targets
+/// the configuration lacks, from the objects in the cloud — an image with its own metadata
+/// (not the keys the cloud set) and a schedule — valid, canonical, and planning no change.
+#[test]
+fn generate_config_out_writes_blocks_that_plan_no_change() {
+    let sb = ServedSandbox::start(&["--snapshot-seconds", "0.2"]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let api = rt.block_on(cli_support::Api::login(&sb.url, "DFW"));
+    let (_, servers) = rt.block_on(api.get("/servers/detail?name=web-01"));
+    let server = servers["servers"][0]["id"].as_str().unwrap().to_string();
+    let (st, _) = rt.block_on(api.call(
+        "POST",
+        &format!("/servers/{server}/action"),
+        Some(serde_json::json!({"createImage": {"name": "by-hand", "metadata": {"owner": "ops", "note": "a \"quoted\" ${x}"}}})),
+    ));
+    assert_eq!(st, 202);
+    let (_, found) = rt.block_on(api.get("/images/detail?name=by-hand"));
+    let image = found["images"][0]["id"].as_str().unwrap().to_string();
+    let (st, _) = rt.block_on(api.call(
+        "POST",
+        &format!("/servers/{server}/rax-si-image-schedule"),
+        Some(serde_json::json!({"image_schedule": {"retention": 5}})),
+    ));
+    assert_eq!(st, 200);
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        &format!(
+            "{}\nimport {{\n  to = image.by_hand\n  id = \"{image}\"\n}}\nimport {{\n  to = image_schedule.web\n  id = \"{server}\"\n}}\n",
+            sb.provider_block()
+        ),
+    );
+    let r = work.run(&[
+        "plan",
+        "-generate-config-out=generated.snap.hcl",
+        "-no-color",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("Wrote configuration for 2 import targets"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("image.by_hand will be imported"), "{r:?}");
+    assert!(
+        r.stdout.contains("image_schedule.web will be imported"),
+        "{r:?}"
+    );
+    assert!(
+        !r.stdout.contains("will be updated"),
+        "no change beyond the import: {r:?}"
+    );
+    let text = std::fs::read_to_string(work.path().join("generated.snap.hcl")).unwrap();
+    assert!(text.contains("owner = \"ops\""), "{text}");
+    assert!(
+        text.contains("$${x}"),
+        "a literal ${{ stays literal: {text}"
+    );
+    assert!(
+        !text.contains("instance_uuid"),
+        "the cloud's own keys are left out: {text}"
+    );
+    assert!(
+        !text.contains("os_type"),
+        "inherited keys are left out: {text}"
+    );
+    assert!(text.contains("retention = 5"), "{text}");
+    let r = work.run(&["fmt", "-check"]);
+    assert_eq!(r.code, 0, "canonical: {r:?}\n{text}");
+    let r = work.run(&["validate"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // The file is never overwritten.
+    let r = work.run(&["plan", "-generate-config-out=generated.snap.hcl"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("already exists"), "{r:?}");
+}

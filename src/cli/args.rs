@@ -135,6 +135,10 @@ pub struct PlanArgs {
     /// Print the plan as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Write resource blocks for `import` targets the configuration lacks to FILE (a new
+    /// `*.snap.hcl` file here), then plan with them.
+    #[arg(long, value_name = "FILE")]
+    pub generate_config_out: Option<PathBuf>,
     /// Accepted for Terraform compatibility: plan asks no questions.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub input: bool,

@@ -325,7 +325,56 @@ fn load_ws(dir: &Path, vars: &super::args::VarArgs) -> Result<Workspace, CliErro
     Ok(ws)
 }
 
+/// `plan -generate-config-out=FILE`: writes the blocks the `import` targets lack, so the plan
+/// that follows reads them (as Terraform's). FILE must be new and a configuration file here.
+async fn generate_config(dir: &Path, a: &PlanArgs, out: &Path) -> Result<(), CliError> {
+    let path = if out.is_absolute() {
+        out.to_path_buf()
+    } else {
+        dir.join(out)
+    };
+    if path.exists() {
+        return Err(CliError::msg(format!(
+            "-generate-config-out: {} already exists; snapform writes only a new file (move it away, or choose another name)",
+            out.display()
+        )));
+    }
+    let in_dir = path.parent().map(|p| p == dir).unwrap_or(false);
+    let named = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".snap.hcl"));
+    if !in_dir || !named {
+        return Err(CliError::msg(format!(
+            "-generate-config-out: expected a new *.snap.hcl file in the working directory (so the plan reads it), found {}",
+            out.display()
+        )));
+    }
+    let ws = load_ws(dir, &a.vars)?;
+    let lock = Some(engine::lock_timeout(&a.lock_timeout)?).filter(|_| a.lock);
+    let session = Session::open_mode(&ws, lock, "plan").await?;
+    let text = session.generate_config().await;
+    session.close().await?;
+    let Some(text) = text? else {
+        eprintln!("-generate-config-out: every import target is declared; nothing to generate.");
+        return Ok(());
+    };
+    let text = super::hclfmt::format(&text).unwrap_or(text);
+    std::fs::write(&path, &text)
+        .map_err(|e| CliError::msg(format!("cannot write {}: {e}", out.display())))?;
+    let n = text.matches("resource \"").count();
+    eprintln!(
+        "Wrote configuration for {n} import target{} to {}; review it, then keep it with the import blocks.",
+        if n == 1 { "" } else { "s" },
+        out.display()
+    );
+    Ok(())
+}
+
 async fn plan_cmd(dir: &Path, a: PlanArgs) -> Result<u8, CliError> {
+    if let Some(out) = &a.generate_config_out {
+        generate_config(dir, &a, out).await?;
+    }
     let ws = load_ws(dir, &a.vars)?;
     let lock = Some(engine::lock_timeout(&a.lock_timeout)?).filter(|_| a.lock);
     let mut session = Session::open_mode(&ws, lock, "plan").await?;

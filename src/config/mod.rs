@@ -9,6 +9,7 @@ mod blocks;
 pub mod diag;
 pub mod eval;
 pub mod funcs;
+pub mod generate;
 mod model;
 mod objects;
 mod parse;

@@ -145,6 +145,62 @@ async fn read_imports(
     Ok(())
 }
 
+/// `plan -generate-config-out`: a resource block for each `import` target that the
+/// configuration does not declare, made from the object in the cloud so that its import plans
+/// no change. `None` when every target is declared.
+pub async fn generate_config(ws: &Workspace, conn: &Connected) -> Result<Option<String>, CliError> {
+    let ev = Evaluator::new(&ws.cfg, &ws.graph, &ws.vars);
+    let mut out = Vec::new();
+    let mut done = std::collections::BTreeSet::new();
+    for imp in &ws.cfg.imports {
+        let err = |m: String| {
+            CliError::Diagnostics(
+                ws.cfg.sources.clone(),
+                vec![crate::config::Diagnostic::error(m, Some(imp.span.clone()))],
+            )
+        };
+        for (to, id) in import_targets(&ev, imp).map_err(err)? {
+            if ws.cfg.resources.contains_key(&to.block) || !done.insert(to.block.clone()) {
+                continue;
+            }
+            if to.key.is_some() {
+                return Err(err(format!(
+                    "configuration cannot be generated for {to}: a block with count or for_each is yours to write (generate one without the key, then add for_each)"
+                )));
+            }
+            let kind = crate::resources::resource(&to.block.kind).ok_or_else(|| {
+                err(format!(
+                    "resources of type \"{}\" cannot be imported",
+                    to.block.kind
+                ))
+            })?;
+            let provider = ws
+                .cfg
+                .provider(None)
+                .map(|p| p.key())
+                .unwrap_or_else(|| "rackspace".into());
+            let client = conn.clients.get(&provider)?;
+            let args = kind
+                .generate(client, &id)
+                .await
+                .map_err(|m| err(format!("generate configuration for {to} from {id}: {m}")))?;
+            out.push(crate::config::generate::resource_block(
+                &to.block.kind,
+                &to.block.name,
+                &args,
+                &kind
+                    .schema()
+                    .attrs
+                    .iter()
+                    .map(|a| a.name)
+                    .collect::<Vec<_>>(),
+                &format!("__generated__ by snapform from {} {id}", to.block.kind),
+            ));
+        }
+    }
+    Ok((!out.is_empty()).then(|| out.join("\n")))
+}
+
 /// The (target, id) pairs of an import block: one, or one per element of its `for_each`.
 use crate::value::Value;
 

@@ -64,6 +64,12 @@ impl<'w> Session<'w> {
     }
 
     /// Refuses a saved plan that no longer fits the state or the cloud.
+    /// Resource blocks for the `import` targets the configuration lacks
+    /// (`plan -generate-config-out`); `None` when it declares them all.
+    pub async fn generate_config(&self) -> Result<Option<String>, Error> {
+        super::planning::generate_config(self.ws, &self.conn).await
+    }
+
     pub async fn check_saved_plan(&mut self, p: &Plan) -> Result<(), Error> {
         check_saved_plan(self.ws, p, &mut self.state, &self.conn).await
     }

@@ -179,6 +179,33 @@ impl Resource for Image {
         })
     }
 
+    fn generate<'a>(&'a self, client: &'a Client, id: &'a str) -> BoxFut<'a, Result<Map, String>> {
+        Box::pin(async move {
+            let img = client
+                .get_image(id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| {
+                    format!("expected an image with id {id}, found none in the cloud")
+                })?;
+            let base = match img.metadata.get("base_image_ref") {
+                Some(b) => client.get_image(b).await.map_err(|e| e.to_string())?,
+                None => None,
+            };
+            let keys: Vec<String> = img
+                .metadata
+                .keys()
+                .filter(|k| !cloud_key(k, base.as_ref().map(|b| &b.metadata)))
+                .cloned()
+                .collect();
+            let imported = self.import(client, id, &keys).await?;
+            Ok(super::kind::arguments_of(
+                self.schema(),
+                &imported.attributes,
+            ))
+        })
+    }
+
     fn import<'a>(
         &'a self,
         client: &'a Client,
@@ -368,6 +395,28 @@ pub async fn attributes(client: &Client, img: &CloudImage) -> Result<Map, Provid
     }
     m.insert("deactivated".into(), Value::Bool(deactivated));
     Ok(m)
+}
+
+/// A metadata key the cloud set on a snapshot rather than its owner: inherited from the base
+/// image (`base`'s keys), or one the cloud adds to every snapshot (REFERENCE §3).
+fn cloud_key(k: &str, base: Option<&BTreeMap<String, String>>) -> bool {
+    const ADDED: &[&str] = &[
+        "base_image_ref",
+        "image_type",
+        "instance_uuid",
+        "user_id",
+        "owner_id",
+        "image_location",
+        "image_state",
+        "org.openstack__1__architecture",
+        "cache_in_nova",
+    ];
+    base.is_some_and(|b| b.contains_key(k))
+        || ADDED.contains(&k)
+        || k.starts_with("instance_type_")
+        || k.starts_with("com.rackspace__")
+        || k.starts_with("org.openstack__")
+        || k.starts_with("rax_")
 }
 
 /// The snapshot has not finished (compute `SAVING`, or `QUEUED` on Glance).

@@ -125,6 +125,16 @@ impl Resource for ImageMetadata {
         })
     }
 
+    fn generate<'a>(
+        &'a self,
+        _client: &'a Client,
+        _id: &'a str,
+    ) -> BoxFut<'a, Result<Map, String>> {
+        Box::pin(async move {
+            Err("configuration cannot be generated for image_metadata: which keys it manages is yours to say; write the block by hand (image_id and metadata)".into())
+        })
+    }
+
     fn import<'a>(
         &'a self,
         client: &'a Client,

@@ -14,6 +14,26 @@ use crate::value::{Map, Value};
 
 pub use super::views::Listing;
 
+/// The arguments among `attrs` a generated block needs: the schema's non-computed attributes
+/// that hold something (no nulls, `false`s or empty collections: their defaults).
+pub fn arguments_of(schema: &Schema, attrs: &Map) -> Map {
+    schema
+        .attrs
+        .iter()
+        .filter(|a| !a.computed)
+        .filter_map(|a| {
+            let v = attrs.get(a.name)?;
+            let empty = match v {
+                Value::Null | Value::Bool(false) => true,
+                Value::Map(m) => m.is_empty(),
+                Value::List(l) => l.is_empty(),
+                _ => false,
+            };
+            (!empty).then(|| (a.name.to_string(), v.clone()))
+        })
+        .collect()
+}
+
 /// An object read for import: its state attributes and whether it is broken (tainted).
 #[derive(Debug, Clone)]
 pub struct Imported {
@@ -161,6 +181,15 @@ pub trait Resource: Sync {
         rs: &'a ResourceState,
         views: &'a Views,
     ) -> BoxFut<'a, Result<Option<Map>, ProviderError>>;
+
+    /// `plan -generate-config-out`: the arguments of a resource block for the object `id` such
+    /// that, imported, it plans no change. `Err` says why this kind cannot.
+    fn generate<'a>(&'a self, client: &'a Client, id: &'a str) -> BoxFut<'a, Result<Map, String>> {
+        Box::pin(async move {
+            let imported = self.import(client, id, &[]).await?;
+            Ok(arguments_of(self.schema(), &imported.attributes))
+        })
+    }
 
     /// Reads an existing object for import, or says why it cannot be managed.
     fn import<'a>(
