@@ -408,7 +408,7 @@ resource "image" "m" {
         ),
         (
             "main.snap.hcl:30:1:",
-            "unknown block type \"resorce\"; expected one of snapform, provider, variable, locals, data, resource, output, moved, removed, import; did you mean \"resource\"?",
+            "unknown block type \"resorce\"; expected one of snapform, provider, variable, locals, data, resource, output, moved, removed, import, list; did you mean \"resource\"?",
         ),
         (
             "main.snap.hcl:34:15:",

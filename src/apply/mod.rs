@@ -16,6 +16,7 @@ mod walk;
 mod props;
 
 pub use walk::apply;
+pub(crate) use walk::seeded_evaluator;
 
 use crate::addr::InstanceAddr;
 use crate::plan::Action;

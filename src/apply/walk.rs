@@ -497,7 +497,7 @@ async fn handle_msgs(
 
 /// An evaluator holding every instance value apply starts from: what state has, then what
 /// the plan expects (unknown where only the cloud can tell), then the data sources it read.
-pub(super) fn seeded_evaluator<'c>(
+pub(crate) fn seeded_evaluator<'c>(
     plan: &Plan,
     cfg: &'c Config,
     graph: &'c Graph,

@@ -46,6 +46,9 @@ pub enum Command {
     Graph,
     /// Adopt an existing cloud object into state for a resource in the configuration.
     Import(ImportArgs),
+    /// List what the `list` blocks of *.snapquery.hcl find in the cloud (and generate the
+    /// configuration that adopts it).
+    Query(QueryArgs),
     /// Explain or clear a state lock (a lock held by a live run is never broken).
     ForceUnlock(ForceUnlockArgs),
     /// Print a shell completion script.
@@ -333,6 +336,22 @@ pub struct ImportArgs {
     pub vars: VarArgs,
     #[command(flatten)]
     pub lock: LockArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(
+    after_help = "Examples:\n  snapform query\n  snapform query -json\n  snapform query -generate-config-out=adopted.snap.hcl"
+)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Print what was found as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Write `import` and `resource` blocks for everything found that state does not manage
+    /// yet to FILE (a new *.snap.hcl file).
+    #[arg(long, value_name = "FILE")]
+    pub generate_config_out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]

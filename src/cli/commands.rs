@@ -139,6 +139,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
             eprintln!("{note}");
             Ok(0)
         }
+        Command::Query(a) => query_cmd(&dir, a).await,
         Command::ForceUnlock(a) => {
             notes(engine::force_unlock(&dir, a.id.as_deref()).await?);
             Ok(0)
@@ -328,6 +329,127 @@ fn load_ws(dir: &Path, vars: &super::args::VarArgs) -> Result<Workspace, CliErro
 /// `plan -generate-config-out=FILE`: writes the blocks the `import` targets lack, so the plan
 /// that follows reads them (as Terraform's). FILE must be new and a configuration file here.
 async fn generate_config(dir: &Path, a: &PlanArgs, out: &Path) -> Result<(), CliError> {
+    let path = new_config_file(dir, out)?;
+    let ws = load_ws(dir, &a.vars)?;
+    let lock = Some(engine::lock_timeout(&a.lock_timeout)?).filter(|_| a.lock);
+    let session = Session::open_mode(&ws, lock, "plan").await?;
+    let text = session.generate_config().await;
+    session.close().await?;
+    let Some(text) = text? else {
+        eprintln!("-generate-config-out: every import target is declared; nothing to generate.");
+        return Ok(());
+    };
+    let text = super::hclfmt::format(&text).unwrap_or(text);
+    std::fs::write(&path, &text)
+        .map_err(|e| CliError::msg(format!("cannot write {}: {e}", out.display())))?;
+    let n = text.matches("resource \"").count();
+    eprintln!(
+        "Wrote configuration for {n} import target{} to {}; review it, then keep it with the import blocks.",
+        if n == 1 { "" } else { "s" },
+        out.display()
+    );
+    Ok(())
+}
+
+/// `query`: each list's findings (address, id, name, key attributes), or JSON; with
+/// `-generate-config-out`, the blocks that adopt what state does not manage.
+async fn query_cmd(dir: &Path, a: super::args::QueryArgs) -> Result<u8, CliError> {
+    let target = match &a.generate_config_out {
+        Some(out) => Some(new_config_file(dir, out)?),
+        None => None,
+    };
+    let sources = engine::read_query_sources(dir)?;
+    let inputs = engine::var_inputs(dir, &var_args(&a.vars))?;
+    let ws = engine::load(dir, sources, &inputs)?;
+    redact::add(ws.sensitive_values());
+    let session = Session::open_mode(&ws, None, "query").await?;
+    notes(session.notes.clone());
+    let listed = engine::query(&session).await;
+    let generated = match (&listed, &target) {
+        (Ok(l), Some(_)) => Some(engine::generate_query_config(&session, l).await),
+        _ => None,
+    };
+    session.close().await?;
+    let listed = listed?;
+    if a.json {
+        let v: Vec<serde_json::Value> = listed
+            .iter()
+            .map(|x| {
+                serde_json::json!({
+                    "list": x.list,
+                    "address": x.address.to_string(),
+                    "managed": x.managed.is_some(),
+                    "type": x.kind,
+                    "id": x.found.id,
+                    "name": x.found.name,
+                    "attributes": serde_json::Value::Object(
+                        x.found.attributes.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()
+                    ),
+                })
+            })
+            .collect();
+        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        let mut last = "";
+        for x in &listed {
+            if x.list != last {
+                outln!("{}:", x.list);
+                last = &x.list;
+            }
+            let attrs: Vec<String> = x
+                .found
+                .attributes
+                .iter()
+                .filter(|(k, _)| k.as_str() != "name")
+                .map(|(k, v)| {
+                    format!(
+                        "{k}={}",
+                        v.to_plain_string().unwrap_or_else(|| v.to_string())
+                    )
+                })
+                .collect();
+            outln!(
+                "  {:<32} {}  {:?}  {}{}",
+                x.address.to_string(),
+                x.found.id,
+                x.found.name,
+                attrs.join(" "),
+                if x.managed.is_some() {
+                    "  (managed)"
+                } else {
+                    ""
+                }
+            );
+        }
+        if listed.is_empty() {
+            eprintln!("The lists found nothing.");
+        }
+    }
+    if let (Some(path), Some(generated)) = (target, generated) {
+        match generated? {
+            None => eprintln!(
+                "-generate-config-out: state manages everything the lists found; nothing to generate."
+            ),
+            Some(text) => {
+                let text = super::hclfmt::format(&text).unwrap_or(text);
+                std::fs::write(&path, &text)
+                    .map_err(|e| CliError::msg(format!("cannot write {}: {e}", path.display())))?;
+                let n =
+                    text.matches("\nimport {").count() + usize::from(text.starts_with("import {"));
+                eprintln!(
+                    "Wrote {n} import{} and resource block{} to {}; run snapform plan to see the imports.",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "" } else { "s" },
+                    a.generate_config_out.as_deref().unwrap_or(&path).display()
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// A new `*.snap.hcl` file in the working directory, for generated configuration.
+fn new_config_file(dir: &Path, out: &Path) -> Result<std::path::PathBuf, CliError> {
     let path = if out.is_absolute() {
         out.to_path_buf()
     } else {
@@ -350,25 +472,7 @@ async fn generate_config(dir: &Path, a: &PlanArgs, out: &Path) -> Result<(), Cli
             out.display()
         )));
     }
-    let ws = load_ws(dir, &a.vars)?;
-    let lock = Some(engine::lock_timeout(&a.lock_timeout)?).filter(|_| a.lock);
-    let session = Session::open_mode(&ws, lock, "plan").await?;
-    let text = session.generate_config().await;
-    session.close().await?;
-    let Some(text) = text? else {
-        eprintln!("-generate-config-out: every import target is declared; nothing to generate.");
-        return Ok(());
-    };
-    let text = super::hclfmt::format(&text).unwrap_or(text);
-    std::fs::write(&path, &text)
-        .map_err(|e| CliError::msg(format!("cannot write {}: {e}", out.display())))?;
-    let n = text.matches("resource \"").count();
-    eprintln!(
-        "Wrote configuration for {n} import target{} to {}; review it, then keep it with the import blocks.",
-        if n == 1 { "" } else { "s" },
-        out.display()
-    );
-    Ok(())
+    Ok(path)
 }
 
 async fn plan_cmd(dir: &Path, a: PlanArgs) -> Result<u8, CliError> {

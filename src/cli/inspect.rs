@@ -36,7 +36,7 @@ fn name(n: &Node) -> String {
 fn dot(nodes: &[Node], deps: impl Fn(&Node) -> Vec<Node>) -> String {
     let nodes: BTreeSet<&Node> = nodes
         .iter()
-        .filter(|n| !matches!(n, Node::Import(_)))
+        .filter(|n| !matches!(n, Node::Import(_) | Node::List(_)))
         .collect();
     let mut out = String::from(
         "digraph snapform {\n  rankdir = \"RL\";\n  node [fontname = \"sans-serif\"];\n\n",

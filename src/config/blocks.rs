@@ -2,7 +2,7 @@
 //! variable `validation` rules.
 
 use super::parse::Loader;
-use super::{ImportBlock, MovedBlock, RemovedBlock, Validation};
+use super::{ImportBlock, ListBlock, MovedBlock, RemovedBlock, Validation};
 use crate::addr::Target;
 use hcl::edit::Span as _;
 use hcl::edit::expr::{Expression as EditExpr, TraversalOperator};
@@ -188,6 +188,79 @@ impl Loader<'_> {
             id,
             for_each,
             to_key,
+            span,
+        });
+    }
+
+    /// `list "TYPE" "NAME" { provider = P  config { FILTER = ... } }` (query files). The kind's
+    /// unit says which filters it takes (`resources::Resource::list_filters`).
+    pub(super) fn list(&mut self, b: &Block) {
+        let Some(labels) = self.labels(
+            b,
+            2,
+            "the type and a name, e.g. list \"image\" \"snapshots\"",
+        ) else {
+            return;
+        };
+        let (kind, name) = (labels[0].clone(), labels[1].clone());
+        let Some(filters) = crate::resources::resource(&kind).and_then(|r| r.list_filters()) else {
+            self.err(
+                b.labels[0].span(),
+                format!(
+                    "unknown list type \"{kind}\"; expected one of {}",
+                    crate::resources::RESOURCES
+                        .iter()
+                        .filter(|r| r.list_filters().is_some())
+                        .map(|r| format!("\"{}\"", r.name()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            return;
+        };
+        let mut provider = None;
+        let mut config = std::collections::BTreeMap::new();
+        for st in b.body.iter() {
+            match st {
+                Structure::Attribute(a) if a.key.as_str() == "provider" => {
+                    provider = Some(a.value.to_string().trim().to_string());
+                }
+                Structure::Attribute(a) => self.err(
+                    a.key.span(),
+                    format!(
+                        "unknown attribute \"{}\" in list block; expected provider (and the filters inside config {{ ... }})",
+                        a.key.as_str()
+                    ),
+                ),
+                Structure::Block(c) if c.ident.as_str() == "config" => {
+                    for a in c.body.attributes() {
+                        if !filters.contains(&a.key.as_str()) {
+                            self.err(
+                                a.key.span(),
+                                format!(
+                                    "unknown filter \"{}\" for list \"{kind}\"; expected one of {}{}",
+                                    a.key.as_str(),
+                                    filters.join(", "),
+                                    super::suggest::did_you_mean(a.key.as_str(), filters)
+                                ),
+                            );
+                            continue;
+                        }
+                        config.insert(a.key.as_str().to_string(), self.expr(&a.value));
+                    }
+                }
+                Structure::Block(c) => self.err(
+                    c.ident.span(),
+                    format!("unknown block \"{}\" in list block; expected config", c.ident.as_str()),
+                ),
+            }
+        }
+        let span = self.span(b.span());
+        self.cfg.lists.push(ListBlock {
+            kind,
+            name,
+            provider,
+            config,
             span,
         });
     }

@@ -94,6 +94,19 @@ pub struct ImportBlock {
     pub span: Span,
 }
 
+/// `list "image" "snapshots" { provider = rackspace  config { ... } }`: what `snapform query`
+/// lists (Terraform 1.14's list blocks).
+#[derive(Clone, Debug)]
+pub struct ListBlock {
+    pub kind: String,
+    pub name: String,
+    /// Provider key (`rackspace`, `rackspace.lon`); `None`: the default one.
+    pub provider: Option<String>,
+    /// The filters, by name.
+    pub config: BTreeMap<String, Expr>,
+    pub span: Span,
+}
+
 #[derive(Clone, Debug)]
 pub struct OutputBlock {
     pub name: String,
@@ -150,6 +163,8 @@ pub struct Config {
     pub moved: Vec<MovedBlock>,
     pub removed: Vec<RemovedBlock>,
     pub imports: Vec<ImportBlock>,
+    /// `list` blocks of `*.snapquery.hcl` files (read by `snapform query` only).
+    pub lists: Vec<ListBlock>,
 }
 
 impl ObjectBlock {

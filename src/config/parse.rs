@@ -179,6 +179,7 @@ impl Loader<'_> {
             "moved" => self.moved(b),
             "removed" => self.removed(b),
             "import" => self.import(b),
+            "list" => self.list(b),
             "provider" => self.provider(b),
             "variable" => self.variable(b),
             "locals" => {
@@ -202,7 +203,7 @@ impl Loader<'_> {
             other => {
                 const KINDS: &[&str] = &[
                     "snapform", "provider", "variable", "locals", "data", "resource", "output",
-                    "moved", "removed", "import",
+                    "moved", "removed", "import", "list",
                 ];
                 self.err(
                     b.ident.span(),

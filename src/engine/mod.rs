@@ -11,6 +11,7 @@ mod credentials;
 mod error;
 mod import;
 mod planning;
+mod query;
 mod session;
 mod state_ops;
 mod workspace;
@@ -26,6 +27,9 @@ pub use connect::{Connected, connect};
 pub use error::Error;
 pub use import::import;
 pub use planning::{PlanOptions, make_plan, reconcile_journal};
+pub use query::{Listed, generate as generate_query_config, query};
 pub use session::Session;
 pub use state_ops::{force_unlock, lock_timeout, mv, pull, push, rm};
-pub use workspace::{STATE_FILE, VarArgs, Workspace, load, read_sources, var_inputs};
+pub use workspace::{
+    STATE_FILE, VarArgs, Workspace, load, read_query_sources, read_sources, var_inputs,
+};

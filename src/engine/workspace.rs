@@ -37,15 +37,25 @@ impl Workspace {
 
 /// Reads every `*.snap.hcl` in `dir` (not recursive), sorted by name.
 pub fn read_sources(dir: &Path) -> Result<Sources, CliError> {
+    read_sources_with(dir, false)
+}
+
+/// The configuration and the query files (`*.snapquery.hcl`, their `list` blocks), for
+/// `snapform query`.
+pub fn read_query_sources(dir: &Path) -> Result<Sources, CliError> {
+    read_sources_with(dir, true)
+}
+
+fn read_sources_with(dir: &Path, queries: bool) -> Result<Sources, CliError> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| CliError::msg(format!("cannot read directory {}: {e}", dir.display())))?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.is_file()
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.ends_with(".snap.hcl"))
+                && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.ends_with(".snap.hcl") || (queries && n.ends_with(".snapquery.hcl"))
+                })
         })
         .collect();
     paths.sort();

@@ -32,6 +32,8 @@ pub enum Node {
     Provider(String),
     /// The `import` block at this index of `Config::imports`.
     Import(usize),
+    /// The `list` block at this index of `Config::lists` (query files).
+    List(usize),
 }
 
 impl fmt::Display for Node {
@@ -43,6 +45,7 @@ impl fmt::Display for Node {
             Node::Output(n) => write!(f, "output.{n}"),
             Node::Provider(k) => write!(f, "provider \"{k}\""),
             Node::Import(i) => write!(f, "import block {}", i + 1),
+            Node::List(i) => write!(f, "list block {}", i + 1),
         }
     }
 }
@@ -199,6 +202,10 @@ fn nodes(cfg: &Config) -> Vec<(Node, Vec<&Reference>, Option<&'static str>)> {
         let multi = imp.for_each.as_ref().map(|_| "each");
         nodes.push((Node::Import(i), refs, multi));
     }
+    for (i, l) in cfg.lists.iter().enumerate() {
+        let refs = l.config.values().flat_map(|e| e.refs.iter()).collect();
+        nodes.push((Node::List(i), refs, None));
+    }
     nodes
 }
 
@@ -227,6 +234,7 @@ fn expressions(cfg: &Config) -> Vec<&crate::config::Expr> {
         out.push(&i.id);
         out.extend(i.for_each.iter().chain(i.to_key.iter()));
     }
+    out.extend(cfg.lists.iter().flat_map(|l| l.config.values()));
     out
 }
 
@@ -360,6 +368,7 @@ fn span_of(cfg: &Config, n: &Node) -> Option<crate::config::Span> {
             .find(|p| &p.key() == k)
             .map(|p| p.span.clone()),
         Node::Import(i) => cfg.imports.get(*i).map(|b| b.span.clone()),
+        Node::List(i) => cfg.lists.get(*i).map(|b| b.span.clone()),
     }
 }
 

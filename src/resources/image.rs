@@ -179,6 +179,94 @@ impl Resource for Image {
         })
     }
 
+    fn list_filters(&self) -> Option<&'static [&'static str]> {
+        Some(&["type", "server", "name", "name_regex", "status", "metadata"])
+    }
+
+    /// Server snapshots the project sees, matching the filters (`type` defaults to
+    /// `SNAPSHOT`: base images are the provider's, never adopted). Oldest first.
+    fn list<'a>(
+        &'a self,
+        client: &'a Client,
+        filters: &'a Map,
+    ) -> BoxFut<'a, Result<Vec<super::kind::Found>, String>> {
+        Box::pin(async move {
+            let text = |k: &str| filters.get(k).and_then(Value::as_str).map(str::to_string);
+            let regex =
+                match text("name_regex") {
+                    Some(r) => Some(regex_lite::Regex::new(&r).map_err(|e| {
+                        format!("name_regex {r:?} is not a regular expression: {e}")
+                    })?),
+                    None => None,
+                };
+            let q = ImageQuery {
+                name: text("name"),
+                status: text("status").map(|s| s.to_uppercase()),
+                server_id: text("server"),
+                image_type: Some(
+                    text("type")
+                        .unwrap_or_else(|| "SNAPSHOT".into())
+                        .to_uppercase(),
+                ),
+                ..ImageQuery::default()
+            };
+            let want: BTreeMap<String, String> = filters
+                .get("metadata")
+                .and_then(Value::as_map)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.to_plain_string()?)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut found: Vec<CloudImage> = client
+                .list_images(&q)
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                // The cloud's filters are hints (some ignore them): checked here again.
+                .filter(|i| i.status != "DELETED" && i.server_id.is_some())
+                .filter(|i| q.name.as_ref().is_none_or(|n| &i.name == n))
+                .filter(|i| q.server_id.is_none() || i.server_id == q.server_id)
+                .filter(|i| {
+                    q.status
+                        .as_ref()
+                        .is_none_or(|s| i.status.eq_ignore_ascii_case(s))
+                })
+                .filter(|i| regex.as_ref().is_none_or(|r| r.is_match(&i.name)))
+                .filter(|i| want.iter().all(|(k, v)| i.metadata.get(k) == Some(v)))
+                .collect();
+            found.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+            Ok(found
+                .into_iter()
+                .map(|i| {
+                    let scheduled = i
+                        .metadata
+                        .iter()
+                        .any(|(k, v)| SCHEDULED.contains(&(k.as_str(), v.as_str())));
+                    let mut attrs = Map::new();
+                    attrs.insert("name".into(), Value::str(&i.name));
+                    attrs.insert("status".into(), Value::str(&i.status));
+                    if let Some(sv) = &i.server_id {
+                        attrs.insert("server_id".into(), Value::str(sv));
+                    }
+                    attrs.insert("created".into(), Value::str(&i.created));
+                    super::kind::Found {
+                        id: i.id.clone(),
+                        name: i.name.clone(),
+                        attributes: attrs,
+                        note: scheduled.then(|| {
+                            format!(
+                                "A scheduled snapshot: the scheduled-images service deletes it once the server's schedule keeps newer ones.\nTo keep it, remove its marker with:\n  resource \"image_metadata\" \"pin\" {{\n    image_id    = \"{}\"\n    absent_keys = [\"{}\"]\n  }}",
+                                i.id, SCHEDULED[0].0
+                            )
+                        }),
+                    }
+                })
+                .collect())
+        })
+    }
+
     fn generate<'a>(&'a self, client: &'a Client, id: &'a str) -> BoxFut<'a, Result<Map, String>> {
         Box::pin(async move {
             let img = client
@@ -396,6 +484,13 @@ pub async fn attributes(client: &Client, img: &CloudImage) -> Result<Map, Provid
     m.insert("deactivated".into(), Value::Bool(deactivated));
     Ok(m)
 }
+
+/// The culling marker of scheduled snapshots (REFERENCE §5: the code's spelling, and the
+/// docs').
+const SCHEDULED: &[(&str, &str)] = &[
+    ("org.openstack__1__created_by", "scheduled_images_service"),
+    ("org.openstack__1__created-by", "scheduled-images-service"),
+];
 
 /// A metadata key the cloud set on a snapshot rather than its owner: inherited from the base
 /// image (`base`'s keys), or one the cloud adds to every snapshot (REFERENCE §3).

@@ -14,6 +14,19 @@ use crate::value::{Map, Value};
 
 pub use super::views::Listing;
 
+/// One object a `list` block found.
+#[derive(Clone, Debug)]
+pub struct Found {
+    /// The cloud's id (what an `import` block names).
+    pub id: String,
+    /// What a readable address is made from (the image's or the server's name).
+    pub name: String,
+    /// Key attributes, for the listing.
+    pub attributes: Map,
+    /// A note for generated configuration (a scheduled snapshot the service may cull).
+    pub note: Option<String>,
+}
+
 /// The arguments among `attrs` a generated block needs: the schema's non-computed attributes
 /// that hold something (no nulls, `false`s or empty collections: their defaults).
 pub fn arguments_of(schema: &Schema, attrs: &Map) -> Map {
@@ -181,6 +194,21 @@ pub trait Resource: Sync {
         rs: &'a ResourceState,
         views: &'a Views,
     ) -> BoxFut<'a, Result<Option<Map>, ProviderError>>;
+
+    /// The filters a `list` block of this kind takes (`snapform query`); `None`: not listable.
+    fn list_filters(&self) -> Option<&'static [&'static str]> {
+        None
+    }
+
+    /// Everything `snapform query` finds for a `list` block with these filters, in a stable
+    /// order.
+    fn list<'a>(
+        &'a self,
+        _client: &'a Client,
+        _filters: &'a Map,
+    ) -> BoxFut<'a, Result<Vec<Found>, String>> {
+        Box::pin(async move { Err(format!("{} objects cannot be listed", self.name())) })
+    }
 
     /// `plan -generate-config-out`: the arguments of a resource block for the object `id` such
     /// that, imported, it plans no change. `Err` says why this kind cannot.

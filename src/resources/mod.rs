@@ -23,7 +23,7 @@ mod views;
 
 pub use image::{CREATE_INTENT, parse_duration};
 pub use image_schedule::DAYS;
-pub use kind::{Adopted, DataSource, Imported, Listing, ReadError, Resource};
+pub use kind::{Adopted, DataSource, Found, Imported, Listing, ReadError, Resource};
 pub use op::{BoxFut, Journal, Op, Shared, Waiter};
 pub use views::{Answered, ServerIndex, Views};
 
