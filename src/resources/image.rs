@@ -505,6 +505,13 @@ fn cloud_key(k: &str, base: Option<&BTreeMap<String, String>>) -> bool {
         "image_state",
         "org.openstack__1__architecture",
         "cache_in_nova",
+        // Nova's snapshot properties on Glance (OpenStack).
+        "owner_project_name",
+        "owner_user_name",
+        "boot_roles",
+        "os_hash_algo",
+        "os_hash_value",
+        "os_hidden",
     ];
     base.is_some_and(|b| b.contains_key(k))
         || ADDED.contains(&k)
