@@ -192,3 +192,40 @@ async fn pg_backend_locks_bumps_serial_and_refuses_foreign_or_changed_state() {
     assert_eq!(b.read().await.unwrap().lineage, foreign.lineage);
     b.unlock().await.unwrap();
 }
+
+/// As libpq and Terraform's pg backend: with no connection string anywhere, the PG*
+/// variables say where the state is; `PGSSLMODE=require` is refused with the reason.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_libpq_environment_is_enough() {
+    let Some(pg) = Postgres::start() else { return };
+    let port = pg.port.to_string();
+    let env = [
+        ("SNAPFORM_PG_CONN_STR", ""),
+        ("PG_CONN_STR", ""),
+        ("PGHOST", "127.0.0.1"),
+        ("PGPORT", port.as_str()),
+        ("PGUSER", "snapform"),
+        ("PGPASSWORD", PASSWORD),
+        ("PGDATABASE", "postgres"),
+    ];
+    let work = Work::new();
+    work.write("main.snap.hcl", &config("golden-libpq"));
+    let r = work.run_env(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        work.state().is_none(),
+        "no local state file with backend pg"
+    );
+    let (serial, _, has) = row(&pg).await;
+    assert!(has && serial >= 1, "serial {serial}");
+    assert!(!r.stderr.contains(PASSWORD), "{r:?}");
+    let r = work.run_env(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    let mut tls = env.to_vec();
+    tls.push(("PGSSLMODE", "require"));
+    let r = work.run_env(&["plan"], &tls);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("sslmode=require"), "{r:?}");
+    let r = work.run_env(&["destroy", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+}

@@ -38,11 +38,19 @@ fn from_values(
     let get = |k: &str| v.get(k).cloned();
     match kind {
         "pg" => {
+            // As libpq (and Terraform's pg backend): without a connection string, the PG*
+            // variables say where; they also fill what a connection string leaves out.
             let conn_str = get("conn_str")
                 .or_else(|| PG_CONN_ENV.iter().find_map(|n| env(n)))
+                .or_else(|| {
+                    crate::state::PG_ENV
+                        .iter()
+                        .any(|(n, _)| env(n).is_some())
+                        .then(String::new)
+                })
                 .ok_or_else(|| {
                     CliError::msg(format!(
-                        "backend \"pg\": expected conn_str in the backend block or {} in the environment, found neither",
+                        "backend \"pg\": expected conn_str in the backend block, {} or the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE) in the environment, found none",
                         PG_CONN_ENV.join(" or ")
                     ))
                 })?;

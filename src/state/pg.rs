@@ -88,6 +88,76 @@ fn pg_message(e: &tokio_postgres::Error, secret: Option<&str>) -> String {
     m
 }
 
+/// The libpq environment variables the `pg` backend honours, and what each sets.
+pub const PG_ENV: &[(&str, &str)] = &[
+    ("PGHOST", "host"),
+    ("PGPORT", "port"),
+    ("PGUSER", "user"),
+    ("PGPASSWORD", "password"),
+    ("PGDATABASE", "dbname"),
+    ("PGSSLMODE", "sslmode"),
+    ("PGCONNECT_TIMEOUT", "connect_timeout"),
+    ("PGAPPNAME", "application_name"),
+];
+
+/// Fills what the connection string left out from the libpq variables (as libpq does).
+fn with_libpq_env(cfg: &mut tokio_postgres::Config) {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if cfg.get_hosts().is_empty()
+        && let Some(h) = env("PGHOST")
+    {
+        for h in h.split(',') {
+            cfg.host(h);
+        }
+    }
+    if cfg.get_ports().is_empty()
+        && let Some(p) = env("PGPORT").and_then(|p| p.parse::<u16>().ok())
+    {
+        cfg.port(p);
+    }
+    if cfg.get_user().is_none()
+        && let Some(u) = env("PGUSER")
+    {
+        cfg.user(u);
+    }
+    if cfg.get_password().is_none()
+        && let Some(p) = env("PGPASSWORD")
+    {
+        cfg.password(p);
+    }
+    if cfg.get_dbname().is_none()
+        && let Some(d) = env("PGDATABASE")
+    {
+        cfg.dbname(d);
+    }
+    if cfg.get_ssl_mode() == tokio_postgres::config::SslMode::Prefer
+        && let Some(m) = env("PGSSLMODE")
+    {
+        match m.as_str() {
+            "disable" => {
+                cfg.ssl_mode(tokio_postgres::config::SslMode::Disable);
+            }
+            "require" | "verify-ca" | "verify-full" => {
+                cfg.ssl_mode(tokio_postgres::config::SslMode::Require);
+            }
+            _ => {}
+        }
+    }
+    if cfg.get_connect_timeout().is_none()
+        && let Some(t) = env("PGCONNECT_TIMEOUT").and_then(|t| t.parse::<u64>().ok())
+    {
+        cfg.connect_timeout(Duration::from_secs(t));
+    }
+    if cfg.get_hosts().is_empty() {
+        cfg.host("localhost");
+    }
+    if cfg.get_user().is_none()
+        && let Some(u) = env("USER")
+    {
+        cfg.user(u);
+    }
+}
+
 fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
@@ -103,6 +173,14 @@ async fn connect(s: &PgSettings, operation: &str) -> Result<Conn, StateError> {
             ),
         )
     })?;
+    with_libpq_env(&mut cfg);
+    if cfg.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+        return Err(fail(
+            "(conn_str)",
+            "connect",
+            "sslmode=require: this build of snapform connects to PostgreSQL without TLS; use it on a trusted network or through a local tunnel, with sslmode=disable or prefer",
+        ));
+    }
     let password = cfg
         .get_password()
         .map(|p| String::from_utf8_lossy(p).to_string());
