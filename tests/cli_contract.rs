@@ -220,6 +220,29 @@ fn help_texts_offer_only_what_a_command_takes() {
         assert!(!r.stdout.contains(absent), "{absent}: {}", r.stdout);
     }
     assert!(r.stdout.contains("--target"), "{}", r.stdout);
+    // Every command shows examples, in Terraform's spelling where a flag appears.
+    for cmd in [
+        "validate",
+        "plan",
+        "apply",
+        "destroy",
+        "output",
+        "show",
+        "state",
+        "fmt",
+        "import",
+        "query",
+        "force-unlock",
+    ] {
+        let r = work.run(&[cmd, "-help"]);
+        assert_eq!(r.code, 0, "{cmd}: {r:?}");
+        let examples = r.stdout.split("Examples:").nth(1).unwrap_or("");
+        assert!(!examples.is_empty(), "{cmd} has examples: {}", r.stdout);
+        assert!(
+            !examples.contains(" --"),
+            "{cmd}: Terraform's spelling: {examples}"
+        );
+    }
     for (cmd, arg) in [
         (
             vec!["state", "rm", "--help"],

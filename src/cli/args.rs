@@ -74,6 +74,9 @@ pub struct VarArgs {
 }
 
 #[derive(Args, Debug, Clone, Default)]
+#[command(
+    after_help = "Examples:\n  snapform validate\n  snapform validate -json -var-file=prod.snapvars.hcl"
+)]
 pub struct ValidateArgs {
     #[command(flatten)]
     pub vars: VarArgs,
@@ -252,6 +255,7 @@ impl DestroyArgs {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  snapform show\n  snapform show -json tfplan")]
 pub struct ShowArgs {
     /// A saved plan to show instead of the state.
     pub plan_file: Option<PathBuf>,
@@ -261,6 +265,9 @@ pub struct ShowArgs {
 }
 
 #[derive(Subcommand, Debug)]
+#[command(
+    after_help = "Examples:\n  snapform state list\n  snapform state show image.golden\n  snapform state mv image.old image.new\n  snapform state rm -lock-timeout=30s image.legacy"
+)]
 pub enum StateCommand {
     /// List resource addresses in state.
     List,
@@ -311,6 +318,9 @@ pub struct LockArgs {
 }
 
 #[derive(Args, Debug, Clone, Default)]
+#[command(
+    after_help = "Examples:\n  snapform fmt\n  snapform fmt -check -diff -recursive\n  cat main.snap.hcl | snapform fmt -"
+)]
 pub struct FmtArgs {
     /// Files or directories (default: the *.snap.hcl and *.snapvars.hcl files here); `-`
     /// reads standard input and writes the formatted text to standard output.
@@ -327,6 +337,9 @@ pub struct FmtArgs {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(
+    after_help = "Examples:\n  snapform import image.golden 0f1c2d3e-...\n  snapform import -var-file=prod.snapvars.hcl image_schedule.web 6b43d17e-..."
+)]
 pub struct ImportArgs {
     /// Resource address in the configuration, e.g. image.golden.
     pub address: String,
@@ -355,6 +368,9 @@ pub struct QueryArgs {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(
+    after_help = "Examples:\n  snapform force-unlock\n  snapform force-unlock 8c1d9e2a-...   # http backend: the ID a refused run printed"
+)]
 pub struct ForceUnlockArgs {
     /// Lock id (accepted for Terraform compatibility; the local lock has no id).
     pub id: Option<String>,
