@@ -562,19 +562,11 @@ fn import_blocks_with_for_each_adopt_every_element() {
         .build()
         .unwrap();
     let api = rt.block_on(cli_support::Api::login(&sb.url, "DFW"));
-    let (_, servers) = rt.block_on(api.get("/servers/detail?name=web-01"));
-    let server = servers["servers"][0]["id"].as_str().unwrap().to_string();
+    let server = rt.block_on(api.server_id("web-01"));
     // Two snapshots made by hand.
     let mut ids = Vec::new();
     for name in ["hand-a", "hand-b"] {
-        let (st, _) = rt.block_on(api.call(
-            "POST",
-            &format!("/servers/{server}/action"),
-            Some(serde_json::json!({"createImage": {"name": name}})),
-        ));
-        assert_eq!(st, 202);
-        let (_, found) = rt.block_on(api.get(&format!("/images/detail?name={name}")));
-        ids.push(found["images"][0]["id"].as_str().unwrap().to_string());
+        ids.push(rt.block_on(api.snapshot_by_hand(&server, name, serde_json::json!({}))));
         std::thread::sleep(std::time::Duration::from_millis(300));
     }
     let work = Work::new();
@@ -654,16 +646,12 @@ fn generate_config_out_writes_blocks_that_plan_no_change() {
         .build()
         .unwrap();
     let api = rt.block_on(cli_support::Api::login(&sb.url, "DFW"));
-    let (_, servers) = rt.block_on(api.get("/servers/detail?name=web-01"));
-    let server = servers["servers"][0]["id"].as_str().unwrap().to_string();
-    let (st, _) = rt.block_on(api.call(
-        "POST",
-        &format!("/servers/{server}/action"),
-        Some(serde_json::json!({"createImage": {"name": "by-hand", "metadata": {"owner": "ops", "note": "a \"quoted\" ${x}"}}})),
+    let server = rt.block_on(api.server_id("web-01"));
+    let image = rt.block_on(api.snapshot_by_hand(
+        &server,
+        "by-hand",
+        serde_json::json!({"owner": "ops", "note": "a \"quoted\" ${x}"}),
     ));
-    assert_eq!(st, 202);
-    let (_, found) = rt.block_on(api.get("/images/detail?name=by-hand"));
-    let image = found["images"][0]["id"].as_str().unwrap().to_string();
     let (st, _) = rt.block_on(api.call(
         "POST",
         &format!("/servers/{server}/rax-si-image-schedule"),

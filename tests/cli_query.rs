@@ -15,23 +15,17 @@ fn an_estate_made_by_hand_is_listed_generated_imported_and_converges() {
         .build()
         .unwrap();
     let api = rt.block_on(Api::login(&sb.url, "DFW"));
-    let server = |name: &str| {
-        let (_, v) = rt.block_on(api.get(&format!("/servers/detail?name={name}")));
-        v["servers"][0]["id"].as_str().unwrap().to_string()
-    };
-    let (web, db) = (server("web-01"), server("db-01"));
+    let (web, db) = (
+        rt.block_on(api.server_id("web-01")),
+        rt.block_on(api.server_id("db-01")),
+    );
     // Hand-made snapshots (one with metadata, two with one name) and a schedule on db-01.
     for (srv, name, md) in [
         (&web, "nightly web", json!({"owner": "ops", "tier": "gold"})),
         (&web, "nightly web", json!({})),
         (&db, "db before upgrade", json!({})),
     ] {
-        let (st, _) = rt.block_on(api.call(
-            "POST",
-            &format!("/servers/{srv}/action"),
-            Some(json!({"createImage": {"name": name, "metadata": md}})),
-        ));
-        assert_eq!(st, 202);
+        rt.block_on(api.snapshot_by_hand(srv, name, md));
         std::thread::sleep(std::time::Duration::from_millis(350));
     }
     let (st, _) = rt.block_on(api.call(

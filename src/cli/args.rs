@@ -131,13 +131,8 @@ pub struct PlanArgs {
     /// Plan to destroy everything in state.
     #[arg(long)]
     pub destroy: bool,
-    /// How long to wait for the state lock, e.g. 10s.
-    #[arg(long, default_value = "0s", value_name = "DURATION")]
-    pub lock_timeout: String,
-    /// Hold the state lock while running (`-lock=false` does not: only when nothing else can
-    /// write this state).
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
-    pub lock: bool,
+    #[command(flatten)]
+    pub state_lock: LockFlags,
     /// Print the plan as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -164,15 +159,13 @@ pub struct ApplyArgs {
     /// Destroy everything in state (as `snapform destroy`).
     #[arg(long)]
     pub destroy: bool,
-    /// Do not ask for confirmation.
-    #[arg(long)]
-    pub auto_approve: bool,
-    /// Ask nothing (`-input=false`): without -auto-approve, the apply is refused.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
-    pub input: bool,
-    /// Cloud API calls in flight at once.
-    #[arg(long, default_value_t = 10)]
-    pub parallelism: usize,
+    #[command(flatten)]
+    pub run: RunFlags,
+}
+
+/// The state lock of a command that plans (plan, apply, destroy).
+#[derive(Args, Debug, Clone)]
+pub struct LockFlags {
     /// How long to wait for the state lock, e.g. 10s.
     #[arg(long, default_value = "0s", value_name = "DURATION")]
     pub lock_timeout: String,
@@ -180,6 +173,22 @@ pub struct ApplyArgs {
     /// write this state).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub lock: bool,
+}
+
+/// How an apply runs (apply, destroy).
+#[derive(Args, Debug, Clone)]
+pub struct RunFlags {
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Ask nothing (`-input=false`): without -auto-approve, nothing is changed.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub input: bool,
+    /// Cloud API calls in flight at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    #[command(flatten)]
+    pub state_lock: LockFlags,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -216,22 +225,8 @@ pub struct DestroyArgs {
     /// Read the cloud before planning (`-refresh=false` trusts the state).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub refresh: bool,
-    /// Do not ask for confirmation.
-    #[arg(long)]
-    pub auto_approve: bool,
-    /// Ask nothing (`-input=false`): without -auto-approve, the destroy is refused.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
-    pub input: bool,
-    /// Cloud API calls in flight at once.
-    #[arg(long, default_value_t = 10)]
-    pub parallelism: usize,
-    /// How long to wait for the state lock, e.g. 10s.
-    #[arg(long, default_value = "0s", value_name = "DURATION")]
-    pub lock_timeout: String,
-    /// Hold the state lock while running (`-lock=false` does not: only when nothing else can
-    /// write this state).
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
-    pub lock: bool,
+    #[command(flatten)]
+    pub run: RunFlags,
 }
 
 impl DestroyArgs {
@@ -245,11 +240,7 @@ impl DestroyArgs {
                 ..PlanFlags::default()
             },
             destroy: true,
-            auto_approve: self.auto_approve,
-            input: self.input,
-            parallelism: self.parallelism,
-            lock_timeout: self.lock_timeout,
-            lock: self.lock,
+            run: self.run,
         }
     }
 }

@@ -326,13 +326,17 @@ fn load_ws(dir: &Path, vars: &super::args::VarArgs) -> Result<Workspace, CliErro
     Ok(ws)
 }
 
+/// How long to wait for the state lock; `None`: take none (`-lock=false`).
+fn lock_wait(l: &super::args::LockFlags) -> Result<Option<Duration>, CliError> {
+    Ok(Some(engine::lock_timeout(&l.lock_timeout)?).filter(|_| l.lock))
+}
+
 /// `plan -generate-config-out=FILE`: writes the blocks the `import` targets lack, so the plan
 /// that follows reads them (as Terraform's). FILE must be new and a configuration file here.
 async fn generate_config(dir: &Path, a: &PlanArgs, out: &Path) -> Result<(), CliError> {
     let path = new_config_file(dir, out)?;
     let ws = load_ws(dir, &a.vars)?;
-    let lock = Some(engine::lock_timeout(&a.lock_timeout)?).filter(|_| a.lock);
-    let session = Session::open_mode(&ws, lock, "plan").await?;
+    let session = Session::open_mode(&ws, lock_wait(&a.state_lock)?, "plan").await?;
     let text = session.generate_config().await;
     session.close().await?;
     let Some(text) = text? else {
@@ -480,8 +484,7 @@ async fn plan_cmd(dir: &Path, a: PlanArgs) -> Result<u8, CliError> {
         generate_config(dir, &a, out).await?;
     }
     let ws = load_ws(dir, &a.vars)?;
-    let lock = Some(engine::lock_timeout(&a.lock_timeout)?).filter(|_| a.lock);
-    let mut session = Session::open_mode(&ws, lock, "plan").await?;
+    let mut session = Session::open_mode(&ws, lock_wait(&a.state_lock)?, "plan").await?;
     notes(std::mem::take(&mut session.notes));
     let p = session.plan(a.destroy, &plan_options(&a.flags)).await?;
     redact::add(p.sensitive_strings());
@@ -573,8 +576,7 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs) -> Result<u8, CliError> {
     };
     let op = if destroy { "destroy" } else { "apply" };
     let interrupt = Interrupt::install();
-    let lock = Some(engine::lock_timeout(&a.lock_timeout)?).filter(|_| a.lock);
-    let mut session = Session::open_mode(&ws, lock, op).await?;
+    let mut session = Session::open_mode(&ws, lock_wait(&a.run.state_lock)?, op).await?;
     notes(std::mem::take(&mut session.notes));
     let p = match saved {
         Some(p) => {
@@ -602,8 +604,8 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs) -> Result<u8, CliError> {
                     return Ok(0);
                 }
             }
-            if !a.auto_approve && p.has_changes() {
-                if !a.input {
+            if !a.run.auto_approve && p.has_changes() {
+                if !a.run.input {
                     return Err(CliError::msg(format!(
                         "{} needs an approval, and -input=false forbids asking; nothing was \
                          changed (use -auto-approve)",
@@ -631,7 +633,7 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs) -> Result<u8, CliError> {
     }
     let reporter = Arc::new(Progress::new());
     let opts = engine::ApplyOptions {
-        parallelism: a.parallelism.max(1),
+        parallelism: a.run.parallelism.max(1),
         poll_interval: Duration::from_millis(
             std::env::var("SNAPFORM_POLL_MS")
                 .ok()

@@ -123,6 +123,19 @@ pub async fn make_plan(
     Err(CliError::msg("data sources did not settle; this is a bug"))
 }
 
+/// Turns a message into a configuration diagnostic at `span` (an `import` or `list` block).
+pub(super) fn error_at<'a>(
+    ws: &'a Workspace,
+    span: &'a crate::config::Span,
+) -> impl Fn(String) -> CliError + 'a {
+    move |m| {
+        CliError::Diagnostics(
+            ws.cfg.sources.clone(),
+            vec![crate::config::Diagnostic::error(m, Some(span.clone()))],
+        )
+    }
+}
+
 /// Reads the objects `import` blocks adopt (those not in state yet) into `refreshed.imports`.
 async fn read_imports(
     ws: &Workspace,
@@ -132,13 +145,8 @@ async fn read_imports(
 ) -> Result<(), CliError> {
     let ev = Evaluator::new(&ws.cfg, &ws.graph, &ws.vars);
     for imp in &ws.cfg.imports {
-        let err = |m: String| {
-            CliError::Diagnostics(
-                ws.cfg.sources.clone(),
-                vec![crate::config::Diagnostic::error(m, Some(imp.span.clone()))],
-            )
-        };
-        for (to, id) in import_targets(&ev, imp).map_err(err)? {
+        let err = error_at(ws, &imp.span);
+        for (to, id) in import_targets(&ev, imp).map_err(&err)? {
             read_import(ws, state, conn, refreshed, &ev, imp, to, id).await?;
         }
     }
@@ -153,13 +161,8 @@ pub async fn generate_config(ws: &Workspace, conn: &Connected) -> Result<Option<
     let mut out = Vec::new();
     let mut done = std::collections::BTreeSet::new();
     for imp in &ws.cfg.imports {
-        let err = |m: String| {
-            CliError::Diagnostics(
-                ws.cfg.sources.clone(),
-                vec![crate::config::Diagnostic::error(m, Some(imp.span.clone()))],
-            )
-        };
-        for (to, id) in import_targets(&ev, imp).map_err(err)? {
+        let err = error_at(ws, &imp.span);
+        for (to, id) in import_targets(&ev, imp).map_err(&err)? {
             if ws.cfg.resources.contains_key(&to.block) || !done.insert(to.block.clone()) {
                 continue;
             }
@@ -287,12 +290,7 @@ async fn read_import(
         if state.resources.contains_key(&to) || ws.cfg.moved.iter().any(|m| m.to.matches(&to)) {
             return Ok(());
         }
-        let err = |m: String| {
-            CliError::Diagnostics(
-                ws.cfg.sources.clone(),
-                vec![crate::config::Diagnostic::error(m, Some(imp.span.clone()))],
-            )
-        };
+        let err = error_at(ws, &imp.span);
         let Some(block) = ws.cfg.resources.get(&to.block) else {
             return Err(err(format!(
                 "import to {to}: no such resource block in the configuration"

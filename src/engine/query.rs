@@ -46,12 +46,7 @@ pub async fn query(session: &Session<'_>) -> Result<Vec<Listed>, Error> {
     let mut taken: BTreeSet<BlockAddr> = ws.cfg.resources.keys().cloned().collect();
     let mut out = Vec::new();
     for l in &ws.cfg.lists {
-        let err = |m: String| {
-            Error::Diagnostics(
-                ws.cfg.sources.clone(),
-                vec![crate::config::Diagnostic::error(m, Some(l.span.clone()))],
-            )
-        };
+        let err = super::planning::error_at(ws, &l.span);
         let mut filters = Map::new();
         for (k, e) in &l.config {
             let v = ev

@@ -58,33 +58,13 @@ pub async fn read_data_with(
             .await?;
         cache.images(&key, client, wanted(Answered::Images)).await?;
         let views = cache.views(&key);
-        let mut set = tokio::task::JoinSet::new();
-        let mut queue = reads.into_iter();
-        loop {
-            while set.len() < super::READS_IN_FLIGHT {
-                let Some((addr, data, args)) = queue.next() else {
-                    break;
-                };
-                let (client, views, addr, args) =
-                    (client.clone(), views.clone(), addr.clone(), args.clone());
-                set.spawn(async move {
-                    let r = data.read(&client, &args, &views).await;
-                    (addr, r)
-                });
-            }
-            match set.join_next().await {
-                Some(Ok((addr, r))) => {
-                    results.insert(addr, r);
-                }
-                Some(Err(e)) => {
-                    return Err(RefreshError::Data {
-                        address: String::new(),
-                        message: format!("a data source read failed: {e}"),
-                    });
-                }
-                None => break,
-            }
-        }
+        let jobs = reads.into_iter().map(|(addr, data, args)| {
+            let (client, views, args) = (client.clone(), views.clone(), args.clone());
+            (addr.clone(), async move {
+                data.read(&client, &args, &views).await
+            })
+        });
+        results.extend(super::in_flight(jobs, "a data source read").await?);
     }
     // In address order, so that the error reported does not depend on timing.
     let mut out = BTreeMap::new();

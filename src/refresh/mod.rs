@@ -147,6 +147,42 @@ pub async fn refresh_with(
 /// How many single-object reads refresh runs at once (each still paced by the client).
 pub const READS_IN_FLIGHT: usize = 10;
 
+/// Runs `jobs` [`READS_IN_FLIGHT`] at a time (each created only when a slot is free) and
+/// returns their results by key, so that what a caller reports first does not depend on
+/// timing. A task that panicked is reported as `what` failed.
+pub(crate) async fn in_flight<K, T, F>(
+    jobs: impl IntoIterator<Item = (K, F)>,
+    what: &str,
+) -> Result<BTreeMap<K, T>, RefreshError>
+where
+    K: Ord + Send + 'static,
+    T: Send + 'static,
+    F: std::future::Future<Output = T> + Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    let mut queue = jobs.into_iter();
+    let mut results = BTreeMap::new();
+    loop {
+        while set.len() < READS_IN_FLIGHT {
+            let Some((k, f)) = queue.next() else { break };
+            set.spawn(async move { (k, f.await) });
+        }
+        match set.join_next().await {
+            Some(Ok((k, r))) => {
+                results.insert(k, r);
+            }
+            Some(Err(e)) => {
+                return Err(RefreshError::Data {
+                    address: String::new(),
+                    message: format!("{what} failed: {e}"),
+                });
+            }
+            None => break,
+        }
+    }
+    Ok(results)
+}
+
 /// Each resource's own read, [`READS_IN_FLIGHT`] at a time; the first error (in address
 /// order) wins.
 async fn read_concurrently(
@@ -154,34 +190,14 @@ async fn read_concurrently(
     pending: &[&ResourceState],
     views: impl Fn(&ResourceState) -> Views,
 ) -> Result<BTreeMap<crate::addr::InstanceAddr, Option<Map>>, RefreshError> {
-    let mut set = tokio::task::JoinSet::new();
-    let mut queue = pending.iter();
-    let mut results = BTreeMap::new();
-    loop {
-        while set.len() < READS_IN_FLIGHT {
-            let Some(rs) = queue.next() else { break };
-            let Some(kind) = resources::resource(&rs.kind) else {
-                continue;
-            };
-            let (client, rs, views) = (client.clone(), (*rs).clone(), views(rs));
-            set.spawn(async move {
-                let r = kind.read(&client, &rs, &views).await;
-                (rs.address, r)
-            });
-        }
-        match set.join_next().await {
-            Some(Ok((addr, r))) => {
-                results.insert(addr, r);
-            }
-            Some(Err(e)) => {
-                return Err(RefreshError::Data {
-                    address: String::new(),
-                    message: format!("a refresh task failed: {e}"),
-                });
-            }
-            None => break,
-        }
-    }
+    let jobs = pending.iter().filter_map(|rs| {
+        let kind = resources::resource(&rs.kind)?;
+        let (client, rs, views) = (client.clone(), (*rs).clone(), views(rs));
+        Some((rs.address.clone(), async move {
+            kind.read(&client, &rs, &views).await
+        }))
+    });
+    let results = in_flight(jobs, "a refresh task").await?;
     let mut out = BTreeMap::new();
     for (addr, r) in results {
         out.insert(addr, r?);

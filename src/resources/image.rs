@@ -269,13 +269,7 @@ impl Resource for Image {
 
     fn generate<'a>(&'a self, client: &'a Client, id: &'a str) -> BoxFut<'a, Result<Map, String>> {
         Box::pin(async move {
-            let img = client
-                .get_image(id)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| {
-                    format!("expected an image with id {id}, found none in the cloud")
-                })?;
+            let img = existing(client, id).await?;
             let base = match img.metadata.get("base_image_ref") {
                 Some(b) => client.get_image(b).await.map_err(|e| e.to_string())?,
                 None => None,
@@ -286,7 +280,7 @@ impl Resource for Image {
                 .filter(|k| !cloud_key(k, base.as_ref().map(|b| &b.metadata)))
                 .cloned()
                 .collect();
-            let imported = self.import(client, id, &keys).await?;
+            let imported = imported(client, img, &keys).await?;
             Ok(super::kind::arguments_of(
                 self.schema(),
                 &imported.attributes,
@@ -300,30 +294,7 @@ impl Resource for Image {
         id: &'a str,
         managed_keys: &'a [String],
     ) -> BoxFut<'a, Result<Imported, String>> {
-        Box::pin(async move {
-            let img = client
-                .get_image(id)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| {
-                    format!("expected an image with id {id}, found none in the cloud")
-                })?;
-            if img.server_id.is_none() {
-                return Err(format!(
-                    "expected a server snapshot, found image {id} (\"{}\") with no server: it is a base image of the provider, which snapform never manages",
-                    img.name
-                ));
-            }
-            let mut m = attributes(client, &img).await.map_err(|e| e.to_string())?;
-            m.insert(
-                "metadata".into(),
-                metadata::owned(&img.metadata, managed_keys).into(),
-            );
-            Ok(Imported {
-                attributes: m,
-                tainted: img.status == "ERROR",
-            })
-        })
+        Box::pin(async move { imported(client, existing(client, id).await?, managed_keys).await })
     }
 
     fn reconcile<'a>(
@@ -483,6 +454,39 @@ pub async fn attributes(client: &Client, img: &CloudImage) -> Result<Map, Provid
     }
     m.insert("deactivated".into(), Value::Bool(deactivated));
     Ok(m)
+}
+
+/// The image `id`, or an error saying there is none (for import and generated configuration).
+pub(super) async fn existing(client: &Client, id: &str) -> Result<CloudImage, String> {
+    client
+        .get_image(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("expected an image with id {id}, found none in the cloud"))
+}
+
+/// What an import of `img` records, managing `managed_keys` of its metadata; a base image is
+/// refused.
+async fn imported(
+    client: &Client,
+    img: CloudImage,
+    managed_keys: &[String],
+) -> Result<Imported, String> {
+    if img.server_id.is_none() {
+        return Err(format!(
+            "expected a server snapshot, found image {} (\"{}\") with no server: it is a base image of the provider, which snapform never manages",
+            img.id, img.name
+        ));
+    }
+    let mut m = attributes(client, &img).await.map_err(|e| e.to_string())?;
+    m.insert(
+        "metadata".into(),
+        metadata::owned(&img.metadata, managed_keys).into(),
+    );
+    Ok(Imported {
+        attributes: m,
+        tainted: img.status == "ERROR",
+    })
 }
 
 /// The culling marker of scheduled snapshots (REFERENCE §5: the code's spelling, and the

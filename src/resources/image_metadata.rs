@@ -142,13 +142,7 @@ impl Resource for ImageMetadata {
         managed_keys: &'a [String],
     ) -> BoxFut<'a, Result<Imported, String>> {
         Box::pin(async move {
-            let img = client
-                .get_image(id)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| {
-                    format!("expected an image with id {id}, found none in the cloud")
-                })?;
+            let img = super::image::existing(client, id).await?;
             let missing: Vec<&String> = managed_keys
                 .iter()
                 .filter(|k| !img.metadata.contains_key(*k))

@@ -308,6 +308,35 @@ impl Api {
     }
 
     /// Total requests the sandbox has counted.
+    /// The id of the server named `name` (it must exist).
+    pub async fn server_id(&self, name: &str) -> String {
+        let (_, v) = self.get(&format!("/servers/detail?name={name}")).await;
+        v["servers"][0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no server {name}: {v}"))
+            .to_string()
+    }
+
+    /// A snapshot made by hand (a plain createImage, no snapform involved); its id.
+    pub async fn snapshot_by_hand(&self, server: &str, name: &str, metadata: Value) -> String {
+        let (st, v) = self
+            .call(
+                "POST",
+                &format!("/servers/{server}/action"),
+                Some(serde_json::json!({"createImage": {"name": name, "metadata": metadata}})),
+            )
+            .await;
+        assert_eq!(st, 202, "createImage {name}: {v}");
+        let (_, found) = self
+            .get(&format!("/images/detail?server={server}&name={name}"))
+            .await;
+        found["images"]
+            .as_array()
+            .and_then(|a| a.iter().map(|i| i["id"].as_str()).next_back().flatten())
+            .unwrap_or_else(|| panic!("no image {name}: {found}"))
+            .to_string()
+    }
+
     pub async fn request_total(&self) -> u64 {
         let v: Value = self
             .http
