@@ -42,8 +42,9 @@ pub enum Command {
     State(StateCommand),
     /// Rewrite configuration files in the canonical format.
     Fmt(FmtArgs),
-    /// Print the configuration's dependency graph in DOT.
-    Graph,
+    /// Print the configuration's dependency graph in DOT, or the plan's graph (`-html`: a page
+    /// to open in a browser).
+    Graph(GraphArgs),
     /// Adopt an existing cloud object into state for a resource in the configuration.
     Import(ImportArgs),
     /// List what the `list` blocks of *.snapquery.hcl find in the cloud (and generate the
@@ -55,6 +56,16 @@ pub enum Command {
     Completions {
         /// The shell: bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (roff): snapform(1) on stdout, or with --out-dir one page per
+    /// command (snapform-plan.1, ...) into DIR.
+    #[command(
+        after_help = "Examples:\n  snapform man | man -l -\n  snapform man -out-dir=/usr/local/share/man/man1"
+    )]
+    Man {
+        /// Write snapform.1 and a page for every command into this directory.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
     },
     /// Run the embedded emulator of the cloud API.
     #[command(subcommand)]
@@ -243,6 +254,29 @@ impl DestroyArgs {
             run: self.run,
         }
     }
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(
+    after_help = "Examples:\n  snapform graph | dot -Tsvg > graph.svg\n  snapform graph -html > plan.html\n  snapform plan -out=tfplan && snapform graph -html -plan=tfplan > plan.html"
+)]
+pub struct GraphArgs {
+    /// Write the plan's graph as a self-contained HTML page (one node per resource instance and
+    /// data source, coloured by planned action); without -plan, plans first.
+    #[arg(long)]
+    pub html: bool,
+    /// Draw this saved plan (from `plan -out=FILE`) instead of planning: DOT, or HTML with -html.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Graph a plan to destroy everything in state.
+    #[arg(long)]
+    pub destroy: bool,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[command(flatten)]
+    pub flags: PlanFlags,
+    #[command(flatten)]
+    pub state_lock: LockFlags,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -2,7 +2,8 @@
 //! exit code (0 ok, 1 error, 2 changes present with `--detailed-exitcode`).
 
 use super::args::{
-    ApplyArgs, Cli, Command, PlanArgs, PlanFlags, SandboxCommand, StateCommand, ValidateArgs,
+    ApplyArgs, Cli, Command, GraphArgs, PlanArgs, PlanFlags, SandboxCommand, StateCommand,
+    ValidateArgs,
 };
 use super::progress::Progress;
 use super::{CliError, redact, render};
@@ -79,7 +80,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         }
         Command::Show(s) => {
             if let Some(f) = s.plan_file {
-                let p = engine::read_plan_file(&f)?;
+                let p = engine::read_plan_file(&in_dir(&dir, &f))?;
                 if s.json {
                     outln!("{}", plan_json(&p));
                 } else {
@@ -132,7 +133,8 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         }
         Command::State(s) => state_cmd(&dir, s).await,
         Command::Fmt(a) => super::fmt::run(&dir, a),
-        Command::Graph => super::inspect::graph(&dir),
+        Command::Graph(a) if !a.html && a.plan.is_none() => super::inspect::graph(&dir),
+        Command::Graph(a) => graph_cmd(&dir, a).await,
         Command::Import(a) => {
             let timeout = engine::lock_timeout(&a.lock.lock_timeout)?;
             let note = engine::import(&dir, &a.address, &a.id, &var_args(&a.vars), timeout).await?;
@@ -145,6 +147,9 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
             Ok(0)
         }
         Command::Completions { shell } => super::inspect::completions(shell),
+        Command::Man { out_dir } => {
+            super::inspect::man(out_dir.as_ref().map(|d| in_dir(&dir, d)).as_deref())
+        }
         Command::Sandbox(SandboxCommand::Serve(opts)) => {
             let sb = crate::sandbox::spawn(opts)
                 .await
@@ -518,6 +523,43 @@ async fn plan_cmd(dir: &Path, a: PlanArgs) -> Result<u8, CliError> {
     Ok(code)
 }
 
+/// A path given on the command line, relative to the working directory (`--chdir`).
+fn in_dir(dir: &Path, f: &Path) -> std::path::PathBuf {
+    if f.is_absolute() {
+        f.to_path_buf()
+    } else {
+        dir.join(f)
+    }
+}
+
+/// `graph -html` / `graph -plan=FILE`: the plan's graph (planned now, or a saved plan) as a
+/// page or as DOT.
+async fn graph_cmd(dir: &Path, a: GraphArgs) -> Result<u8, CliError> {
+    let p = match &a.plan {
+        Some(f) => engine::read_plan_file(&in_dir(dir, f))?,
+        None => {
+            let ws = load_ws(dir, &a.vars)?;
+            let mut session = Session::open_mode(&ws, lock_wait(&a.state_lock)?, "graph").await?;
+            notes(std::mem::take(&mut session.notes));
+            let p = session.plan(a.destroy, &plan_options(&a.flags)).await?;
+            session.close().await?;
+            p
+        }
+    };
+    let pg = super::graph_html::build(&p, &engine::config_graph(&p.sources));
+    if a.html {
+        let name = std::fs::canonicalize(dir)
+            .ok()
+            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "configuration".into());
+        let title = format!("snapform plan: {name}");
+        outp!("{}", super::graph_html::html(&pg, &title));
+    } else {
+        outp!("{}", super::graph_html::dot(&pg));
+    }
+    Ok(0)
+}
+
 /// Leaves a large value to the end of the process: the command ends next, and the OS takes
 /// back the memory at once, where dropping a plan of 10,000 resources value by value costs
 /// a tenth of the command's CPU.
@@ -559,11 +601,7 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs) -> Result<u8, CliError> {
         }
     }
     let saved = match &a.plan_file {
-        Some(f) => Some(engine::read_plan_file(&if f.is_absolute() {
-            f.clone()
-        } else {
-            dir.join(f)
-        })?),
+        Some(f) => Some(engine::read_plan_file(&in_dir(dir, f))?),
         None => None,
     };
     let ws = match &saved {

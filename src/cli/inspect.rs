@@ -1,5 +1,5 @@
 //! Commands that print something derived from the configuration or the CLI itself, without
-//! touching state or the cloud: `graph` (the dependency graph in DOT) and `completions`.
+//! touching state or the cloud: `graph` (the dependency graph in DOT), `man` and `completions`.
 
 use super::CliError;
 use super::args::Cli;
@@ -71,6 +71,27 @@ fn dot(nodes: &[Node], deps: impl Fn(&Node) -> Vec<Node>) -> String {
 
 fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `snapform man`: the manual page of snapform on stdout, or with `dir` the pages of it and
+/// every command (`snapform-plan.1`, `snapform-state-list.1`, ...) written there.
+pub fn man(dir: Option<&Path>) -> Result<u8, CliError> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let fail = |e: std::io::Error| CliError::msg(format!("cannot write the manual pages: {e}"));
+    match dir {
+        None => {
+            let mut buf: Vec<u8> = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut buf).map_err(fail)?;
+            outp!("{}", String::from_utf8_lossy(&buf));
+        }
+        Some(d) => {
+            std::fs::create_dir_all(d).map_err(fail)?;
+            clap_mangen::generate_to(cmd, d).map_err(fail)?;
+            eprintln!("Wrote the manual pages to {}", d.display());
+        }
+    }
+    Ok(0)
 }
 
 /// `snapform completions SHELL`: the completion script on stdout.

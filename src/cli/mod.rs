@@ -15,6 +15,7 @@ macro_rules! outp {
 mod args;
 mod commands;
 mod fmt;
+mod graph_html;
 mod hclfmt;
 mod inspect;
 mod progress;

@@ -9,23 +9,11 @@ use super::schema::{Attr, Schema, Ty};
 use std::collections::BTreeMap;
 
 const fn opt(name: &'static str) -> Attr {
-    Attr {
-        name,
-        ty: Ty::String,
-        required: false,
-        computed: false,
-        forces_new: false,
-    }
+    super::schema::arg(name, Ty::String)
 }
 
 const fn req(name: &'static str) -> Attr {
-    Attr {
-        name,
-        ty: Ty::String,
-        required: true,
-        computed: false,
-        forces_new: false,
-    }
+    super::schema::req(name, Ty::String)
 }
 
 pub static BACKEND_LOCAL: Schema = Schema {

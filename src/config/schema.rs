@@ -39,6 +39,24 @@ pub struct Attr {
     pub computed: bool,
     /// Changing it destroys and re-creates the object.
     pub forces_new: bool,
+    /// One or two sentences for the generated reference (docs/reference/).
+    pub doc: &'static str,
+    /// The value an unset optional argument stands for, as written in HCL (`false`), or "".
+    pub default: &'static str,
+}
+
+impl Attr {
+    /// This attribute with its reference text.
+    pub const fn doc(mut self, doc: &'static str) -> Attr {
+        self.doc = doc;
+        self
+    }
+
+    /// This attribute with its default, as written in HCL.
+    pub const fn default(mut self, default: &'static str) -> Attr {
+        self.default = default;
+        self
+    }
 }
 
 pub const fn arg(name: &'static str, ty: Ty) -> Attr {
@@ -48,6 +66,8 @@ pub const fn arg(name: &'static str, ty: Ty) -> Attr {
         required: false,
         computed: false,
         forces_new: false,
+        doc: "",
+        default: "",
     }
 }
 
@@ -58,6 +78,8 @@ pub const fn req(name: &'static str, ty: Ty) -> Attr {
         required: true,
         computed: false,
         forces_new: false,
+        doc: "",
+        default: "",
     }
 }
 
@@ -68,6 +90,8 @@ pub const fn req_new(name: &'static str, ty: Ty) -> Attr {
         required: true,
         computed: false,
         forces_new: true,
+        doc: "",
+        default: "",
     }
 }
 
@@ -78,6 +102,8 @@ pub const fn out(name: &'static str, ty: Ty) -> Attr {
         required: false,
         computed: true,
         forces_new: false,
+        doc: "",
+        default: "",
     }
 }
 

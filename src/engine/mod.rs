@@ -31,5 +31,6 @@ pub use query::{Listed, generate as generate_query_config, query};
 pub use session::Session;
 pub use state_ops::{force_unlock, lock_timeout, mv, pull, push, rm};
 pub use workspace::{
-    STATE_FILE, VarArgs, Workspace, load, read_query_sources, read_sources, var_inputs,
+    STATE_FILE, VarArgs, Workspace, config_graph, load, read_query_sources, read_sources,
+    var_inputs,
 };

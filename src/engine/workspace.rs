@@ -185,3 +185,10 @@ pub fn load(dir: &Path, sources: Sources, inputs: &VarInputs) -> Result<Workspac
         vars,
     })
 }
+
+/// The dependency graph of a configuration that loaded cleanly before (a saved plan's sources);
+/// diagnostics are not repeated.
+pub fn config_graph(sources: &Sources) -> Graph {
+    let (cfg, _) = config::load(sources.clone());
+    graph::build(&cfg).0
+}

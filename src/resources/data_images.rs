@@ -14,13 +14,13 @@ pub struct ImagesData;
 static SCHEMA: Schema = Schema {
     name: "images",
     attrs: &[
-        arg("name", Ty::String),
-        arg("status", Ty::String),
-        arg("type", Ty::String),
-        arg("server_id", Ty::String),
-        arg("metadata", Ty::StringMap),
-        out("ids", Ty::StringList),
-        out("images", Ty::Any),
+        arg("name", Ty::String).doc("Only images with exactly this name."),
+        arg("status", Ty::String).doc("Only images in this status, e.g. `ACTIVE`."),
+        arg("type", Ty::String).doc("`BASE` or `SNAPSHOT`."),
+        arg("server_id", Ty::String).doc("Only snapshots of this server."),
+        arg("metadata", Ty::StringMap).doc("Only images that have every one of these keys with these values."),
+        out("ids", Ty::StringList).doc("The ids of the matching images, newest first; empty when nothing matches."),
+        out("images", Ty::Any).doc("The matching images, newest first, each an object with the attributes of `data \"image\"` (`id`, `name`, `status`, `type`, `server_id`, `metadata`, `created`, `min_disk`, `min_ram`)."),
     ],
     blocks: &[],
 };

@@ -13,10 +13,10 @@ pub struct Server;
 static SCHEMA: Schema = Schema {
     name: "server",
     attrs: &[
-        arg("id", Ty::String),
-        arg("name", Ty::String),
-        out("status", Ty::String),
-        out("image_id", Ty::String),
+        arg("id", Ty::String).doc("Select the server with this id. Give `id` or `name`; the id is set after the read either way."),
+        arg("name", Ty::String).doc("Select the server with exactly this name; more than one or none is an error. Set after the read."),
+        out("status", Ty::String).doc("The server status, e.g. `ACTIVE`."),
+        out("image_id", Ty::String).doc("The image the server was built from, where the cloud reports one."),
     ],
     blocks: &[],
 };

@@ -19,24 +19,26 @@ pub struct Image;
 static SCHEMA: Schema = Schema {
     name: "image",
     attrs: &[
-        req_new("server_id", Ty::String),
-        req("name", Ty::String),
-        arg("metadata", Ty::StringMap),
-        arg("deactivated", Ty::Bool),
-        out("id", Ty::String),
-        out("status", Ty::String),
-        out("progress", Ty::Number),
-        out("min_disk", Ty::Number),
-        out("min_ram", Ty::Number),
-        out("size", Ty::Number),
-        out("disk_config", Ty::String),
-        out("created", Ty::String),
-        out("updated", Ty::String),
-        out("all_metadata", Ty::StringMap),
+        req_new("server_id", Ty::String).doc("The server to snapshot (`createImage`)."),
+        req("name", Ty::String).doc("The image name, 1 to 255 characters. Renamed in place through the Image API v2 where the cloud has it; without it a new name replaces the image."),
+        arg("metadata", Ty::StringMap).doc("Metadata keys to set and keep in sync. Only these keys, and keys managed before (recorded in state), are compared; keys the cloud adds never show as drift. A key taken out of the map is deleted from the image.").default("{}"),
+        arg("deactivated", Ty::Bool).doc("Deactivate the image (Image API v2 `deactivate`) so nobody can boot or download it; `false` reactivates it. In place.").default("false"),
+        out("id", Ty::String).doc("The image id."),
+        out("status", Ty::String).doc("As the compute API reports it: `SAVING`, `ACTIVE`, `ERROR`, `DELETED`, or `UNKNOWN` for a deactivated image."),
+        out("progress", Ty::Number).doc("Snapshot progress in percent (100 once `ACTIVE`)."),
+        out("min_disk", Ty::Number).doc("Minimum disk in GB to boot from the image."),
+        out("min_ram", Ty::Number).doc("Minimum RAM in MB to boot from the image."),
+        out("size", Ty::Number).doc("Image size in bytes, where the cloud reports it."),
+        out("disk_config", Ty::String).doc("The `OS-DCF:diskConfig` of the image (`AUTO` or `MANUAL`), where the cloud reports it."),
+        out("created", Ty::String).doc("When the cloud created the image (RFC 3339)."),
+        out("updated", Ty::String).doc("When the cloud last changed the image (RFC 3339)."),
+        out("all_metadata", Ty::StringMap).doc("Every metadata key the cloud reports, including the ones it set itself. Read only."),
     ],
     blocks: &[NestedBlock {
         name: "timeouts",
-        attrs: &[arg("create", Ty::String)],
+        attrs: &[arg("create", Ty::String)
+            .doc("How long to wait for the snapshot to become `ACTIVE`, e.g. `\"30m\"` or `\"1h30m\"`; then the apply fails and the image is tainted.")
+            .default("\"1h\"")],
     }],
 };
 

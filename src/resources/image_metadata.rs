@@ -19,11 +19,11 @@ pub struct ImageMetadata;
 static SCHEMA: Schema = Schema {
     name: "image_metadata",
     attrs: &[
-        req_new("image_id", Ty::String),
-        arg("metadata", Ty::StringMap),
-        arg("absent_keys", Ty::StringList),
-        out("id", Ty::String),
-        out("all_metadata", Ty::StringMap),
+        req_new("image_id", Ty::String).doc("The image to tag: a base image, a scheduled snapshot, or any image this configuration does not create. The cloud must let this account change it (base images answer 403)."),
+        arg("metadata", Ty::StringMap).doc("Keys to set and keep in sync. Keys already on the image and not listed here are left alone.").default("{}"),
+        arg("absent_keys", Ty::StringList).doc("Keys that must not exist on the image; removed if present. Removing the scheduled-images marker `org.openstack__1__created_by` pins a scheduled snapshot, which retention then never deletes.").default("[]"),
+        out("id", Ty::String).doc("The same as `image_id`."),
+        out("all_metadata", Ty::StringMap).doc("Every metadata key the image has, as the cloud reports it. Read only."),
     ],
     blocks: &[],
 };

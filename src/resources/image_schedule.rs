@@ -16,10 +16,10 @@ pub struct ImageSchedule;
 static SCHEMA: Schema = Schema {
     name: "image_schedule",
     attrs: &[
-        req_new("server_id", Ty::String),
-        req("retention", Ty::Number),
-        arg("day_of_week", Ty::String),
-        out("id", Ty::String),
+        req_new("server_id", Ty::String).doc("The server whose scheduled images this sets. Two schedules for one server are a plan-time error."),
+        req("retention", Ty::Number).doc("How many scheduled snapshots the service keeps, 1 to 65535; it deletes the oldest beyond that."),
+        arg("day_of_week", Ty::String).doc("A weekly schedule on this day, `SUNDAY` to `SATURDAY` in any case; unset, the schedule is daily."),
+        out("id", Ty::String).doc("The server id (a server has at most one schedule)."),
     ],
     blocks: &[],
 };

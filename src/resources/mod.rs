@@ -19,6 +19,7 @@ mod image_schedule;
 mod kind;
 mod metadata;
 pub mod op;
+pub mod reference;
 mod views;
 
 pub use image::{CREATE_INTENT, parse_duration};

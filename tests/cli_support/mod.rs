@@ -97,6 +97,19 @@ impl ServedSandbox {
             .expect("json")
     }
 
+    /// `POST /sandbox/v1/clock`: moves sandbox time forward (the scheduled-images service
+    /// catches up); the answer (`snapshots_created`, `images_culled`, ...).
+    pub async fn advance_clock(&self, seconds: u64) -> Value {
+        let r = Self::control()
+            .post(format!("{}/sandbox/v1/clock", self.url))
+            .json(&serde_json::json!({"advance_seconds": seconds}))
+            .send()
+            .await
+            .expect("clock");
+        assert!(r.status().is_success(), "{}", r.status());
+        r.json().await.expect("json")
+    }
+
     /// `DELETE /sandbox/v1/requests`: resets the counters and the log.
     pub async fn reset_requests(&self) {
         let _ = Self::control()
@@ -307,7 +320,6 @@ impl Api {
         self.call("GET", path, None).await
     }
 
-    /// Total requests the sandbox has counted.
     /// The id of the server named `name` (it must exist).
     pub async fn server_id(&self, name: &str) -> String {
         let (_, v) = self.get(&format!("/servers/detail?name={name}")).await;
@@ -337,6 +349,7 @@ impl Api {
             .to_string()
     }
 
+    /// Total requests the sandbox has counted.
     pub async fn request_total(&self) -> u64 {
         let v: Value = self
             .http
