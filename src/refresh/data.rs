@@ -1,6 +1,7 @@
 //! Reading data sources through their units in the registry: per provider, the lookups one
 //! listing can answer share it (the server listing for `data "server"`, the full image listing
-//! for `data "image"` / `"images"` when they outnumber its pages), the rest run concurrently.
+//! for `data "image"` / `"images"` when they outnumber its pages), the rest run concurrently;
+//! providers are read at the same time.
 
 use super::cache::Cache;
 use super::model::{Clients, RefreshError};
@@ -44,27 +45,33 @@ pub async fn read_data_with(
             .unwrap_or_else(|| "rackspace".into());
         by_provider.entry(key).or_default().push((addr, data, args));
     }
+    // Providers at once (each paced by its own client); merged in provider order.
+    let per_provider =
+        futures_util::future::join_all(by_provider.into_iter().map(|(key, reads)| async move {
+            let client = clients.get(&key)?;
+            let wanted = |a: Answered| {
+                reads
+                    .iter()
+                    .filter(|(_, d, args)| d.answered_by(args) == a)
+                    .count()
+            };
+            cache
+                .servers(&key, client, wanted(Answered::Servers))
+                .await?;
+            cache.images(&key, client, wanted(Answered::Images)).await?;
+            let views = cache.views(&key);
+            let jobs = reads.into_iter().map(|(addr, data, args)| {
+                let (client, views, args) = (client.clone(), views.clone(), args.clone());
+                (addr.clone(), async move {
+                    data.read(&client, &args, &views).await
+                })
+            });
+            super::in_flight(jobs, "a data source read").await
+        }))
+        .await;
     let mut results = BTreeMap::new();
-    for (key, reads) in by_provider {
-        let client = clients.get(&key)?;
-        let wanted = |a: Answered| {
-            reads
-                .iter()
-                .filter(|(_, d, args)| d.answered_by(args) == a)
-                .count()
-        };
-        cache
-            .servers(&key, client, wanted(Answered::Servers))
-            .await?;
-        cache.images(&key, client, wanted(Answered::Images)).await?;
-        let views = cache.views(&key);
-        let jobs = reads.into_iter().map(|(addr, data, args)| {
-            let (client, views, args) = (client.clone(), views.clone(), args.clone());
-            (addr.clone(), async move {
-                data.read(&client, &args, &views).await
-            })
-        });
-        results.extend(super::in_flight(jobs, "a data source read").await?);
+    for r in per_provider {
+        results.extend(r?);
     }
     // In address order, so that the error reported does not depend on timing.
     let mut out = BTreeMap::new();

@@ -38,8 +38,8 @@ pub async fn refresh(state: &State, clients: &Clients) -> Result<Refreshed, Refr
 /// Per provider: one image listing (incremental when state allows) for the listed kinds, one
 /// server listing for the served kinds when two or more want it, and the reads no listing
 /// answers concurrently (at most [`READS_IN_FLIGHT`], under the client's rate limiter).
-/// Providers are refreshed one after another; the result does not depend on the order in
-/// which the cloud answers.
+/// Providers are refreshed concurrently; the result does not depend on the order in which
+/// the cloud answers.
 pub async fn refresh_with(
     state: &State,
     clients: &Clients,
@@ -65,68 +65,18 @@ pub async fn refresh_with(
             by_provider.insert(key, Vec::new());
         }
     }
-    for (key, list) in by_provider {
-        let client = clients.get(key).map_err(|_| RefreshError::Data {
-            address: list
-                .iter()
-                .map(|r| r.address.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            message: format!(
-                "recorded in state as managed by provider \"{key}\", which the configuration no longer has; keep that provider block until they are destroyed (or use `snapform state rm`)"
-            ),
-        })?;
-        let needs_images = list.iter().any(|r| listed(r));
-        cache.note_known_images(key, list.iter().filter(|r| listed(r)).count());
-        let view = if needs_images {
-            Some(incremental::read(client, key, &list, state).await?)
-        } else {
-            None
-        };
-        let cursor = match &view {
-            Some(v) => v.cursor.clone(),
-            None if list.is_empty() => probe(client).await,
-            // Nothing listed: what state has is still as good as it was.
-            None => state.cursors.get(&cursor_key(key)).cloned(),
-        };
-        if let Some(c) = cursor {
-            out.cursors.insert(cursor_key(key), c);
-        }
-        let served = list
-            .iter()
-            .filter(|r| resources::resource(&r.kind).is_some_and(|k| k.served()))
-            .count();
-        let servers = cache.servers(key, client, served).await?;
-        let images = view.as_ref().map(|v| Arc::new(v.images.clone()));
-        let complete = view.as_ref().is_some_and(|v| !v.incremental);
-        if let (Some(l), true) = (&images, complete) {
-            cache.seed_images(key, l.clone());
-        }
-        let mut pending: Vec<&ResourceState> = Vec::new();
-        for rs in list {
-            if let Some(current) = view.as_ref().and_then(|v| v.unchanged(rs)) {
-                out.resources.insert(rs.address.clone(), current);
-                continue;
-            }
-            match resources::resource(&rs.kind) {
-                Some(_) => pending.push(rs),
-                // A kind this build does not know: what state has stands.
-                None => {
-                    out.resources
-                        .insert(rs.address.clone(), Some(rs.attributes.clone()));
-                }
-            }
-        }
-        let read = read_concurrently(client, &pending, |rs| {
-            let listed = resources::resource(&rs.kind).is_some_and(|k| k.listed());
-            Views {
-                images: images.clone().filter(|_| listed),
-                images_complete: complete && listed,
-                servers: servers.clone(),
-            }
-        })
-        .await?;
-        out.resources.extend(read);
+    // Providers are refreshed at once (each paced by its own client); their results are
+    // merged in provider order, and of several failures the first provider's is reported.
+    let results = futures_util::future::join_all(
+        by_provider
+            .into_iter()
+            .map(|(key, list)| refresh_provider(key, list, state, clients, cache)),
+    )
+    .await;
+    for r in results {
+        let (cursor, found) = r?;
+        out.cursors.extend(cursor);
+        out.resources.extend(found);
     }
     // Deposed objects (a replacement that did not finish): those still there get destroyed.
     for rs in &state.deposed {
@@ -142,6 +92,82 @@ pub async fn refresh_with(
         }
     }
     Ok(out)
+}
+
+/// What one provider's refresh gives: its cursor (key and value) and its resources.
+type ProviderRefresh = (
+    Option<(String, String)>,
+    BTreeMap<crate::addr::InstanceAddr, Option<Map>>,
+);
+
+/// One provider's part of [`refresh_with`]: its listings, then the reads they do not answer.
+async fn refresh_provider(
+    key: &str,
+    list: Vec<&ResourceState>,
+    state: &State,
+    clients: &Clients,
+    cache: &Cache,
+) -> Result<ProviderRefresh, RefreshError> {
+    let client = clients.get(key).map_err(|_| RefreshError::Data {
+        address: list
+            .iter()
+            .map(|r| r.address.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        message: format!(
+            "recorded in state as managed by provider \"{key}\", which the configuration no longer has; keep that provider block until they are destroyed (or use `snapform state rm`)"
+        ),
+    })?;
+    let needs_images = list.iter().any(|r| listed(r));
+    cache.note_known_images(key, list.iter().filter(|r| listed(r)).count());
+    let view = if needs_images {
+        Some(incremental::read(client, key, &list, state).await?)
+    } else {
+        None
+    };
+    let cursor = match &view {
+        Some(v) => v.cursor.clone(),
+        None if list.is_empty() => probe(client).await,
+        // Nothing listed: what state has is still as good as it was.
+        None => state.cursors.get(&cursor_key(key)).cloned(),
+    };
+    let cursor = cursor.map(|c| (cursor_key(key), c));
+    let served = list
+        .iter()
+        .filter(|r| resources::resource(&r.kind).is_some_and(|k| k.served()))
+        .count();
+    let servers = cache.servers(key, client, served).await?;
+    let images = view.as_ref().map(|v| Arc::new(v.images.clone()));
+    let complete = view.as_ref().is_some_and(|v| !v.incremental);
+    if let (Some(l), true) = (&images, complete) {
+        cache.seed_images(key, l.clone());
+    }
+    let mut found = BTreeMap::new();
+    let mut pending: Vec<&ResourceState> = Vec::new();
+    for rs in list {
+        if let Some(current) = view.as_ref().and_then(|v| v.unchanged(rs)) {
+            found.insert(rs.address.clone(), current);
+            continue;
+        }
+        match resources::resource(&rs.kind) {
+            Some(_) => pending.push(rs),
+            // A kind this build does not know: what state has stands.
+            None => {
+                found.insert(rs.address.clone(), Some(rs.attributes.clone()));
+            }
+        }
+    }
+    let read = read_concurrently(client, &pending, |rs| {
+        let listed = resources::resource(&rs.kind).is_some_and(|k| k.listed());
+        Views {
+            images: images.clone().filter(|_| listed),
+            images_complete: complete && listed,
+            servers: servers.clone(),
+        }
+    })
+    .await?;
+    found.extend(read);
+    Ok((cursor, found))
 }
 
 /// How many single-object reads refresh runs at once (each still paced by the client).
