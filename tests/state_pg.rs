@@ -229,3 +229,94 @@ async fn the_libpq_environment_is_enough() {
     let r = work.run_env(&["destroy", "-auto-approve"], &env);
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+/// Changes during an apply are rows of `state_log`, not rewrites of the state row: each
+/// `write_delta` appends one record, a reader replays them, and a full write (the checkpoint)
+/// folds them into the row and empties the log.
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_are_log_rows_and_a_checkpoint_folds_them() {
+    use snapform::state::{Delta, ResourceState};
+    let Some(pg) = Postgres::start() else { return };
+    let s = settings(&pg, "logged");
+    let rs = |addr: &str, id: &str| ResourceState {
+        address: addr.parse().unwrap(),
+        kind: "image".into(),
+        name: "x".into(),
+        provider: "rackspace".into(),
+        id: id.into(),
+        attributes: Default::default(),
+        managed_keys: vec![],
+        tainted: false,
+        dependencies: vec![],
+        sensitive_attributes: vec![],
+    };
+    let c = pg.client("test-reader").await;
+    let counts = || async {
+        let r = c
+            .query_one(
+                "SELECT (SELECT serial FROM custom.states WHERE name = 'logged'), \
+                 (SELECT count(*) FROM custom.state_log WHERE name = 'logged')",
+                &[],
+            )
+            .await
+            .unwrap();
+        (r.get::<_, i64>(0), r.get::<_, i64>(1))
+    };
+
+    let mut b = Backend::open(&s, Duration::ZERO, "apply").await.unwrap();
+    let mut state = b.read().await.unwrap();
+    state.put(rs("image.a", "id-a"));
+    b.write(&mut state).await.unwrap();
+    assert_eq!(counts().await, (1, 0), "the first write is the row");
+
+    for (i, addr) in ["image.b", "image.c", "image.d"].iter().enumerate() {
+        state.put(rs(addr, &format!("id-{i}")));
+        b.write_delta(&mut state, &Delta::of([addr.parse().unwrap()]))
+            .await
+            .unwrap();
+    }
+    state.resources.remove(&"image.a".parse().unwrap());
+    b.write_delta(&mut state, &Delta::of(["image.a".parse().unwrap()]))
+        .await
+        .unwrap();
+    // Nothing touched changed: no record.
+    b.write_delta(&mut state, &Delta::of(["image.b".parse().unwrap()]))
+        .await
+        .unwrap();
+    assert_eq!(counts().await, (1, 4), "four records, the row untouched");
+    assert_eq!(state.serial, 5);
+
+    // Another reader (no lock) and a later run both see the replayed state.
+    let seen = snapform::state::read_unlocked(&s).await.unwrap();
+    assert_eq!(seen.serial, 5);
+    let mut ids: Vec<&str> = seen.resources.values().map(|r| r.id.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["id-0", "id-1", "id-2"]);
+    b.unlock().await.unwrap();
+    let mut b = Backend::open(&s, Duration::ZERO, "apply").await.unwrap();
+    let mut again = b.read().await.unwrap();
+    assert!(again.same_content(&seen) && again.serial == 5);
+
+    // The checkpoint: same content, log folded into the row.
+    b.write(&mut again).await.unwrap();
+    assert_eq!(counts().await, (5, 0));
+    // A record is checked against what is stored: a row changed under the lock refuses it.
+    c.execute(
+        "UPDATE custom.states SET serial = 99 WHERE name = 'logged'",
+        &[],
+    )
+    .await
+    .unwrap();
+    again.put(rs("image.e", "id-e"));
+    let err = b
+        .write_delta(&mut again, &Delta::of(["image.e".parse().unwrap()]))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("changed while this run held the lock"),
+        "{err}"
+    );
+    assert_eq!(counts().await, (99, 0), "nothing written");
+    b.unlock().await.unwrap();
+}

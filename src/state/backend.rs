@@ -94,7 +94,8 @@ impl Backend {
     }
 
     /// Records a change to `state` that touched only `delta`'s addresses (and the small
-    /// parts): an appended log record on the local backend, a full write elsewhere.
+    /// parts): an appended log record on the local backend (a line of the `.wal` file) and on
+    /// pg (a row of `state_log`), a full write on http.
     pub async fn write_delta(
         &mut self,
         state: &mut State,
@@ -109,7 +110,7 @@ impl Backend {
                 }
                 Ok(())
             }
-            Backend::Pg(b) => b.write(state, true).await,
+            Backend::Pg(b) => b.write_delta(state, delta).await,
             Backend::Http(b) => b.write(state, true).await,
         }
     }

@@ -10,9 +10,8 @@
 //! a torn last line (a run killed mid-append) is ignored and cut off, never read as corrupt
 //! state. So an apply's writes cost in proportion to what changed, not to the size of state.
 
-use super::{Delta, FORMAT_VERSION, OutputState, ResourceState, State, StateError};
-use crate::addr::InstanceAddr;
-use std::collections::BTreeMap;
+use super::log::Record;
+use super::{Delta, FORMAT_VERSION, State, StateError};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,32 +22,6 @@ use std::time::{Duration, Instant};
 /// comes once per as many bytes of log, and costs each record a constant however large the
 /// state; replaying the log on read costs at most about as much as reading the state).
 pub const CHECKPOINT_EVERY: u64 = 2000;
-
-/// One line of the write-ahead log.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Record {
-    lineage: String,
-    serial: u64,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    put: Vec<ResourceState>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    remove: Vec<InstanceAddr>,
-    /// The whole journal: in records written before journal deltas (read, never written).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    journal: Option<Vec<super::Intent>>,
-    /// Intents started since the previous record, in order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    journal_add: Vec<super::Intent>,
-    /// Ids of the intents settled since the previous record.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    journal_remove: Vec<String>,
-    #[serde(default)]
-    deposed: Vec<ResourceState>,
-    #[serde(default)]
-    cursors: BTreeMap<String, String>,
-    #[serde(default)]
-    outputs: BTreeMap<String, OutputState>,
-}
 
 /// The log beside a state file.
 pub fn wal_path(path: &Path) -> PathBuf {
@@ -108,32 +81,11 @@ pub fn load(path: &Path) -> Result<(State, u64, u64), StateError> {
         if record.serial <= state.serial {
             continue;
         }
-        apply(&mut state, record);
+        record.apply_to(&mut state);
         replayed += 1;
     }
     // Whatever follows the last newline is a torn append: ignored.
     Ok((state, good as u64, replayed))
-}
-
-fn apply(state: &mut State, r: Record) {
-    if state.serial == 0 {
-        state.lineage = r.lineage;
-    }
-    state.serial = r.serial;
-    for a in r.remove {
-        state.resources.remove(&a);
-    }
-    for rs in r.put {
-        state.resources.insert(rs.address.clone(), rs);
-    }
-    if let Some(j) = r.journal {
-        state.journal = j;
-    }
-    state.journal.retain(|i| !r.journal_remove.contains(&i.id));
-    state.journal.extend(r.journal_add);
-    state.deposed = r.deposed;
-    state.cursors = r.cursors;
-    state.outputs = r.outputs;
 }
 
 /// An open, locked local state file. The lock is released on drop.
@@ -347,56 +299,11 @@ impl LocalBackend {
         {
             return self.write(state);
         }
-        let mut put = Vec::new();
-        let mut remove = Vec::new();
-        for a in &delta.touched {
-            match (state.resources.get(a), prev.resources.get(a)) {
-                (Some(now), Some(was)) if now == was => {}
-                (Some(now), _) => put.push(now.clone()),
-                (None, Some(_)) => remove.push(a.clone()),
-                (None, None) => {}
-            }
-        }
-        // The journal as a delta: what started and what settled (in flight there may be as
-        // many intents as servers, so the whole of it per record would not be small).
-        let (journal_add, journal_remove) = match &delta.journal {
-            Some((added, settled)) => {
-                // Started and settled within this group: neither is recorded.
-                let added: Vec<super::Intent> = added
-                    .iter()
-                    .filter(|i| !settled.contains(&i.id))
-                    .cloned()
-                    .collect();
-                let settled: Vec<String> = settled
-                    .iter()
-                    .filter(|id| prev.journal.iter().any(|i| &i.id == *id))
-                    .cloned()
-                    .collect();
-                (added, settled)
-            }
-            None => journal_delta(&prev.journal, &state.journal),
-        };
-        let small_same = journal_add.is_empty()
-            && journal_remove.is_empty()
-            && prev.deposed == state.deposed
-            && prev.cursors == state.cursors
-            && prev.outputs == state.outputs;
-        if put.is_empty() && remove.is_empty() && small_same {
+        let Some(mut record) = Record::between(prev, state, delta) else {
             return Ok(());
-        }
-        state.serial += 1;
-        let record = Record {
-            lineage: state.lineage.clone(),
-            serial: state.serial,
-            put,
-            remove,
-            journal: None,
-            journal_add,
-            journal_remove,
-            deposed: state.deposed.clone(),
-            cursors: state.cursors.clone(),
-            outputs: state.outputs.clone(),
         };
+        state.serial += 1;
+        record.serial = state.serial;
         let mut line = serde_json::to_vec(&record).map_err(|e| StateError::Corrupt {
             path: self.path.display().to_string(),
             message: e.to_string(),
@@ -431,42 +338,9 @@ impl LocalBackend {
         self.wal_records += 1;
         self.wal_bytes += line.len() as u64;
         // What is now durable, without copying the whole state.
-        for rs in &record.put {
-            prev.resources.insert(rs.address.clone(), rs.clone());
-        }
-        for a in &record.remove {
-            prev.resources.remove(a);
-        }
-        prev.serial = record.serial;
-        prev.journal
-            .retain(|i| !record.journal_remove.contains(&i.id));
-        prev.journal.extend(record.journal_add);
-        prev.deposed = record.deposed;
-        prev.cursors = record.cursors;
-        prev.outputs = record.outputs;
+        record.apply_to(prev);
         Ok(())
     }
-}
-
-/// What changed from `was` to `now`: the intents added (or changed) and the ids removed.
-fn journal_delta(
-    was: &[super::Intent],
-    now: &[super::Intent],
-) -> (Vec<super::Intent>, Vec<String>) {
-    use std::collections::HashMap;
-    let before: HashMap<&str, &super::Intent> = was.iter().map(|i| (i.id.as_str(), i)).collect();
-    let after: HashMap<&str, &super::Intent> = now.iter().map(|i| (i.id.as_str(), i)).collect();
-    let removed: Vec<String> = was
-        .iter()
-        .filter(|i| after.get(i.id.as_str()) != Some(i))
-        .map(|i| i.id.clone())
-        .collect();
-    let added: Vec<super::Intent> = now
-        .iter()
-        .filter(|i| before.get(i.id.as_str()) != Some(i))
-        .cloned()
-        .collect();
-    (added, removed)
 }
 
 pub fn lock_path(path: &Path) -> PathBuf {
@@ -535,7 +409,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::Delta;
+    use crate::state::{Delta, ResourceState};
 
     #[test]
     fn write_read_round_trip_bumps_serial_and_keeps_backup() {

@@ -6,6 +6,7 @@ mod codec;
 mod http;
 mod local;
 mod lock_info;
+mod log;
 mod pg;
 
 pub use backend::{Backend, BackendSettings, read_unlocked};

@@ -46,15 +46,23 @@ pub struct PgBackend {
     workspace: String,
     key: i64,
     target: String,
+    /// The `state_log` table: records of changes since the row's checkpoint.
+    log_table: String,
     last: Option<State>,
-    /// (lineage, serial) of the stored row, once read or written.
+    /// (lineage, serial) of what is stored — the row and the log records after it — once
+    /// read or written.
     stored: Option<(String, i64)>,
     /// This connection holds the advisory lock (not with `-lock=false`).
     locked: bool,
+    /// Log records since the checkpoint, their bytes, and the size of the checkpoint.
+    log_records: u64,
+    log_bytes: u64,
+    checkpoint_bytes: u64,
 }
 
 struct Conn {
     client: Client,
+    log_table: String,
     target: String,
     table: String,
 }
@@ -209,8 +217,10 @@ async fn connect(s: &PgSettings, operation: &str) -> Result<Conn, StateError> {
         let _ = connection.await;
     });
     let table = format!("{}.states", quote_ident(&s.schema_name));
+    let log_table = format!("{}.state_log", quote_ident(&s.schema_name));
     Ok(Conn {
         client,
+        log_table,
         target,
         table,
     })
@@ -230,9 +240,12 @@ impl PgBackend {
              CREATE SCHEMA IF NOT EXISTS {schema}; \
              CREATE TABLE IF NOT EXISTS {table} (name text PRIMARY KEY, data jsonb NOT NULL, \
                serial bigint NOT NULL, lineage text NOT NULL, \
-               updated timestamptz NOT NULL DEFAULT now()); COMMIT;",
+               updated timestamptz NOT NULL DEFAULT now()); \
+             CREATE TABLE IF NOT EXISTS {log} (name text NOT NULL, serial bigint NOT NULL, \
+               lineage text NOT NULL, record jsonb NOT NULL, PRIMARY KEY (name, serial)); COMMIT;",
             schema = quote_ident(&s.schema_name),
-            table = c.table
+            table = c.table,
+            log = c.log_table
         );
         c.client
             .batch_execute(&setup)
@@ -265,6 +278,10 @@ impl PgBackend {
         Ok(PgBackend {
             client: c.client,
             table: c.table,
+            log_table: c.log_table,
+            log_records: 0,
+            log_bytes: 0,
+            checkpoint_bytes: 0,
             workspace: s.workspace.clone(),
             key,
             target: c.target,
@@ -290,53 +307,104 @@ impl PgBackend {
             self.last = None;
             return Ok(State::new());
         };
-        let state = parse_state(row.get(0), "pg", &self.target)?;
+        let text: &str = row.get(0);
+        let mut state = parse_state(text, "pg", &self.target)?;
+        let (records, bytes) = replay(
+            &self.client,
+            &self.log_table,
+            &self.workspace,
+            &self.target,
+            &mut state,
+        )
+        .await?;
+        (self.log_records, self.log_bytes) = (records, bytes);
+        self.checkpoint_bytes = text.len() as u64;
         self.stored = Some((state.lineage.clone(), state.serial as i64));
         self.last = Some(state.clone());
         Ok(state)
+    }
+
+    /// Records what changed since the last write as one row of the log (`delta` names the
+    /// resources touched), durable when this returns; bumps `serial`. The state row is
+    /// rewritten only at a checkpoint: when the log has grown to its size (and past
+    /// [`super::local::CHECKPOINT_EVERY`] records), or at the end of the run.
+    pub async fn write_delta(
+        &mut self,
+        state: &mut State,
+        delta: &super::Delta,
+    ) -> Result<(), StateError> {
+        super::codec::check_lineage(self.stored.as_ref().map(|s| s.0.as_str()), state)?;
+        let due = self.log_records >= super::local::CHECKPOINT_EVERY
+            && self.log_bytes >= self.checkpoint_bytes;
+        let (Some(prev), Some(_), false) = (self.last.as_mut(), &self.stored, due) else {
+            return self.write(state, true).await;
+        };
+        let Some(mut record) = super::log::Record::between(prev, state, delta) else {
+            return Ok(());
+        };
+        let serial = prev.serial.max(state.serial) + 1;
+        record.serial = serial;
+        let text = serde_json::to_string(&record)
+            .map_err(|e| fail(&self.target, "encode the state", e.to_string()))?;
+        let target = self.target.clone();
+        let db = |e: tokio_postgres::Error| fail(&target, "write the state", pg_message(&e, None));
+        let tx = self.client.transaction().await.map_err(db)?;
+        let now = stored_now(&tx, &self.table, &self.log_table, &self.workspace)
+            .await
+            .map_err(db)?;
+        if now != self.stored {
+            return Err(changed_underneath(&self.target, &self.stored, &now));
+        }
+        let sql = format!(
+            "INSERT INTO {} (name, serial, lineage, record) VALUES ($1, $2, $3, $4::text::jsonb)",
+            self.log_table
+        );
+        let serial_i = serial as i64;
+        tx.execute(&sql, &[&self.workspace, &serial_i, &record.lineage, &text])
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        record.apply_to(prev);
+        state.serial = serial;
+        self.stored = Some((state.lineage.clone(), serial_i));
+        self.log_records += 1;
+        self.log_bytes += text.len() as u64;
+        Ok(())
     }
 
     pub async fn write(&mut self, state: &mut State, check: bool) -> Result<(), StateError> {
         if check {
             super::codec::check_lineage(self.stored.as_ref().map(|s| s.0.as_str()), state)?;
         }
-        let Some((serial, text)) = prepare(
+        let prepared = prepare(
             self.last.as_ref(),
             self.stored.as_ref().map(|s| s.1 as u64),
             state,
         )
-        .map_err(|m| fail(&self.target, "encode the state", m))?
-        else {
+        .map_err(|m| fail(&self.target, "encode the state", m))?;
+        let Some((serial, text)) = (match prepared {
+            Some(p) => Some(p),
+            // Nothing new, but the log holds records: fold them into the row (same serial).
+            None if self.log_records > 0 => Some((
+                state.serial,
+                serde_json::to_string_pretty(&*state)
+                    .map_err(|e| fail(&self.target, "encode the state", e.to_string()))?,
+            )),
+            None => None,
+        }) else {
             return Ok(());
         };
         let target = self.target.clone();
         let db = |e: tokio_postgres::Error| fail(&target, "write the state", pg_message(&e, None));
         let tx = self.client.transaction().await.map_err(db)?;
-        let sql = format!(
-            "SELECT lineage, serial FROM {} WHERE name = $1 FOR UPDATE",
-            self.table
-        );
-        let row = tx.query_opt(&sql, &[&self.workspace]).await.map_err(db)?;
-        let now: Option<(String, i64)> = row.map(|r| (r.get(0), r.get(1)));
+        let now = stored_now(&tx, &self.table, &self.log_table, &self.workspace)
+            .await
+            .map_err(db)?;
         if check && let Some((lineage, _)) = &now {
             super::codec::check_lineage(Some(lineage), state)?;
         }
         if now != self.stored {
-            let found = match &now {
-                Some((l, s)) => format!("lineage {l} serial {s}"),
-                None => "no state".into(),
-            };
-            let expected = match &self.stored {
-                Some((l, s)) => format!("lineage {l} serial {s}"),
-                None => "no state".into(),
-            };
-            return Err(fail(
-                &self.target,
-                "write the state",
-                format!(
-                    "the stored state changed while this run held the lock: expected {expected}, found {found}; nothing was written"
-                ),
-            ));
+            return Err(changed_underneath(&self.target, &self.stored, &now));
         }
         let sql = format!(
             "INSERT INTO {} (name, data, serial, lineage, updated) \
@@ -349,7 +417,13 @@ impl PgBackend {
         tx.execute(&sql, &[&self.workspace, &text, &serial_i, &state.lineage])
             .await
             .map_err(db)?;
+        // The checkpoint holds everything the log did.
+        let sql = format!("DELETE FROM {} WHERE name = $1", self.log_table);
+        tx.execute(&sql, &[&self.workspace]).await.map_err(db)?;
         tx.commit().await.map_err(db)?;
+        self.log_records = 0;
+        self.log_bytes = 0;
+        self.checkpoint_bytes = text.len() as u64;
         state.serial = serial;
         self.stored = Some((state.lineage.clone(), serial_i));
         self.last = Some(state.clone());
@@ -398,6 +472,75 @@ async fn holder(c: &Conn, key: i64) -> String {
     }
 }
 
+/// The (lineage, serial) stored now — the row's, or the last log record's after it — with the
+/// row locked until the transaction ends.
+async fn stored_now(
+    tx: &tokio_postgres::Transaction<'_>,
+    table: &str,
+    log_table: &str,
+    workspace: &str,
+) -> Result<Option<(String, i64)>, tokio_postgres::Error> {
+    let sql = format!(
+        "SELECT s.lineage, greatest(s.serial, coalesce((SELECT max(l.serial) FROM {log_table} l \
+         WHERE l.name = s.name AND l.lineage = s.lineage), 0)) FROM {table} s \
+         WHERE s.name = $1 FOR UPDATE OF s"
+    );
+    let row = tx.query_opt(&sql, &[&workspace]).await?;
+    Ok(row.map(|r| (r.get(0), r.get(1))))
+}
+
+fn changed_underneath(
+    target: &str,
+    expected: &Option<(String, i64)>,
+    found: &Option<(String, i64)>,
+) -> StateError {
+    let show = |v: &Option<(String, i64)>| match v {
+        Some((l, s)) => format!("lineage {l} serial {s}"),
+        None => "no state".into(),
+    };
+    fail(
+        target,
+        "write the state",
+        format!(
+            "the stored state changed while this run held the lock: expected {}, found {}; nothing was written",
+            show(expected),
+            show(found)
+        ),
+    )
+}
+
+/// Replays the log records newer than `state` (same lineage, in serial order) onto it; their
+/// number and bytes.
+async fn replay(
+    client: &Client,
+    log_table: &str,
+    workspace: &str,
+    target: &str,
+    state: &mut State,
+) -> Result<(u64, u64), StateError> {
+    let sql = format!(
+        "SELECT record::text FROM {log_table} WHERE name = $1 AND lineage = $2 AND serial > $3 \
+         ORDER BY serial"
+    );
+    let serial = state.serial as i64;
+    let rows = client
+        .query(&sql, &[&workspace, &state.lineage, &serial])
+        .await
+        .map_err(|e| fail(target, "read the state log", pg_message(&e, None)))?;
+    let mut bytes = 0;
+    for row in &rows {
+        let text: &str = row.get(0);
+        bytes += text.len() as u64;
+        let record: super::log::Record =
+            serde_json::from_str(text).map_err(|e| StateError::Corrupt {
+                path: format!("{target} (pg backend, state_log)"),
+                message: e.to_string(),
+            })?;
+        record.apply_to(state);
+    }
+    Ok((rows.len() as u64, bytes))
+}
+
 /// Reads a workspace's state without the lock; no table or no row is an empty state.
 pub async fn read_unlocked(s: &PgSettings) -> Result<State, StateError> {
     let c = connect(s, "read").await?;
@@ -410,11 +553,20 @@ pub async fn read_unlocked(s: &PgSettings) -> Result<State, StateError> {
         return Ok(State::new());
     }
     let sql = format!("SELECT data::text FROM {} WHERE name = $1", c.table);
-    match c.client.query_opt(&sql, &[&s.workspace]).await {
-        Ok(Some(row)) => parse_state(row.get(0), "pg", &c.target),
-        Ok(None) => Ok(State::new()),
-        Err(e) => Err(fail(&c.target, "read the state", pg_message(&e, None))),
+    let mut state = match c.client.query_opt(&sql, &[&s.workspace]).await {
+        Ok(Some(row)) => parse_state(row.get(0), "pg", &c.target)?,
+        Ok(None) => return Ok(State::new()),
+        Err(e) => return Err(fail(&c.target, "read the state", pg_message(&e, None))),
+    };
+    let has_log = c
+        .client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&c.log_table])
+        .await
+        .map_err(|e| fail(&c.target, "read the state", pg_message(&e, None)))?;
+    if has_log.get::<_, bool>(0) {
+        replay(&c.client, &c.log_table, &s.workspace, &c.target, &mut state).await?;
     }
+    Ok(state)
 }
 
 #[cfg(test)]
