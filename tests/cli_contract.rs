@@ -233,6 +233,12 @@ fn help_texts_offer_only_what_a_command_takes() {
         "import",
         "query",
         "force-unlock",
+        "graph",
+        "man",
+        "init",
+        "completions",
+        "sandbox",
+        "version",
     ] {
         let r = work.run(&[cmd, "-help"]);
         assert_eq!(r.code, 0, "{cmd}: {r:?}");

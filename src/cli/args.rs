@@ -24,6 +24,9 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Prepare the working directory (creates .snapform/).
+    #[command(
+        after_help = "Examples:\n  snapform init\n  snapform -chdir=examples/quickstart init"
+    )]
     Init,
     /// Check the configuration without contacting the cloud; reports every error.
     Validate(ValidateArgs),
@@ -53,6 +56,9 @@ pub enum Command {
     /// Explain or clear a state lock (a lock held by a live run is never broken).
     ForceUnlock(ForceUnlockArgs),
     /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  snapform completions bash > /etc/bash_completion.d/snapform\n  snapform completions zsh > \"${fpath[1]}/_snapform\"\n  snapform completions fish > ~/.config/fish/completions/snapform.fish"
+    )]
     Completions {
         /// The shell: bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
@@ -68,9 +74,13 @@ pub enum Command {
         out_dir: Option<PathBuf>,
     },
     /// Run the embedded emulator of the cloud API.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  snapform sandbox serve -listen=127.0.0.1:8900 -data=/tmp/sandbox\n  snapform sandbox serve -listen=127.0.0.1:0 -cloud=openstack"
+    )]
     Sandbox(SandboxCommand),
     /// Print the version.
+    #[command(after_help = "Examples:\n  snapform version\n  snapform -version")]
     Version,
 }
 
@@ -404,5 +414,8 @@ pub struct ForceUnlockArgs {
 #[derive(Subcommand, Debug)]
 pub enum SandboxCommand {
     /// Serve the emulator over HTTP until interrupted.
+    #[command(
+        after_help = "Examples:\n  snapform sandbox serve -listen=127.0.0.1:8900 -data=/tmp/sandbox\n  snapform sandbox serve -listen=127.0.0.1:0 -servers=1000 -images=10000"
+    )]
     Serve(crate::sandbox::SandboxOptions),
 }
