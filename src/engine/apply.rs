@@ -43,12 +43,17 @@ impl Default for ApplyOptions {
 pub fn read_plan_file(path: &Path) -> Result<Plan, Error> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::msg(format!("cannot read plan {}: {e}", path.display())))?;
-    let p: Plan = serde_json::from_str(&text)
-        .map_err(|e| Error::msg(format!("{} is not a snapform plan: {e}", path.display())))?;
+    parse_plan(&text, &path.display().to_string())
+}
+
+/// A plan file's text as a plan; `name` (the file) is for messages. Any text gives a plan or
+/// an error, never a panic (fuzzed: fuzz/fuzz_targets/plan_read.rs).
+pub fn parse_plan(text: &str, name: &str) -> Result<Plan, Error> {
+    let p: Plan = serde_json::from_str(text)
+        .map_err(|e| Error::msg(format!("{name} is not a snapform plan: {e}")))?;
     if p.format_version != PLAN_FORMAT_VERSION {
         return Err(Error::msg(format!(
-            "{} has plan format {}; this snapform reads {PLAN_FORMAT_VERSION}",
-            path.display(),
+            "{name} has plan format {}; this snapform reads {PLAN_FORMAT_VERSION}",
             p.format_version
         )));
     }

@@ -18,7 +18,8 @@ mod workspace;
 
 pub use crate::apply::{Event, Outcome, Reporter};
 pub use apply::{
-    ApplyOptions, apply_plan, check_saved_plan, load_for_plan, read_plan_file, write_plan_file,
+    ApplyOptions, apply_plan, check_saved_plan, load_for_plan, parse_plan, read_plan_file,
+    write_plan_file,
 };
 pub use backend::{
     PG_CONN_ENV, open, open_settings, read_unlocked, settings, settings_of_dir, warning,

@@ -57,9 +57,19 @@ pub fn load(path: &Path) -> Result<(State, u64, u64), StateError> {
             });
         }
     };
+    let (good, replayed) = replay(&mut state, &bytes, &wal.display().to_string())?;
+    Ok((state, good, replayed))
+}
+
+/// Replays the log `bytes` onto `state` (the checkpoint): each complete line newer than it, in
+/// order. Returns the length of the good prefix (a torn last line is not part of it) and the
+/// number of records replayed. A complete line that does not parse is corruption, reported
+/// with its byte offset in `name`. Never panics, whatever the bytes (fuzzed:
+/// fuzz/fuzz_targets/wal_replay.rs).
+pub fn replay(state: &mut State, bytes: &[u8], name: &str) -> Result<(u64, u64), StateError> {
     let mut good = 0usize;
     let mut replayed = 0;
-    let mut rest = &bytes[..];
+    let mut rest = bytes;
     while let Some(nl) = rest.iter().position(|b| *b == b'\n') {
         let line = &rest[..nl];
         let record: Record = match serde_json::from_slice(line) {
@@ -67,7 +77,7 @@ pub fn load(path: &Path) -> Result<(State, u64, u64), StateError> {
             // A complete line that does not parse is damage, not a torn append.
             Err(e) => {
                 return Err(StateError::Corrupt {
-                    path: wal.display().to_string(),
+                    path: name.to_string(),
                     message: format!("record at byte {good}: {e}"),
                 });
             }
@@ -81,11 +91,11 @@ pub fn load(path: &Path) -> Result<(State, u64, u64), StateError> {
         if record.serial <= state.serial {
             continue;
         }
-        record.apply_to(&mut state);
+        record.apply_to(state);
         replayed += 1;
     }
     // Whatever follows the last newline is a torn append: ignored.
-    Ok((state, good as u64, replayed))
+    Ok((good as u64, replayed))
 }
 
 /// An open, locked local state file. The lock is released on drop.
@@ -349,7 +359,9 @@ pub fn lock_path(path: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-fn parse(text: &str, path: &Path) -> Result<State, StateError> {
+/// The text of a state file as a state (format version checked first). Never panics,
+/// whatever the text (fuzzed: fuzz/fuzz_targets/state_read.rs).
+pub fn parse(text: &str, path: &Path) -> Result<State, StateError> {
     #[derive(serde::Deserialize)]
     struct Header {
         format_version: u32,
@@ -370,7 +382,8 @@ fn parse(text: &str, path: &Path) -> Result<State, StateError> {
     })
 }
 
-/// temp file in the same directory + fsync + rename; the old file becomes `<path>.backup`.
+/// Writes `bytes` to `path` atomically: a temp file in the same directory + fsync + rename; the
+/// old file becomes `<path>.backup`.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     let io = |op, source| StateError::Io {
         op,

@@ -11,7 +11,7 @@ mod pg;
 
 pub use backend::{Backend, BackendSettings, read_unlocked};
 pub use http::{HttpSettings, force_unlock as http_force_unlock};
-pub use local::LocalBackend;
+pub use local::{LocalBackend, parse as parse_state_file, replay as replay_log};
 pub use pg::{PG_ENV, PgSettings, lock_key as pg_lock_key};
 
 use crate::addr::{InstanceAddr, Target};
