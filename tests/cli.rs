@@ -620,6 +620,26 @@ output "ids" {{
     assert_eq!(r.code, 0, "{r:?}");
 }
 
+/// With every provider block aliased there is no default provider: a block without
+/// `provider =` is an error at the block (Terraform's rule), not a silent pick of the first.
+#[test]
+fn no_default_provider_when_every_provider_is_aliased() {
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        "provider \"rackspace\" {\n  alias   = \"dfw\"\n  sandbox = \".snapform/sandbox\"\n}\nprovider \"rackspace\" {\n  alias   = \"ord\"\n  sandbox = \".snapform/sandbox\"\n  region  = \"ORD\"\n}\ndata \"server\" \"x\" {\n  name = \"web-03\"\n}\ndata \"server\" \"y\" {\n  provider = rackspace.ord\n  name     = \"web-03\"\n}\n",
+    );
+    for cmd in ["validate", "plan"] {
+        let r = work.run(&[cmd]);
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(
+            r.stderr.contains("main.snap.hcl:10:1: data.server.x has no provider argument, and every provider block has an alias (rackspace.dfw, rackspace.ord)"),
+            "{r:?}"
+        );
+        assert!(!r.stderr.contains("data.server.y"), "{r:?}");
+    }
+}
+
 /// Two provider instances (`alias`) for two regions, selected with `provider = rackspace.ord`.
 #[test]
 fn multi_region_with_provider_aliases() {

@@ -165,6 +165,24 @@ pub fn load(dir: &Path, sources: Sources, inputs: &VarInputs) -> Result<Workspac
             diags.push(d);
         }
     }
+    // As Terraform: with every provider block aliased there is no default provider, so a block
+    // without `provider =` is a mistake (not a silent pick of the first alias).
+    if !cfg.providers.is_empty() && cfg.providers.iter().all(|p| p.alias.is_some()) {
+        let keys: Vec<String> = cfg.providers.iter().map(|p| p.key()).collect();
+        for b in cfg.data.values().chain(cfg.resources.values()) {
+            if b.provider.is_none() {
+                diags.push(Diagnostic::error(
+                    format!(
+                        "{} has no provider argument, and every provider block has an alias ({}): set provider = {}, or add a provider block without an alias",
+                        b.addr,
+                        keys.join(", "),
+                        keys[0]
+                    ),
+                    Some(b.span.clone()),
+                ));
+            }
+        }
+    }
     // In source order; mistakes outside the files (flags, variable files) last.
     diags.sort_by_key(|d| match &d.span {
         Some(s) => (0, s.file, s.range.start),
