@@ -1,6 +1,7 @@
 //! Providers refreshed at once: a no-change plan of one configuration with two providers
-//! (DFW and ORD, N images and N/10 `data "server"` lookups each) against the plans of the same
-//! two halves alone, all in one run. Read one after another, the two-provider plan would take
+//! (DFW and ORD, each N images, N/10 `data "server"` lookups and the schedule of its one
+//! server — the sandbox's ORD has a single server, and a server has one schedule) against the
+//! plans of the same two halves alone, all in one run. Read one after another, the two-provider plan would take
 //! the sum of the halves; read at once, about the longer half. Prints the times and the ratio.
 //!
 //! `cargo bench --bench providers` (N from SNAPFORM_BENCH_N, default 500; latency per request
@@ -25,12 +26,14 @@ impl Reporter for Quiet {
     fn report(&self, _: Event) {}
 }
 
-/// One provider block (aliased) and its share: n images of `server` and n/10 server lookups.
+/// One provider block (aliased) and its share: n images of `server`, n/10 server lookups and
+/// the server's schedule.
 fn part(auth_url: &str, region: &str, server: &str, n: usize) -> String {
     let alias = region.to_lowercase();
     let mut s = format!(
         "provider \"rackspace\" {{\n  alias = \"{alias}\"\n  auth_url = \"{auth_url}\"\n  username = \"demo\"\n  api_key = \"demo\"\n  region = \"{region}\"\n}}\n\
-         data \"server\" \"{alias}\" {{\n  provider = rackspace.{alias}\n  count = {}\n  name = \"{server}\"\n}}\n",
+         data \"server\" \"{alias}\" {{\n  provider = rackspace.{alias}\n  count = {}\n  name = \"{server}\"\n}}\n\
+         resource \"image_schedule\" \"{alias}\" {{\n  provider = rackspace.{alias}\n  server_id = data.server.{alias}[0].id\n  retention = 3\n}}\n",
         (n / 10).max(1)
     );
     for i in 0..n {
@@ -126,7 +129,7 @@ async fn main() {
     let t_both = plan_time(&ws_both, runs).await;
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "no-change plan, {n} images + {} data \"server\" per provider, {latency} ms per request, median of {runs}:",
+        "no-change plan, {n} images + {} data \"server\" + 1 schedule per provider, {latency} ms per request, median of {runs}:",
         (n / 10).max(1)
     );
     println!("  DFW alone:               {:>8.1} ms", ms(t_dfw));

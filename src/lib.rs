@@ -8,6 +8,8 @@ pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod graph;
 pub mod plan;
 pub mod provider;

@@ -239,6 +239,24 @@ fn graph_of_a_saved_plan_is_dot_with_actions() {
         "{}",
         r.stdout
     );
+    // for_each over a for_each data source (`each.value.id` names the whole block): one bundle
+    // node stands for data.server.fleet, between its 3 instances and the 3 schedules.
+    let fleet = Work::new();
+    fleet.write("main.snap.hcl", &example("weekly-backups"));
+    let r = fleet.run(&["plan", "-out=tfplan"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = fleet.run(&["graph", "-plan=tfplan"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for key in ["web-01", "web-02", "db-01"] {
+        for edge in [
+            format!("\"data.server.fleet[*]\" -> \"data.server.fleet[\\\"{key}\\\"]\";"),
+            format!("\"image_schedule.weekly[\\\"{key}\\\"]\" -> \"data.server.fleet[*]\";"),
+        ] {
+            assert!(r.stdout.contains(&edge), "{edge}\n{}", r.stdout);
+        }
+    }
+    assert_eq!(r.stdout.matches(" -> ").count(), 6, "{}", r.stdout);
+
     let r = work.run(&["graph", "-plan=missing"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("cannot read plan"), "{r:?}");

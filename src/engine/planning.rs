@@ -112,15 +112,13 @@ pub async fn make_plan(
             }
             return Ok(p);
         }
-        // The intermediate plan is freed while the data sources are read (it takes a while
-        // at 10,000 resources), and before the next plan is made, so that the two are never
-        // in memory at once.
-        let mut p = p;
-        let requests = std::mem::take(&mut p.data_requests);
-        let freed = tokio::task::spawn_blocking(move || drop(p));
-        let read = refresh::read_data_with(&ws.cfg, &requests, &conn.clients, &cache).await;
-        let _ = freed.await;
-        refreshed.data.extend(read?);
+        let read =
+            refresh::read_data_with(&ws.cfg, &p.data_requests, &conn.clients, &cache).await?;
+        refreshed.data.extend(read);
+        // An intermediate plan of many resources takes a while to free: not on this thread.
+        if p.changes.len() > 1000 {
+            std::thread::spawn(move || drop(p));
+        }
     }
     Err(CliError::msg("data sources did not settle; this is a bug"))
 }
