@@ -4,7 +4,8 @@
 //! `--servers`), with a per-request latency.
 //!
 //! Measured in one run, and printed with the ratios:
-//! - the apply that creates the N + N/10 objects: wall time, and snapform's CPU per object;
+//! - the apply that creates the N + N/10 objects: wall time, and snapform's CPU per object; the
+//!   same for a tenth of the shape (created and destroyed first), and the ratio of the two;
 //! - a no-change plan: wall time and requests;
 //! - a plan after 10 out-of-band image changes: requests (total, and to the image API);
 //! - the per-object way (one GET per image, per schedule and per server lookup, 10 in flight,
@@ -110,6 +111,70 @@ impl Drop for Served {
     }
 }
 
+/// The shape's configuration (n images over the first m generated servers) in `dir`, loaded.
+fn workspace(dir: &std::path::Path, auth: &str, n: usize, m: usize) -> engine::Workspace {
+    let (rm, rn) = (range_expr(m), range_expr(n));
+    let src = format!(
+        r#"provider "rackspace" {{
+  auth_url = "{auth}"
+  username = "demo"
+  api_key  = "demo"
+  region   = "DFW"
+}}
+locals {{
+  servers = [for i in {rm} : format("srv-%05d", i + 1)]
+  images  = {{ for i in {rn} : format("img-%06d", i) => format("srv-%05d", i % {m} + 1) }}
+}}
+data "server" "s" {{
+  for_each = toset(local.servers)
+  name     = each.value
+}}
+resource "image_schedule" "s" {{
+  for_each  = data.server.s
+  server_id = each.value.id
+  retention = 3
+}}
+resource "image" "i" {{
+  for_each  = local.images
+  server_id = data.server.s[each.value].id
+  name      = each.key
+}}
+"#
+    );
+    std::fs::write(dir.join("shape.snap.hcl"), &src).expect("config");
+    let sources = engine::read_sources(dir).expect("sources");
+    engine::load(dir, sources, &VarInputs::default()).expect("workspace")
+}
+
+/// Plans and applies `ws` (its destruction with `destroy`): wall time and this process's CPU.
+async fn apply_measured(ws: &engine::Workspace, destroy: bool) -> (Duration, Duration) {
+    let (cpu0, _) = usage(libc::RUSAGE_SELF);
+    let t = Instant::now();
+    let mut s = Session::open(ws, Duration::ZERO, "apply")
+        .await
+        .expect("session");
+    let p = s
+        .plan(destroy, &PlanOptions::default())
+        .await
+        .expect("plan");
+    let out = s
+        .apply(
+            &p,
+            &ApplyOptions {
+                poll_interval: Duration::from_millis(50),
+                ..ApplyOptions::default()
+            },
+            Arc::new(Quiet),
+        )
+        .await
+        .expect("apply");
+    assert!(out.success(), "{out:?}");
+    s.close().await.expect("unlock");
+    let took = t.elapsed();
+    let (cpu1, _) = usage(libc::RUSAGE_SELF);
+    (took, cpu1 - cpu0)
+}
+
 async fn requests(http: &reqwest::Client, sb: &Served) -> serde_json::Value {
     http.get(format!("{}/sandbox/v1/requests", sb.url))
         .send()
@@ -159,65 +224,24 @@ async fn main() {
         .await
         .expect("connect");
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (rm, rn) = (range_expr(m), range_expr(n));
-    let src = format!(
-        r#"provider "rackspace" {{
-  auth_url = "{auth}"
-  username = "demo"
-  api_key  = "demo"
-  region   = "DFW"
-}}
-locals {{
-  servers = [for i in {rm} : format("srv-%05d", i + 1)]
-  images  = {{ for i in {rn} : format("img-%06d", i) => format("srv-%05d", i % {m} + 1) }}
-}}
-data "server" "s" {{
-  for_each = toset(local.servers)
-  name     = each.value
-}}
-resource "image_schedule" "s" {{
-  for_each  = data.server.s
-  server_id = each.value.id
-  retention = 3
-}}
-resource "image" "i" {{
-  for_each  = local.images
-  server_id = data.server.s[each.value].id
-  name      = each.key
-}}
-"#
-    );
-    std::fs::write(dir.path().join("shape.snap.hcl"), &src).expect("config");
-    let sources = engine::read_sources(dir.path()).expect("sources");
-    let ws = engine::load(dir.path(), sources, &VarInputs::default()).expect("workspace");
+    // A tenth of the shape first, created and destroyed, for the CPU per object at a tenth of
+    // the size in the same run (target: the full size within 1.5x of it).
+    let small = if n >= 100 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ws = workspace(dir.path(), &auth, n / 10, (m / 10).max(1));
+        let (took, cpu) = apply_measured(&ws, false).await;
+        apply_measured(&ws, true).await;
+        Some((n / 10 + (m / 10).max(1), took, cpu))
+    } else {
+        None
+    };
 
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ws = workspace(dir.path(), &auth, n, m);
     // The apply of N + N/10 objects (no latency: this measures snapform's own cost).
-    let (cpu0, _) = usage(libc::RUSAGE_SELF);
-    let t = Instant::now();
-    {
-        let mut s = Session::open(&ws, Duration::ZERO, "apply")
-            .await
-            .expect("session");
-        let p = s.plan(false, &PlanOptions::default()).await.expect("plan");
-        let out = s
-            .apply(
-                &p,
-                &ApplyOptions {
-                    poll_interval: Duration::from_millis(50),
-                    ..ApplyOptions::default()
-                },
-                Arc::new(Quiet),
-            )
-            .await
-            .expect("apply");
-        assert!(out.success(), "{out:?}");
-        s.close().await.expect("unlock");
-    }
-    let apply_wall = t.elapsed();
-    let (cpu1, _) = usage(libc::RUSAGE_SELF);
+    let (apply_wall, apply_cpu) = apply_measured(&ws, false).await;
     let objects = n + m;
-    let cpu_per_object = (cpu1 - cpu0).as_secs_f64() * 1e3 / objects as f64;
+    let cpu_per_object = apply_cpu.as_secs_f64() * 1e3 / objects as f64;
 
     let _ = http
         .put(format!("{}/sandbox/v1/faults", sb.url))
@@ -376,6 +400,14 @@ resource "image" "i" {{
         "  apply of {objects} objects (no latency):   {:>8.1} s wall, {cpu_per_object:.2} ms CPU per object in snapform",
         apply_wall.as_secs_f64()
     );
+    if let Some((objects, took, cpu)) = small {
+        let small_per_object = cpu.as_secs_f64() * 1e3 / objects as f64;
+        println!(
+            "  apply of {objects} objects (a tenth):  {:>8.1} s wall, {small_per_object:.2} ms CPU per object; full size / tenth: {:.2}x",
+            took.as_secs_f64(),
+            cpu_per_object / small_per_object
+        );
+    }
     println!(
         "  no-change plan (snapform):          {:>8.1} ms, {plan_requests} requests (median of {runs})",
         p.as_secs_f64() * 1e3

@@ -265,3 +265,49 @@ async fn binary_keeps_state_on_an_http_state_server_and_respects_its_lock() {
         );
     }
 }
+
+/// The http protocol has only whole-state writes, so an apply's changes are coalesced: a change
+/// that starts no intent (an object recorded) waits for the next write that starts one, or for
+/// the end. Six images, one after another on one server, so six intents: coalesced, a POST per
+/// intent plus the first and the last; with the window at 0 (every change written at once),
+/// one per intent and one per record as well.
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_coalesces_writes_to_an_http_state_server() {
+    async fn posts(window: &str) -> usize {
+        let (srv, url) = serve().await;
+        let work = Work::new();
+        let cfg = config(&url, PASSWORD, "coalesced")
+            .replace(
+                "resource \"image\" \"golden\" {\n",
+                "resource \"image\" \"golden\" {\n  count = 6\n",
+            )
+            .replace("\"coalesced\"", "\"coalesced-${count.index}\"")
+            .replace("image.golden.id", "image.golden[0].id");
+        work.write("main.snap.hcl", &cfg);
+        let env = [
+            ("SNAPFORM_HTTP_COALESCE_MS", window),
+            ("SNAPFORM_SANDBOX_SNAPSHOT_SECONDS", "0"),
+        ];
+        let r = work.run_env(&["apply", "--auto-approve"], &env);
+        assert_eq!(r.code, 0, "{r:?}");
+        let st = stored(&srv);
+        let images = st["resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|r| r["kind"] == "image")
+            .count();
+        assert_eq!(images, 6, "{st}");
+        assert_eq!(st["journal"].as_array().map_or(0, Vec::len), 0, "{st}");
+        let r = work.run_env(&["plan", "--detailed-exitcode"], &env);
+        assert_eq!(r.code, 0, "a clean second plan: {r:?}");
+        let log = &srv.lock().unwrap().log;
+        log.iter()
+            .take_while(|l| !l.starts_with("UNLOCK"))
+            .filter(|l| l.starts_with("POST"))
+            .count()
+    }
+    let (coalesced, each) = (posts("600000").await, posts("0").await);
+    assert!(coalesced <= 6 + 2, "coalesced: {coalesced} POSTs");
+    assert!(each >= 2 * 6, "uncoalesced: {each} POSTs");
+}

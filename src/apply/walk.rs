@@ -219,7 +219,7 @@ pub async fn apply(
                     name: change.name.clone(),
                     provider: change.provider.clone(),
                     args,
-                    before: change.before.as_ref().map(crate::plan::unmarked),
+                    before: change.before.as_deref().map(crate::plan::unmarked),
                     prior: state.resources.get(&addr).cloned(),
                     managed_keys: change.managed_keys.clone(),
                     deps: change.deps.clone(),
@@ -553,7 +553,7 @@ pub(crate) fn seeded_evaluator<'c>(
         if let Some(after) = &c.after
             && c.action != Action::Read
         {
-            ev.set_instance(&c.address, Value::Map(after.clone()));
+            ev.set_instance(&c.address, Value::Map((**after).clone()));
         }
     }
     for (addr, v) in &plan.data {

@@ -168,8 +168,8 @@ fn change(out: &mut String, c: &Change) {
         c.name
     );
     let empty = Map::new();
-    let before = c.before.as_ref().unwrap_or(&empty);
-    let after = c.after.as_ref().unwrap_or(&empty);
+    let before = c.before.as_deref().unwrap_or(&empty);
+    let after = c.after.as_deref().unwrap_or(&empty);
     let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
     keys.sort();
     keys.dedup();

@@ -205,8 +205,8 @@ pub fn plan(p: &Plan) -> J {
     let mut planned = Vec::new();
     let mut prior = Vec::new();
     for c in &p.changes {
-        let before = c.before.as_ref().map(split_map);
-        let after = c.after.as_ref().map(split_map);
+        let before = c.before.as_deref().map(split_map);
+        let after = c.after.as_deref().map(split_map);
         let mut o = addr_fields(&c.address, &c.provider);
         let (b, bs) = match &before {
             Some((v, _, s)) => (J::Object(v.clone()), J::Object(s.clone())),

@@ -108,8 +108,8 @@ pub async fn check_saved_plan(
     for c in &p.changes {
         let again = now.changes.iter().find(|n| n.address == c.address);
         // Compared as a plan file holds them (sensitive values redacted).
-        let before_now = again.map(|n| n.before.as_ref().map(redacted));
-        if before_now != Some(c.before.as_ref().map(redacted)) {
+        let before_now = again.map(|n| n.before.as_deref().map(redacted));
+        if before_now != Some(c.before.as_deref().map(redacted)) {
             return Err(Error::msg(format!(
                 "Saved plan is stale: {} changed since the plan was made. Run plan again.",
                 c.address

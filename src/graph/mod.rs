@@ -109,6 +109,16 @@ impl Graph {
         v
     }
 
+    /// Whether any node (a resource, data source, local or output) reads `n`.
+    pub fn is_read(&self, n: &Node) -> bool {
+        self.index.get(n).is_some_and(|i| {
+            self.graph
+                .edges_directed(*i, petgraph::Direction::Outgoing)
+                .next()
+                .is_some()
+        })
+    }
+
     /// Every node that reads `n`, directly or through others.
     pub fn dependents(&self, n: &Node) -> BTreeSet<Node> {
         let mut out = BTreeSet::new();

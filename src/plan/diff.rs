@@ -11,6 +11,7 @@ use crate::resources::Resource;
 use crate::state::ResourceState;
 use crate::value::{Map, Value};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// Paths of the sensitive values among the arguments: `name` for a whole attribute,
 /// `metadata.tag` for one value of a map (the rest of the map stays visible).
@@ -54,8 +55,12 @@ fn unmarked_cow(m: &Map) -> std::borrow::Cow<'_, Map> {
 }
 
 /// Marks the values at `paths` (see `marked_attributes`) of a planned map sensitive.
-pub fn mark(m: &mut Option<Map>, paths: &BTreeSet<String>) {
+pub fn mark(m: &mut Option<Arc<Map>>, paths: &BTreeSet<String>) {
     let Some(m) = m else { return };
+    if paths.is_empty() {
+        return;
+    }
+    let m = Arc::make_mut(m);
     for p in paths {
         match p.split_once('.') {
             None => {
@@ -154,7 +159,7 @@ pub fn diff(i: Inputs<'_>, drift: &mut Vec<Drift>) -> Change {
     };
     let Some(current) = i.current else {
         unknown_computed(&mut after);
-        change.after = Some(after);
+        change.after = Some(Arc::new(after));
         if i.prior.is_some() {
             change.reason = Some("it was deleted outside snapform".into());
         }
@@ -218,8 +223,8 @@ pub fn diff(i: Inputs<'_>, drift: &mut Vec<Drift>) -> Change {
         .map(|a| a.to_string())
         .collect();
     let tainted = i.prior.is_some_and(|p| p.tainted) || i.force_replace || kind.broken(current);
-    change.before = Some(before.clone());
     if tainted || !forces.is_empty() {
+        change.before = Some(Arc::new(before));
         change.action = Action::Replace;
         change.replace_paths = forces;
         if i.force_replace {
@@ -228,14 +233,20 @@ pub fn diff(i: Inputs<'_>, drift: &mut Vec<Drift>) -> Change {
             change.reason = Some("it is tainted (its creation failed)".into());
         }
         unknown_computed(&mut after);
-        change.after = Some(after);
+        change.after = Some(Arc::new(after));
         return change;
     }
-    // Keep computed attributes as they are now.
-    let mut full = before;
-    for (k, v) in after {
-        full.insert(k, v);
-    }
+    // Keep computed attributes as they are now. Where that changes nothing (a no-op, most
+    // often), before and after are one allocation.
+    let before = Arc::new(before);
+    let full = if after.iter().all(|(k, v)| before.get(k) == Some(v)) {
+        before.clone()
+    } else {
+        let mut full = (*before).clone();
+        full.extend(after);
+        Arc::new(full)
+    };
+    change.before = Some(before);
     change.action = if changed.is_empty() && pending.is_none() {
         Action::NoOp
     } else {
@@ -280,7 +291,7 @@ pub fn destroy_change(
                 });
             b.insert(k.clone(), from_cloud.unwrap_or_else(|| v.clone()));
         }
-        b
+        Arc::new(b)
     });
     let mut c = Change {
         address: addr.clone(),

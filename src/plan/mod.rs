@@ -23,6 +23,7 @@ use crate::resources::Resource;
 use crate::state::State;
 use crate::value::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Plans the changes that converge the cloud to the configuration.
 pub fn plan(
@@ -172,6 +173,11 @@ struct Planning<'a, 'c> {
 }
 
 impl Planning<'_, '_> {
+    /// Whether an expression anywhere reads `block`'s values.
+    fn read_by_others(&self, block: &crate::addr::BlockAddr) -> bool {
+        self.graph.is_read(&Node::Object(block.clone()))
+    }
+
     /// The instances of a block, recorded in the evaluator; `None` when not known yet (an
     /// error unless data sources may still be read).
     fn expand(&mut self, block: &ObjectBlock) -> Option<Vec<Instance>> {
@@ -308,7 +314,7 @@ impl Planning<'_, '_> {
             provider: provider_key(self.cfg, block.provider.as_deref()),
             action: Action::Read,
             before: None,
-            after: Some(args),
+            after: Some(Arc::new(args)),
             replace_paths: vec![],
             reason: Some(reason),
             managed_keys: vec![],
@@ -399,7 +405,20 @@ impl Planning<'_, '_> {
         c.sensitive_attributes = sensitive.iter().cloned().collect();
         diff::mark(&mut c.before, &sensitive);
         diff::mark(&mut c.after, &sensitive);
-        let value = Value::Map(c.after.clone().unwrap_or_default());
+        if c.action == Action::NoOp
+            && !sensitive.is_empty()
+            && c.before.is_some()
+            && c.before == c.after
+        {
+            c.after = c.before.clone();
+        }
+        // The instance's value, for the expressions that read this block; a block nothing
+        // reads needs none (10,000 images nobody references cost no third copy).
+        let value = if self.read_by_others(&block.addr) {
+            Value::Map(c.after.as_deref().cloned().unwrap_or_default())
+        } else {
+            Value::Null
+        };
         self.changes.push(c);
         value
     }
@@ -511,7 +530,7 @@ impl Plan {
         let mut out = Vec::new();
         for c in &self.changes {
             for m in c.before.iter().chain(c.after.iter()) {
-                Value::Map(m.clone()).sensitive_strings(&mut out);
+                m.values().for_each(|v| v.sensitive_strings(&mut out));
             }
         }
         for o in self.outputs.values() {

@@ -5,6 +5,7 @@ use crate::config::Sources;
 use crate::value::{Map, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Saved plan file format version.
 pub const PLAN_FORMAT_VERSION: u32 = 2;
@@ -46,9 +47,11 @@ pub struct Change {
     pub provider: String,
     pub action: Action,
     /// Attributes as they are now (refreshed), shown through the ownership rule.
-    pub before: Option<Map>,
-    /// Attributes after apply; unknown where only the cloud can tell.
-    pub after: Option<Map>,
+    pub before: Option<Arc<Map>>,
+    /// Attributes after apply; unknown where only the cloud can tell. A no-op's shares
+    /// `before`'s allocation when they are equal (a plan of 10,000 unchanged objects holds one
+    /// copy of their attributes, not two).
+    pub after: Option<Arc<Map>>,
     /// Attributes whose change forces replacement.
     pub replace_paths: Vec<String>,
     /// Why (tainted, deleted outside snapform, no longer configured, ...).

@@ -95,7 +95,8 @@ impl Backend {
 
     /// Records a change to `state` that touched only `delta`'s addresses (and the small
     /// parts): an appended log record on the local backend (a line of the `.wal` file) and on
-    /// pg (a row of `state_log`), a full write on http.
+    /// pg (a row of `state_log`), a whole-state write on http, coalesced with the next when it
+    /// starts no intent.
     pub async fn write_delta(
         &mut self,
         state: &mut State,
@@ -111,7 +112,7 @@ impl Backend {
                 Ok(())
             }
             Backend::Pg(b) => b.write_delta(state, delta).await,
-            Backend::Http(b) => b.write(state, true).await,
+            Backend::Http(b) => b.write_delta(state, delta).await,
         }
     }
 

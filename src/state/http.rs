@@ -43,6 +43,18 @@ pub struct HttpBackend {
     lock: Option<LockInfo>,
     last: Option<State>,
     stored_lineage: Option<String>,
+    /// Since when changes that started no intent wait for the next write (coalesced).
+    deferred: Option<Instant>,
+}
+
+/// How long changes that start no intent may wait to be sent with a later write: a second, or
+/// `SNAPFORM_HTTP_COALESCE_MS`.
+fn coalesce() -> Duration {
+    let ms = std::env::var("SNAPFORM_HTTP_COALESCE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    Duration::from_millis(ms)
 }
 
 /// A URL without its password, for messages.
@@ -145,6 +157,7 @@ impl HttpBackend {
             lock: None,
             last: None,
             stored_lineage: None,
+            deferred: None,
         };
         let Some(lock_url) = s.lock_address.clone() else {
             return Ok(b);
@@ -207,6 +220,7 @@ impl HttpBackend {
     }
 
     pub async fn write(&mut self, state: &mut State, check: bool) -> Result<(), StateError> {
+        self.deferred = None;
         if check {
             check_lineage(self.stored_lineage.as_deref(), state)?;
         }
@@ -246,6 +260,30 @@ impl HttpBackend {
         self.stored_lineage = Some(state.lineage.clone());
         self.last = Some(state.clone());
         Ok(())
+    }
+
+    /// A change during an apply. The protocol knows only whole-state writes, so they are
+    /// coalesced: a change that starts no intent (an object recorded, an intent settled) waits
+    /// up to a second to go with the next write; one that starts an intent (the mutating call
+    /// comes next) is written at once, with everything waiting. What waits is never needed
+    /// for safety: the intents it settles are still in the stored journal, and a run after a
+    /// crash reconciles them (docs/state.md). The end of the apply writes the rest.
+    pub async fn write_delta(
+        &mut self,
+        state: &mut State,
+        delta: &super::Delta,
+    ) -> Result<(), StateError> {
+        let starts_none = delta
+            .journal
+            .as_ref()
+            .is_some_and(|(started, _)| started.is_empty());
+        if starts_none && self.last.is_some() {
+            let since = *self.deferred.get_or_insert_with(Instant::now);
+            if since.elapsed() < coalesce() {
+                return Ok(());
+            }
+        }
+        self.write(state, true).await
     }
 
     pub async fn unlock(mut self) -> Result<(), StateError> {

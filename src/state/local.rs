@@ -335,6 +335,7 @@ impl LocalBackend {
             })?);
         }
         let f = self.wal.as_mut().expect("opened above");
+        crash_failpoint(f, &line);
         f.write_all(&line).map_err(|e| StateError::Io {
             op: "append to",
             path: wal.display().to_string(),
@@ -350,6 +351,33 @@ impl LocalBackend {
         // What is now durable, without copying the whole state.
         record.apply_to(prev);
         Ok(())
+    }
+}
+
+/// The crash tests' failpoint (tests/cli_kill.rs): with `SNAPFORM_CRASH_AT_COMMIT=N` this
+/// process SIGKILLs itself in its Nth group commit, after writing the first half of the log
+/// line (a torn tail); with `N:unsynced`, after the whole line and before `fdatasync`. Unset, it
+/// costs one environment lookup per process.
+fn crash_failpoint(f: &mut File, line: &[u8]) {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static AT: OnceLock<Option<(u64, bool)>> = OnceLock::new();
+    static SEEN: AtomicU64 = AtomicU64::new(0);
+    let Some((n, unsynced)) = *AT.get_or_init(|| {
+        let v = std::env::var("SNAPFORM_CRASH_AT_COMMIT").ok()?;
+        let (n, how) = v.split_once(':').unwrap_or((&v, "torn"));
+        Some((n.parse().ok()?, how == "unsynced"))
+    }) else {
+        return;
+    };
+    if SEEN.fetch_add(1, Ordering::SeqCst) + 1 != n {
+        return;
+    }
+    let cut = if unsynced { line.len() } else { line.len() / 2 };
+    let _ = f.write_all(&line[..cut]);
+    // SAFETY: kill(2) on this process; it does not return.
+    unsafe {
+        libc::kill(libc::getpid(), libc::SIGKILL);
     }
 }
 
