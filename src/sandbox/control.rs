@@ -208,9 +208,7 @@ pub(crate) async fn image_error(
     let now = store.data.now();
     let img = store
         .data
-        .images
-        .iter_mut()
-        .find(|i| i.id == id && !i.is_deleted())
+        .live_image_any_mut(&id)
         .ok_or_else(|| ApiError::not_found("Image not found."))?;
     img.status = "killed".into();
     img.ready_at = None;
@@ -240,17 +238,16 @@ pub(crate) async fn server_create(State(app): State<Arc<App>>, body: Bytes) -> A
         Some(id) => id.to_string(),
         None => store
             .data
-            .images
+            .images()
             .iter()
             .find(|i| i.region == region && i.owner.is_none())
             .map(|i| i.id.clone())
             .unwrap_or_default(),
     };
-    if !store
+    if store
         .data
-        .images
-        .iter()
-        .any(|i| i.id == image_id && i.region == region && !i.is_deleted())
+        .image_any(region, &image_id)
+        .is_none_or(|i| i.is_deleted())
     {
         return Err(ApiError::bad_request(format!(
             "unknown image {image_id} in {region}"
@@ -278,7 +275,7 @@ pub(crate) async fn server_create(State(app): State<Arc<App>>, body: Bytes) -> A
     };
     let out = json!({"server": {"id": server.id, "name": server.name, "region": server.region,
                                 "image_id": server.image_id}});
-    store.data.servers.push(server);
+    store.data.push_server(server);
     store.commit();
     Ok(json_response(StatusCode::CREATED, &out))
 }
@@ -289,9 +286,7 @@ pub(crate) async fn server_delete(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let mut store = app.store();
-    let before = store.data.servers.len();
-    store.data.servers.retain(|s| s.id != id);
-    if store.data.servers.len() == before {
+    if !store.data.remove_server(&id) {
         return Err(ApiError::not_found("Instance could not be found"));
     }
     store.commit();

@@ -284,7 +284,7 @@ pub(crate) fn fixture_data() -> Data {
         fail: false,
     };
     if let Some(img) = snapshot::build(&mut data, "DFW", ids::WEB01, golden) {
-        data.images.push(img);
+        data.push_image(img);
     }
     data.settle(at("2015-07-09T10:18:04Z"));
     data
@@ -309,14 +309,14 @@ pub(crate) fn fleet_data(servers: usize, images: usize) -> Data {
         s.private_ipv4 = format!("10.{}.{}.{}", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
         s.ipv6 = format!("2001:db8:1::{i:x}");
         s.host_id = format!("{:056x}", (i as u64 + 100) * 0x5bd1_e995);
-        data.servers.push(s);
+        data.push_server(s);
     }
     let owners: Vec<String> = if servers > 0 {
         (1..=servers)
             .map(|i| format!("5e000000-0000-4000-8000-{i:012x}"))
             .collect()
     } else {
-        data.servers
+        data.servers()
             .iter()
             .filter(|s| s.region == "DFW")
             .map(|s| s.id.clone())
@@ -335,7 +335,7 @@ pub(crate) fn fleet_data(servers: usize, images: usize) -> Data {
         };
         if let Some(img) = snapshot::build(&mut data, "DFW", &owners[(j - 1) % owners.len()], spec)
         {
-            data.images.push(img);
+            data.push_image(img);
         }
     }
     data.settle(t);
@@ -352,9 +352,13 @@ mod tests {
         let b = serde_json::to_string(&fixture_data()).unwrap();
         assert_eq!(a, b);
         let d = fixture_data();
-        assert_eq!(d.servers.len(), 4);
-        assert_eq!(d.images.len(), 15);
-        let golden = d.images.iter().find(|i| i.id == ids::WEB01_GOLDEN).unwrap();
+        assert_eq!(d.servers().len(), 4);
+        assert_eq!(d.images().len(), 15);
+        let golden = d
+            .images()
+            .iter()
+            .find(|i| i.id == ids::WEB01_GOLDEN)
+            .unwrap();
         assert_eq!(golden.status, "active");
         assert_eq!(golden.metadata["image_type"], "snapshot");
         assert_eq!(golden.metadata["instance_uuid"], ids::WEB01);

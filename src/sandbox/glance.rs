@@ -211,7 +211,7 @@ pub(crate) async fn list(
     let store = app.store();
     let data = &store.data;
     let mut items: Vec<&Image> = data
-        .images
+        .images()
         .iter()
         .filter(|i| i.region == ctx.region && i.visible_to(&ctx.tenant) && !i.is_deleted())
         .filter(|i| ids.as_ref().is_none_or(|ids| ids.contains(&i.id.as_str())))

@@ -126,7 +126,7 @@ pub(crate) fn select<'a>(
         .collect();
     let visible = |i: &&Image| i.region == ctx.region && i.visible_to(&ctx.tenant);
     let mut items: Vec<&Image> = data
-        .images
+        .images()
         .iter()
         .filter(visible)
         .filter(|i| match since {
@@ -158,7 +158,7 @@ pub(crate) fn select<'a>(
     items.sort_by_key(|i| std::cmp::Reverse(sort_key(i)));
     let marker = match q.get("marker") {
         Some(m) => Some(
-            data.images
+            data.images()
                 .iter()
                 .find(|i| i.id == m && visible(i))
                 .map(sort_key)

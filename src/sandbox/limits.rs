@@ -18,7 +18,11 @@ use super::metadata::MAX_IMAGE_META;
 pub(crate) async fn limits(State(app): State<Arc<App>>, Compute(ctx): Compute) -> Response {
     let (servers, ram, cores) = {
         let store = app.store();
-        let mine = store.data.servers.iter().filter(|s| s.region == ctx.region);
+        let mine = store
+            .data
+            .servers()
+            .iter()
+            .filter(|s| s.region == ctx.region);
         mine.fold((0u64, 0u64, 0u64), |(n, r, c), s| {
             (n + 1, r + s.flavor_ram, c + s.flavor_vcpus)
         })

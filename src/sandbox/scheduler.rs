@@ -61,8 +61,8 @@ fn snapshot_name(prefix: &str, server: &str, at: DateTime<Utc>) -> String {
 pub(crate) fn run_due(app: &App, data: &mut Data) -> (usize, usize) {
     let now = data.now();
     let mut created = 0;
-    for idx in 0..data.servers.len() {
-        let Some(sched) = data.servers[idx].schedule.clone() else {
+    for idx in 0..data.servers().len() {
+        let Some(sched) = data.servers()[idx].schedule.clone() else {
             continue;
         };
         let step = period(&sched);
@@ -79,11 +79,11 @@ pub(crate) fn run_due(app: &App, data: &mut Data) -> (usize, usize) {
             runs.push(next);
             next += step;
         }
-        if let Some(s) = data.servers[idx].schedule.as_mut() {
+        if let Some(s) = data.server_index_mut(idx).and_then(|s| s.schedule.as_mut()) {
             s.next_run = next;
         }
         let (region, server_id, name) = {
-            let s = &data.servers[idx];
+            let s = &data.servers()[idx];
             (s.region.clone(), s.id.clone(), s.name.clone())
         };
         let prefix = if sched.day_of_week.is_some() {
@@ -104,7 +104,7 @@ pub(crate) fn run_due(app: &App, data: &mut Data) -> (usize, usize) {
                 fail,
             };
             if let Some(img) = snapshot::build(data, &region, &server_id, spec) {
-                data.images.push(img);
+                data.push_image(img);
                 created += 1;
             }
         }
@@ -112,8 +112,8 @@ pub(crate) fn run_due(app: &App, data: &mut Data) -> (usize, usize) {
     let activated = data.settle(now);
     let mut culled = 0;
     let mut done: Vec<String> = Vec::new();
-    for id in activated {
-        let Some(img) = data.images.iter().find(|i| i.id == id) else {
+    for n in activated {
+        let Some(img) = data.images().get(n) else {
             continue;
         };
         let (Some(server_id), true) = (img.server_id.clone(), has_marker(img)) else {
@@ -140,7 +140,7 @@ pub(crate) fn run_due(app: &App, data: &mut Data) -> (usize, usize) {
 /// marker was removed are never counted nor culled).
 fn cull(data: &mut Data, server_id: &str, retention: usize, now: DateTime<Utc>) -> usize {
     let mut marked: Vec<(DateTime<Utc>, u64, usize)> = data
-        .images
+        .images()
         .iter()
         .enumerate()
         .filter(|(_, i)| {
@@ -154,7 +154,7 @@ fn cull(data: &mut Data, server_id: &str, retention: usize, now: DateTime<Utc>) 
     marked.sort_by_key(|m| std::cmp::Reverse((m.0, m.1)));
     let mut culled = 0;
     for (_, _, n) in marked.into_iter().skip(retention) {
-        if let Some(img) = data.images.get_mut(n) {
+        if let Some(img) = data.image_index_mut(n) {
             img.status = "deleted".into();
             img.ready_at = None;
             img.updated = now;

@@ -86,7 +86,7 @@ fn select<'a>(data: &'a Data, ctx: &Ctx, q: &Query) -> ApiResult<(Vec<&'a Server
         .map(|s| s.rsplit('/').next().unwrap_or(s).to_string());
     let key = |s: &&Server| (s.created, s.id.clone());
     let mut items: Vec<&Server> = data
-        .servers
+        .servers()
         .iter()
         .filter(|s| s.region == ctx.region)
         // nova's name filter is a regex search; for plain names that is a substring match.
@@ -103,7 +103,7 @@ fn select<'a>(data: &'a Data, ctx: &Ctx, q: &Query) -> ApiResult<(Vec<&'a Server
     items.sort_by_key(|s| std::cmp::Reverse(key(s)));
     let marker = match q.get("marker") {
         Some(m) => Some(
-            data.servers
+            data.servers()
                 .iter()
                 .find(|s| s.id == m && s.region == ctx.region)
                 .map(|s| key(&s))
@@ -314,7 +314,7 @@ fn create_image(
         return Err(quota_error());
     }
     let id = img.id.clone();
-    store.data.images.push(img);
+    store.data.push_image(img);
     store.data.settle(now);
     store.commit();
     if openstack && microversion >= (2, 45) {

@@ -61,11 +61,7 @@ pub(crate) fn snapshot_metadata(
 ) -> Option<BTreeMap<String, String>> {
     let server = data.server(region, server_id)?;
     let mut md = BTreeMap::new();
-    if let Some(base) = data
-        .images
-        .iter()
-        .find(|i| i.id == server.image_id && i.region == region)
-    {
+    if let Some(base) = data.image_any(region, &server.image_id) {
         for (k, v) in &base.metadata {
             if !NOT_INHERITED
                 .iter()
@@ -109,9 +105,7 @@ pub(crate) fn build(
     let metadata = snapshot_metadata(data, region, server_id, &spec.user_id, &spec.metadata)?;
     let server = data.server(region, server_id)?.clone();
     let base_size = data
-        .images
-        .iter()
-        .find(|i| i.id == server.image_id && i.region == region)
+        .image_any(region, &server.image_id)
         .map(|i| i.size)
         .unwrap_or(1 << 30);
     let seq = data.next_seq();
