@@ -311,3 +311,94 @@ async fn apply_coalesces_writes_to_an_http_state_server() {
     assert!(coalesced <= 6 + 2, "coalesced: {coalesced} POSTs");
     assert!(each >= 2 * 6, "uncoalesced: {each} POSTs");
 }
+
+/// Coalescing never costs safety: an apply through the http backend killed (SIGKILL) at
+/// uneven moments, with records waiting to be sent, and one more apply converges — each image
+/// exactly once in the cloud and in the stored state, the journal empty. The sandbox is a
+/// separate process that outlives the killed runs; no lock, since a killed run's lock stays on
+/// the server.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_with_coalesced_http_writes_loses_nothing() {
+    use cli_support::{Api, ServedSandbox};
+    let sb = ServedSandbox::start(&[
+        "--snapshot-seconds",
+        "0.4",
+        "--reply-latency-ms",
+        "30",
+        "--servers",
+        "6",
+    ]);
+    let (srv, url) = serve().await;
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        &format!(
+            r#"snapform {{
+  backend "http" {{
+    address  = "{url}"
+    username = "ci"
+    password = "{PASSWORD}"
+  }}
+}}
+{}
+locals {{
+  images = {{ for i in range(12) : format("hk-%02d", i) => format("srv-%05d", i % 6 + 1) }}
+}}
+data "server" "s" {{
+  for_each = toset(values(local.images))
+  name     = each.value
+}}
+resource "image" "i" {{
+  for_each  = local.images
+  server_id = data.server.s[each.value].id
+  name      = each.key
+}}
+"#,
+            sb.provider_block()
+        ),
+    );
+    for delay in [500u64, 1300, 800, 1900] {
+        let mut child = std::process::Command::new(cli_support::bin())
+            .args(["apply", "--auto-approve", "--parallelism", "10"])
+            .current_dir(work.path())
+            .env("SNAPFORM_POLL_MS", "100")
+            .env("SNAPFORM_HTTP_COALESCE_MS", "600000")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn apply");
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let r = work.run(&["apply", "--auto-approve", "--no-color"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let api = Api::login(&sb.url, "DFW").await;
+    let (_, v) = api.get("/images/detail").await;
+    let mut cloud: Vec<(String, String)> = v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["name"].as_str().is_some_and(|n| n.starts_with("hk-")))
+        .filter(|i| i["status"] != "DELETED")
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap().to_string(),
+                i["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    cloud.sort();
+    let names: Vec<&str> = cloud.iter().map(|(n, _)| n.as_str()).collect();
+    let want: Vec<String> = (0..12).map(|i| format!("hk-{i:02}")).collect();
+    assert_eq!(names, want, "each image exactly once");
+    let st = stored(&srv);
+    for (name, id) in &cloud {
+        let addr = format!("image.i[\"{name}\"]");
+        assert_eq!(st["resources"][&addr]["id"], id.as_str(), "{addr}");
+    }
+    assert_eq!(st["journal"].as_array().map_or(0, Vec::len), 0, "{st}");
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
