@@ -6,7 +6,7 @@ mod cli_support;
 mod pg_support;
 
 use cli_support::Work;
-use pg_support::Postgres;
+use pg_support::{Postgres, make_ca};
 use snapform::state::{Backend, BackendSettings, PgSettings, State, StateError, pg_lock_key};
 use std::time::Duration;
 
@@ -194,7 +194,8 @@ async fn pg_backend_locks_bumps_serial_and_refuses_foreign_or_changed_state() {
 }
 
 /// As libpq and Terraform's pg backend: with no connection string anywhere, the PG*
-/// variables say where the state is; `PGSSLMODE=require` is refused with the reason.
+/// variables say where the state is; `PGSSLMODE=require` against a server without TLS fails
+/// saying so.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_libpq_environment_is_enough() {
     let Some(pg) = Postgres::start() else { return };
@@ -225,7 +226,7 @@ async fn the_libpq_environment_is_enough() {
     tls.push(("PGSSLMODE", "require"));
     let r = work.run_env(&["plan"], &tls);
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stderr.contains("sslmode=require"), "{r:?}");
+    assert!(r.stderr.contains("TLS"), "{r:?}");
     let r = work.run_env(&["destroy", "-auto-approve"], &env);
     assert_eq!(r.code, 0, "{r:?}");
 }
@@ -319,4 +320,135 @@ async fn changes_are_log_rows_and_a_checkpoint_folds_them() {
     );
     assert_eq!(counts().await, (99, 0), "nothing written");
     b.unlock().await.unwrap();
+}
+
+/// TLS to a PostgreSQL that refuses plain TCP (`hostnossl … reject`), with a self-signed
+/// authority, through the libpq variables alone: `verify-full` with `PGSSLROOTCERT` works,
+/// `verify-ca` and `require` work, another authority's root is refused naming the
+/// certificate, and plain TCP is refused by the server. Then two racing runs over TLS: an
+/// apply waiting at its prompt holds the lock, a plan with `-lock-timeout 1s` fails naming the
+/// holder, an apply with `-lock-timeout 60s` waits and proceeds once the first is done.
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_and_racing_applies_with_only_the_libpq_environment() {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    let Some(pg) = Postgres::start_tls() else {
+        return;
+    };
+    let ca = pg.ca_cert.clone().unwrap().display().to_string();
+    let port = pg.port.to_string();
+    let base = [
+        ("SNAPFORM_PG_CONN_STR", ""),
+        ("PG_CONN_STR", ""),
+        ("PGHOST", "localhost"),
+        ("PGPORT", port.as_str()),
+        ("PGUSER", "snapform"),
+        ("PGDATABASE", "postgres"),
+        ("SNAPFORM_SANDBOX_SNAPSHOT_SECONDS", "0"),
+    ];
+    let with = |extra: &[(&'static str, &str)]| -> Vec<(String, String)> {
+        base.iter()
+            .chain(extra.iter())
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let run = |work: &Work, args: &[&str], env: &[(String, String)]| {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        work.run_env(args, &env)
+    };
+    let verified = with(&[("PGSSLMODE", "verify-full"), ("PGSSLROOTCERT", &ca)]);
+    let work = Work::new();
+    work.write("main.snap.hcl", &config("golden-tls"));
+    let r = run(&work, &["apply", "-auto-approve"], &verified);
+    assert_eq!(r.code, 0, "{r:?}");
+    let (serial, _, has) = row(&pg).await;
+    assert!(has && serial >= 1, "serial {serial}");
+
+    let r = run(
+        &work,
+        &["plan", "-detailed-exitcode"],
+        &with(&[("PGSSLMODE", "verify-ca"), ("PGSSLROOTCERT", &ca)]),
+    );
+    assert_eq!(r.code, 0, "verify-ca: {r:?}");
+    let r = run(
+        &work,
+        &["plan", "-detailed-exitcode"],
+        &with(&[("PGSSLMODE", "require")]),
+    );
+    assert_eq!(r.code, 0, "require (encrypted, unchecked): {r:?}");
+    let r = run(&work, &["plan"], &with(&[("PGSSLMODE", "disable")]));
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("rejects connection"),
+        "plain TCP refused: {r:?}"
+    );
+    make_ca(work.path(), "other");
+    let other = work.path().join("other.crt").display().to_string();
+    let r = run(
+        &work,
+        &["plan"],
+        &with(&[("PGSSLMODE", "verify-full"), ("PGSSLROOTCERT", &other)]),
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("certificate"), "{r:?}");
+    assert!(r.stderr.contains("verify-full"), "{r:?}");
+
+    // Racing runs. The first apply holds the lock while it waits for its answer.
+    work.write("main.snap.hcl", &config("golden-tls-2"));
+    let spawn = |args: &[&str], stdin: Stdio| {
+        Command::new(cli_support::bin())
+            .args(args)
+            .current_dir(work.path())
+            .envs(verified.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    let mut first = spawn(&["apply", "-no-color"], Stdio::piped());
+    let mut err = first.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = String::new();
+        let mut buf = [0u8; 512];
+        while let Ok(n) = err.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if seen.contains("Enter a value") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("the first apply reaches its prompt");
+    let r = run(&work, &["plan", "-lock-timeout", "1s"], &verified);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("locked"), "{r:?}");
+    assert!(
+        r.stderr.contains("snapform apply pid"),
+        "names the holder: {r:?}"
+    );
+    let second = spawn(
+        &[
+            "apply",
+            "-auto-approve",
+            "-lock-timeout",
+            "60s",
+            "-no-color",
+        ],
+        Stdio::null(),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    first.stdin.take().unwrap().write_all(b"yes\n").unwrap();
+    let out = first.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let out = second.wait_with_output().unwrap();
+    assert!(out.status.success(), "the waiting apply proceeds: {out:?}");
+    let (serial2, _, has) = row(&pg).await;
+    assert!(has && serial2 > serial, "{serial2} > {serial}");
+    let r = run(&work, &["plan", "-detailed-exitcode"], &verified);
+    assert_eq!(r.code, 0, "{r:?}");
 }

@@ -8,6 +8,7 @@ mod local;
 mod lock_info;
 mod log;
 mod pg;
+mod pg_tls;
 
 pub use backend::{Backend, BackendSettings, read_unlocked};
 pub use http::{HttpSettings, force_unlock as http_force_unlock};

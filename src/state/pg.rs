@@ -104,6 +104,7 @@ pub const PG_ENV: &[(&str, &str)] = &[
     ("PGPASSWORD", "password"),
     ("PGDATABASE", "dbname"),
     ("PGSSLMODE", "sslmode"),
+    ("PGSSLROOTCERT", "sslrootcert"),
     ("PGCONNECT_TIMEOUT", "connect_timeout"),
     ("PGAPPNAME", "application_name"),
 ];
@@ -138,19 +139,6 @@ fn with_libpq_env(cfg: &mut tokio_postgres::Config) {
     {
         cfg.dbname(d);
     }
-    if cfg.get_ssl_mode() == tokio_postgres::config::SslMode::Prefer
-        && let Some(m) = env("PGSSLMODE")
-    {
-        match m.as_str() {
-            "disable" => {
-                cfg.ssl_mode(tokio_postgres::config::SslMode::Disable);
-            }
-            "require" | "verify-ca" | "verify-full" => {
-                cfg.ssl_mode(tokio_postgres::config::SslMode::Require);
-            }
-            _ => {}
-        }
-    }
     if cfg.get_connect_timeout().is_none()
         && let Some(t) = env("PGCONNECT_TIMEOUT").and_then(|t| t.parse::<u64>().ok())
     {
@@ -171,7 +159,9 @@ fn quote_ident(s: &str) -> String {
 }
 
 async fn connect(s: &PgSettings, operation: &str) -> Result<Conn, StateError> {
-    let mut cfg: tokio_postgres::Config = s.conn_str.parse().map_err(|e| {
+    let (conn_str, tls) = super::pg_tls::split(&s.conn_str)
+        .map_err(|m| fail("(conn_str)", "parse the connection string", m))?;
+    let mut cfg: tokio_postgres::Config = conn_str.parse().map_err(|e| {
         fail(
             "(conn_str)",
             "parse the connection string",
@@ -182,13 +172,7 @@ async fn connect(s: &PgSettings, operation: &str) -> Result<Conn, StateError> {
         )
     })?;
     with_libpq_env(&mut cfg);
-    if cfg.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
-        return Err(fail(
-            "(conn_str)",
-            "connect",
-            "sslmode=require: this build of snapform connects to PostgreSQL without TLS; use it on a trusted network or through a local tunnel, with sslmode=disable or prefer",
-        ));
-    }
+    cfg.ssl_mode(tls.mode.ssl_mode());
     let password = cfg
         .get_password()
         .map(|p| String::from_utf8_lossy(p).to_string());
@@ -209,13 +193,34 @@ async fn connect(s: &PgSettings, operation: &str) -> Result<Conn, StateError> {
     if cfg.get_connect_timeout().is_none() {
         cfg.connect_timeout(Duration::from_secs(10));
     }
-    let (client, connection) = cfg
-        .connect(NoTls)
-        .await
-        .map_err(|e| fail(&target, "connect", pg_message(&e, password.as_deref())))?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
+    let failed = |e: tokio_postgres::Error| {
+        let mut m = pg_message(&e, password.as_deref());
+        if m.contains("certificate") {
+            m.push_str(&format!(
+                " (sslmode={}; verify-ca and verify-full check the server's certificate against sslrootcert or PGSSLROOTCERT)",
+                tls.mode.name()
+            ));
+        }
+        fail(&target, "connect", m)
+    };
+    let client = if tls.mode == super::pg_tls::Mode::Disable {
+        let (client, connection) = cfg.connect(NoTls).await.map_err(failed)?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        client
+    } else {
+        let config =
+            super::pg_tls::client_config(&tls).map_err(|m| fail(&target, "set up TLS", m))?;
+        let (client, connection) = cfg
+            .connect(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+            .await
+            .map_err(failed)?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        client
+    };
     let table = format!("{}.states", quote_ident(&s.schema_name));
     let log_table = format!("{}.state_log", quote_ident(&s.schema_name));
     Ok(Conn {

@@ -14,6 +14,8 @@ pub struct Postgres {
     bin: PathBuf,
     run_as: Option<String>,
     pub port: u16,
+    /// With `start_tls`: the PEM file of the authority that signed the server's certificate.
+    pub ca_cert: Option<PathBuf>,
 }
 
 fn required() -> bool {
@@ -65,8 +67,66 @@ fn free_port() -> u16 {
     l.local_addr().expect("local addr").port()
 }
 
+/// Runs openssl; panics with its output when it fails.
+fn openssl(dir: &Path, args: &[&str]) {
+    let o = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run openssl");
+    assert!(
+        o.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A certificate authority `NAME.crt`/`NAME.key` in `dir` (ECDSA P-256, valid 3 days).
+pub fn make_ca(dir: &Path, name: &str) {
+    let (crt, key) = (format!("{name}.crt"), format!("{name}.key"));
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &crt,
+            "-days",
+            "3",
+            "-subj",
+            &format!("/CN={name}"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+}
+
 impl Postgres {
     pub fn start() -> Option<Postgres> {
+        Self::start_with(false)
+    }
+
+    /// A server that accepts TCP connections only over TLS (`hostnossl … reject`), with a
+    /// certificate for `localhost` and 127.0.0.1 signed by a throwaway authority (`ca_cert`).
+    /// The test's own `client` connects through the Unix socket.
+    pub fn start_tls() -> Option<Postgres> {
+        if Command::new("openssl").arg("version").output().is_err() {
+            return skip("no openssl to make the test certificates".into());
+        }
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Option<Postgres> {
         let Some(bin) = find_bin() else {
             return skip("no initdb/pg_ctl on PATH or in /usr/lib/postgresql/*/bin".into());
         };
@@ -86,6 +146,7 @@ impl Postgres {
             bin,
             run_as,
             port: 0,
+            ca_cert: None,
         };
         let data = pg.data();
         let o = output(pg.cmd("initdb").args([
@@ -107,6 +168,9 @@ impl Postgres {
                 ));
             }
             Err(e) => return skip(e),
+        }
+        if tls {
+            pg.setup_tls();
         }
         // A port found free may be taken before the server binds it: try a few.
         let mut last = String::new();
@@ -136,6 +200,76 @@ impl Postgres {
             }
         }
         panic!("PostgreSQL did not start: {last}");
+    }
+
+    fn setup_tls(&mut self) {
+        let certs = self.dir.path().join("certs");
+        std::fs::create_dir_all(&certs).unwrap();
+        make_ca(&certs, "ca");
+        openssl(
+            &certs,
+            &[
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        );
+        std::fs::write(
+            certs.join("ext.cnf"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n\
+             keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        openssl(
+            &certs,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.crt",
+                "-days",
+                "3",
+                "-extfile",
+                "ext.cnf",
+            ],
+        );
+        let data = PathBuf::from(self.data());
+        for f in ["server.crt", "server.key"] {
+            let to = data.join(f);
+            std::fs::copy(certs.join(f), &to).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).unwrap();
+            if self.run_as.is_some() {
+                let uid = id(&["-u", "postgres"]);
+                let gid = id(&["-g", "postgres"]);
+                std::os::unix::fs::chown(&to, uid, gid).unwrap();
+            }
+        }
+        let conf = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).unwrap();
+        text.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(&conf, text).unwrap();
+        let hba = data.join("pg_hba.conf");
+        let text = std::fs::read_to_string(&hba).unwrap();
+        std::fs::write(&hba, format!("hostnossl all all all reject\n{text}")).unwrap();
+        self.ca_cert = Some(certs.join("ca.crt"));
     }
 
     fn data(&self) -> String {
@@ -179,8 +313,13 @@ impl Postgres {
     }
 
     fn kv(&self) -> String {
+        // A TLS-only server refuses plain TCP: the test's own client uses the socket.
+        let host = match self.ca_cert {
+            Some(_) => self.dir.path().display().to_string(),
+            None => "127.0.0.1".into(),
+        };
         format!(
-            "host=127.0.0.1 port={} user=snapform dbname=postgres",
+            "host={host} port={} user=snapform dbname=postgres",
             self.port
         )
     }
