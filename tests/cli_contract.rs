@@ -229,6 +229,7 @@ fn help_texts_offer_only_what_a_command_takes() {
         "output",
         "show",
         "state",
+        "workspace",
         "fmt",
         "import",
         "query",

@@ -17,16 +17,20 @@ const PASSWORD: &str = "hunter2-http-pass";
 
 #[derive(Default)]
 struct Server {
-    state: Option<Bytes>,
+    /// The stored state by path (one per workspace address).
+    states: HashMap<String, Bytes>,
     lock: Option<Value>,
     /// "METHOD ?query" per request, in order.
     log: Vec<String>,
+    /// The path of each request, in order.
+    paths: Vec<String>,
 }
 
 type Shared = Arc<Mutex<Server>>;
 
 async fn handle(
     Ext(srv): Ext<Shared>,
+    uri: axum::http::Uri,
     method: Method,
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
@@ -39,12 +43,14 @@ async fn handle(
     let mut s = srv.lock().unwrap();
     let id = q.get("ID").cloned().unwrap_or_default();
     s.log.push(format!("{method} {id}"));
+    let path = uri.path().to_string();
+    s.paths.push(path.clone());
     let held = s
         .lock
         .as_ref()
         .map(|l| l["ID"].as_str().unwrap_or("").to_string());
     match method.as_str() {
-        "GET" => match &s.state {
+        "GET" => match s.states.get(&path) {
             Some(b) => (StatusCode::OK, b.clone()).into_response(),
             None => StatusCode::NO_CONTENT.into_response(),
         },
@@ -55,11 +61,11 @@ async fn handle(
             if serde_json::from_slice::<Value>(&body).is_err() {
                 return (StatusCode::BAD_REQUEST, "not JSON").into_response();
             }
-            s.state = Some(body);
+            s.states.insert(path, body);
             StatusCode::OK.into_response()
         }
         "DELETE" => {
-            s.state = None;
+            s.states.remove(&path);
             StatusCode::OK.into_response()
         }
         "LOCK" => {
@@ -153,7 +159,7 @@ output "image_id" {{
 
 fn stored(srv: &Shared) -> Value {
     let s = srv.lock().unwrap();
-    serde_json::from_slice(s.state.as_ref().expect("a stored state")).unwrap()
+    serde_json::from_slice(s.states.get("/state/x").expect("a stored state")).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -228,8 +234,8 @@ async fn binary_keeps_state_on_an_http_state_server_and_respects_its_lock() {
     let good = srv
         .lock()
         .unwrap()
-        .state
-        .replace(Bytes::from_static(b"{not json"));
+        .states
+        .insert("/state/x".into(), Bytes::from_static(b"{not json"));
     let r = work.run(&["plan"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("not valid"), "{r:?}");
@@ -237,7 +243,10 @@ async fn binary_keeps_state_on_an_http_state_server_and_respects_its_lock() {
         srv.lock().unwrap().lock.is_none(),
         "released on the error path"
     );
-    srv.lock().unwrap().state = good;
+    srv.lock()
+        .unwrap()
+        .states
+        .insert("/state/x".into(), good.expect("a state"));
 
     // Wrong credentials: the status is reported, the password never is.
     work.write(
@@ -401,4 +410,55 @@ resource "image" "i" {{
     assert_eq!(st["journal"].as_array().map_or(0, Vec::len), 0, "{st}");
     let r = work.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(r.code, 0, "{r:?}");
+}
+
+/// Workspaces over the http protocol: `{workspace}` in the addresses gives each its own state
+/// (here `/state/ws-default` and `/state/ws-staging`); without it, a workspace other than
+/// default is refused with what to write.
+#[tokio::test(flavor = "multi_thread")]
+async fn workspaces_need_the_placeholder_and_keep_separate_states() {
+    let (srv, url) = serve().await;
+    let base = url.trim_end_matches("/x");
+    let templ = format!("{base}/ws-{{workspace}}");
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        &config(&templ, PASSWORD, "golden-${snapform.workspace}"),
+    );
+    let env = [("SNAPFORM_SANDBOX_SNAPSHOT_SECONDS", "0")];
+    let r = work.run_env(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run_env(&["workspace", "new", "staging"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run_env(&["apply", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run_env(&["workspace", "list"], &env);
+    assert!(r.stdout.contains("* staging"), "{r:?}");
+    let paths: Vec<String> = srv.lock().unwrap().paths.clone();
+    assert!(paths.iter().any(|p| p == "/state/ws-default"), "{paths:?}");
+    assert!(paths.iter().any(|p| p == "/state/ws-staging"), "{paths:?}");
+    let names: Vec<String> = {
+        let s = srv.lock().unwrap();
+        let mut v: Vec<String> = s
+            .states
+            .values()
+            .map(|b| {
+                let st: Value = serde_json::from_slice(b).unwrap();
+                st["resources"]["image.golden"]["attributes"]["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names, ["golden-default", "golden-staging"]);
+
+    // Without the placeholder there is one state: another workspace is refused.
+    let other = Work::new();
+    other.write("main.snap.hcl", &config(&url, PASSWORD, "plain"));
+    let r = other.run_env(&["workspace", "new", "staging"], &env);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("{workspace}"), "{r:?}");
 }

@@ -452,3 +452,74 @@ async fn tls_and_racing_applies_with_only_the_libpq_environment() {
     let r = run(&work, &["plan", "-detailed-exitcode"], &verified);
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+/// Two workspaces of one configuration keep two rows of `states`; `workspace list` reads them
+/// from the table, and `workspace delete` removes a row (refused while it records resources).
+#[tokio::test(flavor = "multi_thread")]
+async fn workspaces_are_rows() {
+    let Some(pg) = Postgres::start() else { return };
+    let conn = pg.conn_str(None);
+    let env = [
+        ("SNAPFORM_PG_CONN_STR", conn.as_str()),
+        ("SNAPFORM_SANDBOX_SNAPSHOT_SECONDS", "0"),
+    ];
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        &config("x").replace("\"x\"", "\"golden-${snapform.workspace}\""),
+    );
+    let r = work.run_env(&["workspace", "new", "staging"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run_env(&["workspace", "list"], &env);
+    assert_eq!(r.stdout, "  default\n* staging\n", "{r:?}");
+    for ws in ["staging", "default"] {
+        let r = work.run_env(&["workspace", "select", ws], &env);
+        assert_eq!(r.code, 0, "{r:?}");
+        let r = work.run_env(&["apply", "-auto-approve"], &env);
+        assert_eq!(r.code, 0, "{r:?}");
+        let r = work.run_env(&["output", "-raw", "image_id"], &env);
+        assert_eq!(r.stdout.trim().len(), 36, "{r:?}");
+    }
+    let c = pg.client("test-reader").await;
+    let rows = c
+        .query(
+            "SELECT name, lineage, data->'resources'->'image.golden'->'attributes'->>'name' \
+             FROM snapform.states ORDER BY name",
+            &[],
+        )
+        .await
+        .unwrap();
+    let got: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(2))).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("default".to_string(), "golden-default".to_string()),
+            ("staging".to_string(), "golden-staging".to_string())
+        ]
+    );
+    let (l0, l1): (String, String) = (rows[0].get(1), rows[1].get(1));
+    assert_ne!(l0, l1, "two states, two lineages");
+
+    let r = work.run_env(&["workspace", "delete", "staging"], &env);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("not empty"), "{r:?}");
+    let mut staging = env.to_vec();
+    staging.push(("SNAPFORM_WORKSPACE", "staging"));
+    let r = work.run_env(&["destroy", "-auto-approve"], &staging);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = work.run_env(&["workspace", "delete", "staging"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    let n: i64 = c
+        .query_one(
+            "SELECT count(*) FROM snapform.states WHERE name = 'staging'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+    let r = work.run_env(&["workspace", "list"], &env);
+    assert_eq!(r.stdout, "* default\n", "{r:?}");
+    let r = work.run_env(&["plan", "-detailed-exitcode"], &env);
+    assert_eq!(r.code, 0, "default is untouched: {r:?}");
+}

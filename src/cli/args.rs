@@ -43,6 +43,10 @@ pub enum Command {
     /// Inspect and edit the state.
     #[command(subcommand)]
     State(StateCommand),
+    /// Manage workspaces: one configuration, a separate state per workspace (staging,
+    /// production, ...); `snapform.workspace` names the current one in expressions.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
     /// Rewrite configuration files in the canonical format.
     Fmt(FmtArgs),
     /// Print the configuration's dependency graph in DOT, or the plan's graph (`-html`: a page
@@ -338,6 +342,42 @@ pub enum StateCommand {
         /// A state file, e.g. one written by `state pull`.
         file: PathBuf,
         /// Accept a different lineage or an older serial.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+#[command(
+    after_help = "Examples:\n  snapform workspace new staging\n  snapform workspace list\n  snapform workspace select default\n  snapform workspace select -or-create production\n  snapform workspace delete -lock-timeout=30s staging\n  SNAPFORM_WORKSPACE=staging snapform plan"
+)]
+pub enum WorkspaceCommand {
+    /// List the workspaces; the current one is marked with *.
+    List,
+    /// Print the name of the current workspace.
+    Show,
+    /// Create a workspace (with an empty state) and select it.
+    New {
+        /// The new workspace's name: letters, digits, - and _.
+        name: String,
+    },
+    /// Select a workspace for the commands that follow (recorded in .snapform/environment;
+    /// SNAPFORM_WORKSPACE overrides it).
+    Select {
+        /// The workspace to select.
+        name: String,
+        /// Create the workspace if it does not exist.
+        #[arg(long)]
+        or_create: bool,
+    },
+    /// Delete a workspace and its state (not the current one, not default).
+    Delete {
+        /// The workspace to delete.
+        name: String,
+        /// Delete even if its state still records resources (they are forgotten, not
+        /// destroyed: the cloud objects stay).
         #[arg(long)]
         force: bool,
         #[command(flatten)]

@@ -3,7 +3,7 @@
 
 use super::args::{
     ApplyArgs, Cli, Command, GraphArgs, PlanArgs, PlanFlags, SandboxCommand, StateCommand,
-    ValidateArgs,
+    ValidateArgs, WorkspaceCommand,
 };
 use super::progress::Progress;
 use super::{CliError, redact, render};
@@ -132,6 +132,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
             Ok(0)
         }
         Command::State(s) => state_cmd(&dir, s).await,
+        Command::Workspace(w) => workspace_cmd(&dir, w).await,
         Command::Fmt(a) => super::fmt::run(&dir, a),
         Command::Graph(a) if !a.html && a.plan.is_none() => super::inspect::graph(&dir),
         Command::Graph(a) => graph_cmd(&dir, a).await,
@@ -268,6 +269,42 @@ fn output_cmd(state: &State, name: Option<&str>, json: bool) -> Result<u8, CliEr
             } else {
                 outln!("{k} = {}", o.value);
             }
+        }
+    }
+    Ok(0)
+}
+
+/// `workspace list|show|new|select|delete`.
+async fn workspace_cmd(dir: &Path, cmd: WorkspaceCommand) -> Result<u8, CliError> {
+    use engine::workspaces;
+    match cmd {
+        WorkspaceCommand::List => {
+            let (names, now) = workspaces::list(dir).await?;
+            for n in names {
+                let mark = if n == now { "*" } else { " " };
+                outln!("{mark} {n}");
+            }
+        }
+        WorkspaceCommand::Show => outln!("{}", workspaces::current(dir)?),
+        WorkspaceCommand::New { name } => {
+            workspaces::new(dir, &name).await?;
+            outln!("Created and switched to workspace \"{name}\".");
+            outln!();
+            outln!("You're now on a new, empty workspace. Workspaces isolate their state,");
+            outln!("so if you run \"snapform plan\" snapform will not see any existing state");
+            outln!("for this configuration.");
+        }
+        WorkspaceCommand::Select { name, or_create } => {
+            if workspaces::select(dir, &name, or_create).await? {
+                outln!("Created and switched to workspace \"{name}\".");
+            } else {
+                outln!("Switched to workspace \"{name}\".");
+            }
+        }
+        WorkspaceCommand::Delete { name, force, lock } => {
+            let timeout = engine::lock_timeout(&lock.lock_timeout)?;
+            workspaces::delete(dir, &name, force, timeout).await?;
+            outln!("Deleted workspace \"{name}\".");
         }
     }
     Ok(0)

@@ -165,6 +165,9 @@ pub struct Config {
     pub imports: Vec<ImportBlock>,
     /// `list` blocks of `*.snapquery.hcl` files (read by `snapform query` only).
     pub lists: Vec<ListBlock>,
+    /// The workspace this configuration is planned in (what `snapform.workspace` reads); set
+    /// by the engine, empty = `default`.
+    pub workspace: String,
 }
 
 impl ObjectBlock {

@@ -81,6 +81,17 @@ pub fn load_for_plan(dir: &Path, p: &Plan, vars: &VarArgs) -> Result<Workspace, 
         )
     }));
     let mut ws = workspace::load(dir, Sources::new(p.sources.files.clone()), &inputs)?;
+    let made_in = if p.workspace.is_empty() {
+        "default"
+    } else {
+        p.workspace.as_str()
+    };
+    if made_in != ws.cfg.workspace {
+        return Err(Error::msg(format!(
+            "the saved plan was made in workspace {made_in:?}, and the current workspace is {:?}; select it (snapform workspace select {made_in}) to apply this plan",
+            ws.cfg.workspace
+        )));
+    }
     for (k, v) in &p.variables {
         ws.vars.insert(k.clone(), v.clone());
     }

@@ -13,8 +13,21 @@ use std::time::Duration;
 /// Environment variables read when `conn_str` is not in the `pg` block, first one set wins.
 pub const PG_CONN_ENV: &[&str] = &["SNAPFORM_PG_CONN_STR", "PG_CONN_STR"];
 
-/// The backend settings of a loaded configuration.
+/// The backend settings of a loaded configuration, for its workspace (`Config::workspace`).
 pub fn settings(dir: &Path, cfg: &Config) -> Result<BackendSettings, CliError> {
+    let name = if cfg.workspace.is_empty() {
+        super::workspaces::current(dir)?
+    } else {
+        cfg.workspace.clone()
+    };
+    Ok(crate::state::workspaces::settings_for(
+        &base_settings(dir, cfg)?,
+        &name,
+    )?)
+}
+
+/// The backend settings of a configuration's default workspace.
+pub fn base_settings(dir: &Path, cfg: &Config) -> Result<BackendSettings, CliError> {
     let Some(block) = &cfg.backend else {
         return Ok(BackendSettings::Local {
             path: dir.join(STATE_FILE),
@@ -104,6 +117,14 @@ fn check_url(name: &str, u: &str) -> Result<(), CliError> {
 /// The backend of a working directory that may have no (valid) configuration: `output`,
 /// `show` and `state list` read state without loading the whole workspace.
 pub fn settings_of_dir(dir: &Path) -> Result<BackendSettings, CliError> {
+    Ok(crate::state::workspaces::settings_for(
+        &base_settings_of_dir(dir)?,
+        &super::workspaces::current(dir)?,
+    )?)
+}
+
+/// `settings_of_dir` for the default workspace.
+pub fn base_settings_of_dir(dir: &Path) -> Result<BackendSettings, CliError> {
     let local = BackendSettings::Local {
         path: dir.join(STATE_FILE),
     };
@@ -111,7 +132,7 @@ pub fn settings_of_dir(dir: &Path) -> Result<BackendSettings, CliError> {
         return Ok(local);
     };
     let (cfg, _) = config::load(sources);
-    settings(dir, &cfg)
+    base_settings(dir, &cfg)
 }
 
 /// Opens the workspace's backend and takes its lock for `operation` (plan, apply, ...).

@@ -15,6 +15,7 @@ mod query;
 mod session;
 mod state_ops;
 mod workspace;
+pub mod workspaces;
 
 pub use crate::apply::{Event, Outcome, Reporter};
 pub use apply::{

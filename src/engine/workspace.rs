@@ -125,7 +125,8 @@ pub fn var_inputs(dir: &Path, args: &VarArgs) -> Result<VarInputs, CliError> {
 /// Parses, checks references, resolves variables and runs the planner once with nothing known
 /// from the cloud, so type and range errors surface before any request is sent.
 pub fn load(dir: &Path, sources: Sources, inputs: &VarInputs) -> Result<Workspace, CliError> {
-    let (cfg, mut diags) = config::load(sources);
+    let (mut cfg, mut diags) = config::load(sources);
+    cfg.workspace = super::workspaces::current(dir)?;
     let (graph, gd) = graph::build(&cfg);
     diags.extend(gd);
     if let Some((req, span)) = &cfg.required_version {

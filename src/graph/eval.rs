@@ -92,7 +92,11 @@ impl<'c> Evaluator<'c> {
             cfg,
             graph,
             vars,
-            workspace: "default".into(),
+            workspace: if cfg.workspace.is_empty() {
+                "default".into()
+            } else {
+                cfg.workspace.clone()
+            },
             inner: Mutex::new(Inner::default()),
         }
     }

@@ -115,6 +115,11 @@ pub fn plan(
         format_version: PLAN_FORMAT_VERSION,
         state_lineage: state.lineage.clone(),
         state_serial: state.serial,
+        workspace: if cfg.workspace.is_empty() {
+            "default".into()
+        } else {
+            cfg.workspace.clone()
+        },
         destroy: opts.destroy,
         refresh_only: opts.refresh_only,
         variables: storable_vars(cfg, vars),

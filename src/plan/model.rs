@@ -135,6 +135,10 @@ pub struct Plan {
     /// The state this plan was made against; `apply PLANFILE` refuses any other.
     pub state_lineage: String,
     pub state_serial: u64,
+    /// The workspace it was made in (`apply PLANFILE` refuses another); empty in plans made
+    /// before workspaces, which were all `default`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub workspace: String,
     pub destroy: bool,
     /// `--refresh-only`: nothing changes in the cloud; apply records the drift in state.
     #[serde(default)]

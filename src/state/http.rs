@@ -286,6 +286,32 @@ impl HttpBackend {
         self.write(state, true).await
     }
 
+    /// Deletes the stored state (`DELETE` on the address; the lock is held).
+    pub async fn delete_state(&mut self) -> Result<(), StateError> {
+        let mut url = url::Url::parse(&self.s.address)
+            .map_err(|e| fail(&self.s, "delete the state", format!("address: {e}")))?;
+        if let Some(l) = &self.lock {
+            url.query_pairs_mut().append_pair("ID", &l.id);
+        }
+        let (status, body) = send(&self.http, &self.s, Method::DELETE, url.as_str(), None)
+            .await
+            .map_err(|e| fail(&self.s, "delete the state", chain(&e)))?;
+        if !status.is_success() && status != StatusCode::NOT_FOUND {
+            return Err(fail(
+                &self.s,
+                "delete the state",
+                format!(
+                    "DELETE {}: expected 200, found {status}: {}",
+                    redact(&self.s.address),
+                    snippet(&body)
+                ),
+            ));
+        }
+        self.last = None;
+        self.stored_lineage = None;
+        Ok(())
+    }
+
     pub async fn unlock(mut self) -> Result<(), StateError> {
         let Some(info) = self.lock.take() else {
             return Ok(());

@@ -9,6 +9,7 @@ mod lock_info;
 mod log;
 mod pg;
 mod pg_tls;
+pub mod workspaces;
 
 pub use backend::{Backend, BackendSettings, read_unlocked};
 pub use http::{HttpSettings, force_unlock as http_force_unlock};
@@ -254,4 +255,7 @@ pub enum StateError {
         "refusing to write state of lineage {found}: the stored state has lineage {expected}, so it is another state; nothing was written"
     )]
     Lineage { expected: String, found: String },
+    /// A workspace operation refused (a bad name, one that exists or does not, not empty).
+    #[error("{0}")]
+    Workspace(String),
 }

@@ -546,6 +546,66 @@ async fn replay(
     Ok((rows.len() as u64, bytes))
 }
 
+/// The names of the workspaces that have a row (none without the table).
+pub async fn workspace_names(s: &PgSettings) -> Result<Vec<String>, StateError> {
+    let c = connect(s, "workspace-list").await?;
+    let err =
+        |e: tokio_postgres::Error| fail(&c.target, "list the workspaces", pg_message(&e, None));
+    let exists = c
+        .client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&c.table])
+        .await
+        .map_err(err)?;
+    if !exists.get::<_, bool>(0) {
+        return Ok(Vec::new());
+    }
+    let rows = c
+        .client
+        .query(&format!("SELECT name FROM {} ORDER BY name", c.table), &[])
+        .await
+        .map_err(err)?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Creates the row of workspace `s.workspace` with an empty state (serial 0), under its lock;
+/// false when the row exists.
+pub async fn create_workspace(s: &PgSettings) -> Result<bool, StateError> {
+    let b = PgBackend::open(s, Some(Duration::from_secs(10)), "workspace-new").await?;
+    let state = State::new();
+    let text = serde_json::to_string_pretty(&state)
+        .map_err(|e| fail(&b.target, "create the workspace", e.to_string()))?;
+    let sql = format!(
+        "INSERT INTO {} (name, data, serial, lineage) VALUES ($1, $2::text::jsonb, 0, $3) \
+         ON CONFLICT (name) DO NOTHING",
+        b.table
+    );
+    let n = b
+        .client
+        .execute(&sql, &[&b.workspace, &text, &state.lineage])
+        .await
+        .map_err(|e| fail(&b.target, "create the workspace", pg_message(&e, None)))?;
+    b.unlock().await?;
+    Ok(n == 1)
+}
+
+impl PgBackend {
+    /// Deletes this workspace's row and log rows (the lock is held).
+    pub async fn delete_workspace(&mut self) -> Result<(), StateError> {
+        let target = self.target.clone();
+        let db =
+            |e: tokio_postgres::Error| fail(&target, "delete the workspace", pg_message(&e, None));
+        let tx = self.client.transaction().await.map_err(db)?;
+        for table in [&self.table, &self.log_table] {
+            let sql = format!("DELETE FROM {table} WHERE name = $1");
+            tx.execute(&sql, &[&self.workspace]).await.map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        self.last = None;
+        self.stored = None;
+        Ok(())
+    }
+}
+
 /// Reads a workspace's state without the lock; no table or no row is an empty state.
 pub async fn read_unlocked(s: &PgSettings) -> Result<State, StateError> {
     let c = connect(s, "read").await?;
