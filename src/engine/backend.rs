@@ -16,7 +16,7 @@ pub const PG_CONN_ENV: &[&str] = &["SNAPFORM_PG_CONN_STR", "PG_CONN_STR"];
 /// The backend settings of a loaded configuration, for its workspace (`Config::workspace`).
 pub fn settings(dir: &Path, cfg: &Config) -> Result<BackendSettings, CliError> {
     let name = if cfg.workspace.is_empty() {
-        super::workspaces::current(dir)?
+        super::selection::current(dir)?
     } else {
         cfg.workspace.clone()
     };
@@ -119,7 +119,7 @@ fn check_url(name: &str, u: &str) -> Result<(), CliError> {
 pub fn settings_of_dir(dir: &Path) -> Result<BackendSettings, CliError> {
     Ok(crate::state::workspaces::settings_for(
         &base_settings_of_dir(dir)?,
-        &super::workspaces::current(dir)?,
+        &super::selection::current(dir)?,
     )?)
 }
 

@@ -12,6 +12,7 @@ mod error;
 mod import;
 mod planning;
 mod query;
+mod selection;
 mod session;
 mod state_ops;
 mod workspace;

@@ -126,7 +126,7 @@ pub fn var_inputs(dir: &Path, args: &VarArgs) -> Result<VarInputs, CliError> {
 /// from the cloud, so type and range errors surface before any request is sent.
 pub fn load(dir: &Path, sources: Sources, inputs: &VarInputs) -> Result<Workspace, CliError> {
     let (mut cfg, mut diags) = config::load(sources);
-    cfg.workspace = super::workspaces::current(dir)?;
+    cfg.workspace = super::selection::current(dir)?;
     let (graph, gd) = graph::build(&cfg);
     diags.extend(gd);
     if let Some((req, span)) = &cfg.required_version {
