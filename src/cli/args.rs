@@ -23,11 +23,9 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Prepare the working directory (creates .snapform/).
-    #[command(
-        after_help = "Examples:\n  snapform init\n  snapform -chdir=examples/quickstart init"
-    )]
-    Init,
+    /// Prepare the working directory (creates .snapform/, records the backend; -migrate-state
+    /// moves the state when the backend changed).
+    Init(InitArgs),
     /// Check the configuration without contacting the cloud; reports every error.
     Validate(ValidateArgs),
     /// Show what apply would change.
@@ -86,6 +84,26 @@ pub enum Command {
     /// Print the version.
     #[command(after_help = "Examples:\n  snapform version\n  snapform -version")]
     Version,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+#[command(
+    after_help = "Examples:\n  snapform init\n  snapform init -migrate-state\n  snapform init -migrate-state -force-copy\n  snapform init -reconfigure\n  snapform -chdir=examples/quickstart init"
+)]
+pub struct InitArgs {
+    /// The backend changed since the last init: copy the state of every workspace to the new
+    /// backend, keeping lineage and serial (the old state is left in place).
+    #[arg(long)]
+    pub migrate_state: bool,
+    /// With -migrate-state: overwrite a state of another lineage (or a newer serial) that the
+    /// new backend already holds.
+    #[arg(long)]
+    pub force_copy: bool,
+    /// The backend changed: use the new one as it is, copying nothing.
+    #[arg(long, conflicts_with = "migrate_state")]
+    pub reconfigure: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 #[derive(Args, Debug, Clone, Default)]

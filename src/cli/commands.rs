@@ -35,16 +35,16 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
             .map_err(|e| CliError::msg(format!("cannot read the current directory: {e}")))?,
     };
     match cli.command {
-        Command::Init => {
-            std::fs::create_dir_all(dir.join(".snapform"))
-                .map_err(|e| CliError::msg(format!("cannot create .snapform: {e}")))?;
-            let sources = engine::read_sources(&dir)?;
-            eprintln!(
-                "snapform initialized in {} ({} configuration file{}).",
-                dir.display(),
-                sources.files.len(),
-                if sources.files.len() == 1 { "" } else { "s" }
-            );
+        Command::Init(a) => {
+            let opts = engine::InitOptions {
+                migrate_state: a.migrate_state,
+                reconfigure: a.reconfigure,
+                force_copy: a.force_copy,
+                lock_timeout: engine::lock_timeout(&a.lock.lock_timeout)?,
+            };
+            for n in engine::init(&dir, &opts).await? {
+                eprintln!("{n}");
+            }
             Ok(0)
         }
         Command::Validate(v) if v.json => validate_json(&dir, &v),

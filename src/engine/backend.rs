@@ -26,8 +26,107 @@ pub fn settings(dir: &Path, cfg: &Config) -> Result<BackendSettings, CliError> {
     )?)
 }
 
-/// The backend settings of a configuration's default workspace.
+/// The backend a configuration declares, as `init` records it in `.snapform/backend.json`:
+/// the kind and the block's literal settings (environment fallbacks are read when used).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Declared {
+    pub kind: String,
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+}
+
+impl Declared {
+    pub fn of(cfg: &Config) -> Result<Declared, CliError> {
+        Ok(match &cfg.backend {
+            None => Declared {
+                kind: "local".into(),
+                values: BTreeMap::new(),
+            },
+            Some(block) => Declared {
+                kind: block.kind.clone(),
+                values: block
+                    .values()
+                    .map_err(|d| CliError::Diagnostics(cfg.sources.clone(), d))?,
+            },
+        })
+    }
+
+    /// The default workspace's settings.
+    pub fn settings(&self, dir: &Path) -> Result<BackendSettings, CliError> {
+        from_values(dir, &self.kind, &self.values)
+    }
+
+    /// `local`, or `pg` / `http` with where.
+    pub fn describe(&self) -> String {
+        let at = ["path", "address"]
+            .iter()
+            .find_map(|k| self.values.get(*k))
+            .map(|v| format!(" ({v})"))
+            .unwrap_or_default();
+        format!("\"{}\"{at}", self.kind)
+    }
+}
+
+/// Where `init` records the backend it set up.
+pub fn declared_file(dir: &Path) -> std::path::PathBuf {
+    dir.join(".snapform").join("backend.json")
+}
+
+/// The backend `init` last recorded, if it ran.
+pub fn recorded(dir: &Path) -> Result<Option<Declared>, CliError> {
+    let file = declared_file(dir);
+    match std::fs::read_to_string(&file) {
+        Ok(t) => serde_json::from_str(&t).map(Some).map_err(|e| {
+            CliError::msg(format!(
+                "{} is not valid: {e}; run snapform init -reconfigure",
+                file.display()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(CliError::msg(format!(
+            "cannot read {}: {e}",
+            file.display()
+        ))),
+    }
+}
+
+/// Records `d` as the backend of `dir` (only the owner may read it: it may hold a password).
+pub fn record(dir: &Path, d: &Declared) -> Result<(), CliError> {
+    let file = declared_file(dir);
+    let text = serde_json::to_string_pretty(d).unwrap_or_default();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).write(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    use std::io::Write;
+    opts.open(&file)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| CliError::msg(format!("cannot write {}: {e}", file.display())))
+}
+
+/// The backend settings of a configuration's default workspace. Once `init` recorded a
+/// backend, a configuration that declares another is refused until `init` moves the state
+/// (`-migrate-state`) or accepts the new backend as it is (`-reconfigure`): a run against an
+/// empty new backend would create every object a second time.
 pub fn base_settings(dir: &Path, cfg: &Config) -> Result<BackendSettings, CliError> {
+    if let Some(was) = recorded(dir)? {
+        let now = Declared::of(cfg)?;
+        if was != now {
+            return Err(CliError::msg(format!(
+                "the backend changed since snapform init (from {} to {}): run snapform init -migrate-state to copy the state to the new backend, or snapform init -reconfigure to use it as it is",
+                was.describe(),
+                now.describe()
+            )));
+        }
+    }
+    unchecked_settings(dir, cfg)
+}
+
+/// `base_settings` without the check against what `init` recorded.
+pub fn unchecked_settings(dir: &Path, cfg: &Config) -> Result<BackendSettings, CliError> {
     let Some(block) = &cfg.backend else {
         return Ok(BackendSettings::Local {
             path: dir.join(STATE_FILE),

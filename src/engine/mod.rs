@@ -10,6 +10,7 @@ mod connect;
 mod credentials;
 mod error;
 mod import;
+mod init;
 mod planning;
 mod query;
 mod selection;
@@ -29,6 +30,7 @@ pub use backend::{
 pub use connect::{Connected, connect};
 pub use error::Error;
 pub use import::import;
+pub use init::{InitOptions, init};
 pub use planning::{PlanOptions, make_plan, reconcile_journal};
 pub use query::{Listed, generate as generate_query_config, query};
 pub use session::Session;

@@ -47,3 +47,46 @@ pub(super) fn write_selection(dir: &Path, name: &str) -> Result<(), Error> {
     std::fs::write(&file, format!("{name}\n"))
         .map_err(|e| Error::msg(format!("cannot write {}: {e}", file.display())))
 }
+
+fn known_file(dir: &Path) -> std::path::PathBuf {
+    dir.join(".snapform").join("workspaces")
+}
+
+/// The workspaces this directory created, selected or copied (what `workspace list` shows for
+/// a backend that cannot list, as http), and the current one.
+pub fn known(dir: &Path) -> Result<Vec<String>, Error> {
+    let mut names: Vec<String> = std::fs::read_to_string(known_file(dir))
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|n| workspaces::check_name(n).is_ok())
+        .map(str::to_string)
+        .collect();
+    names.push(current(dir)?);
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// Adds (or with `forget`, removes) `name` in the known workspaces.
+pub fn remember(dir: &Path, name: &str, forget: bool) -> Result<(), Error> {
+    let file = known_file(dir);
+    let mut names: Vec<String> = std::fs::read_to_string(&file)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|n| !n.is_empty() && n != name)
+        .collect();
+    if !forget {
+        names.push(name.to_string());
+    }
+    names.sort();
+    if let Some(parent) = file.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    std::fs::write(
+        &file,
+        names.iter().map(|n| format!("{n}\n")).collect::<String>(),
+    )
+    .map_err(|e| Error::msg(format!("cannot write {}: {e}", file.display())))
+}

@@ -3,8 +3,8 @@
 
 use super::Error;
 use super::backend::base_settings_of_dir;
-use super::selection::write_selection;
 pub use super::selection::{ENV, current};
+use super::selection::{known, remember, write_selection};
 use crate::state::workspaces;
 use std::path::Path;
 use std::time::Duration;
@@ -12,13 +12,14 @@ use std::time::Duration;
 /// The workspaces of `dir`'s backend, sorted, and the current one.
 pub async fn list(dir: &Path) -> Result<(Vec<String>, String), Error> {
     let now = current(dir)?;
-    let names = workspaces::list(&base_settings_of_dir(dir)?, &now).await?;
+    let names = workspaces::list(&base_settings_of_dir(dir)?, &known(dir)?).await?;
     Ok((names, now))
 }
 
 /// Creates workspace `name` and selects it.
 pub async fn new(dir: &Path, name: &str) -> Result<(), Error> {
     workspaces::create(&base_settings_of_dir(dir)?, name).await?;
+    remember(dir, name, false)?;
     write_selection(dir, name)
 }
 
@@ -37,6 +38,7 @@ pub async fn select(dir: &Path, name: &str, or_create: bool) -> Result<bool, Err
         workspaces::create(&base, name).await?;
         created = true;
     }
+    remember(dir, name, false)?;
     write_selection(dir, name)?;
     Ok(created)
 }
@@ -49,5 +51,5 @@ pub async fn delete(dir: &Path, name: &str, force: bool, lock: Duration) -> Resu
         )));
     }
     workspaces::delete(&base_settings_of_dir(dir)?, name, force, lock).await?;
-    Ok(())
+    remember(dir, name, true)
 }

@@ -116,6 +116,20 @@ impl Backend {
         }
     }
 
+    /// Stores `state` exactly as it is — serial and lineage kept, whatever is stored — for
+    /// `init -migrate-state`, which checked the target first.
+    pub async fn copy_in(&mut self, state: &State) -> Result<(), StateError> {
+        match self {
+            Backend::Local { inner, lineage } => {
+                inner.copy_in(state)?;
+                *lineage = Some(state.lineage.clone());
+                Ok(())
+            }
+            Backend::Pg(b) => b.copy_in(state).await,
+            Backend::Http(b) => b.copy_in(state).await,
+        }
+    }
+
     /// Like `write`, but replaces a stored state of another lineage (`state push --force`).
     pub async fn replace(&mut self, state: &mut State) -> Result<(), StateError> {
         self.write_checked(state, false).await

@@ -286,6 +286,37 @@ impl HttpBackend {
         self.write(state, true).await
     }
 
+    /// Stores `state` exactly as it is, serial and lineage included (`init -migrate-state`).
+    pub async fn copy_in(&mut self, state: &State) -> Result<(), StateError> {
+        let text = serde_json::to_string_pretty(state)
+            .map_err(|e| fail(&self.s, "encode the state", e.to_string()))?;
+        let mut url = url::Url::parse(&self.s.address)
+            .map_err(|e| fail(&self.s, "write the state", format!("address: {e}")))?;
+        if let Some(l) = &self.lock {
+            url.query_pairs_mut().append_pair("ID", &l.id);
+        }
+        let m = method(&self.s, &self.s.update_method)?;
+        let (status, body) = send(&self.http, &self.s, m, url.as_str(), Some(text))
+            .await
+            .map_err(|e| fail(&self.s, "write the state", chain(&e)))?;
+        if !status.is_success() {
+            return Err(fail(
+                &self.s,
+                "write the state",
+                format!(
+                    "{} {}: expected 200, found {status}: {}",
+                    self.s.update_method,
+                    redact(&self.s.address),
+                    snippet(&body)
+                ),
+            ));
+        }
+        self.stored_lineage = Some(state.lineage.clone());
+        self.last = Some(state.clone());
+        self.deferred = None;
+        Ok(())
+    }
+
     /// Deletes the stored state (`DELETE` on the address; the lock is held).
     pub async fn delete_state(&mut self) -> Result<(), StateError> {
         let mut url = url::Url::parse(&self.s.address)

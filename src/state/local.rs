@@ -296,6 +296,34 @@ impl LocalBackend {
         Ok(())
     }
 
+    /// Stores `state` exactly as it is, serial and lineage included (`init -migrate-state`):
+    /// a checkpoint, the log emptied.
+    pub fn copy_in(&mut self, state: &State) -> Result<(), StateError> {
+        if let Some(dir) = self.path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| self.io("create", dir, e))?;
+        }
+        let text = serde_json::to_string_pretty(state).map_err(|e| StateError::Corrupt {
+            path: self.path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        write_atomic(&self.path, text.as_bytes())?;
+        self.wal = None;
+        let wal = wal_path(&self.path);
+        match std::fs::remove_file(&wal) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(self.io("remove", &wal, e)),
+        }
+        self.wal_records = 0;
+        self.wal_bytes = 0;
+        self.checkpoint_bytes = text.len() as u64;
+        self.unloaded = false;
+        self.last_written = Some(state.clone());
+        Ok(())
+    }
+
     /// Records what changed since the last write (`delta` names the resources touched; the
     /// journal, deposed objects, cursors and outputs go whole) as one log record, durable when
     /// this returns; bumps `serial`. Costs in proportion to the change, not to the state.

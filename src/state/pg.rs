@@ -589,6 +589,36 @@ pub async fn create_workspace(s: &PgSettings) -> Result<bool, StateError> {
 }
 
 impl PgBackend {
+    /// Stores `state` exactly as it is, serial and lineage included (`init -migrate-state`),
+    /// replacing the row and emptying its log (the lock is held).
+    pub async fn copy_in(&mut self, state: &State) -> Result<(), StateError> {
+        let target = self.target.clone();
+        let db = |e: tokio_postgres::Error| fail(&target, "write the state", pg_message(&e, None));
+        let text = serde_json::to_string_pretty(state)
+            .map_err(|e| fail(&self.target, "write the state", e.to_string()))?;
+        let serial = state.serial as i64;
+        let tx = self.client.transaction().await.map_err(db)?;
+        let sql = format!(
+            "INSERT INTO {} (name, data, serial, lineage, updated) \
+             VALUES ($1, $2::text::jsonb, $3, $4, now()) \
+             ON CONFLICT (name) DO UPDATE SET data = excluded.data, serial = excluded.serial, \
+             lineage = excluded.lineage, updated = excluded.updated",
+            self.table
+        );
+        tx.execute(&sql, &[&self.workspace, &text, &serial, &state.lineage])
+            .await
+            .map_err(db)?;
+        let sql = format!("DELETE FROM {} WHERE name = $1", self.log_table);
+        tx.execute(&sql, &[&self.workspace]).await.map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        self.stored = Some((state.lineage.clone(), serial));
+        self.last = Some(state.clone());
+        self.log_records = 0;
+        self.log_bytes = 0;
+        self.checkpoint_bytes = text.len() as u64;
+        Ok(())
+    }
+
     /// Deletes this workspace's row and log rows (the lock is held).
     pub async fn delete_workspace(&mut self) -> Result<(), StateError> {
         let target = self.target.clone();

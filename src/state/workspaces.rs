@@ -7,7 +7,8 @@
 //!   `workspace` setting, itself `default` unless set).
 //! - `http`: the protocol has one state per address, so workspaces need `{workspace}` in the
 //!   addresses (`address = "https://…/state/images-{workspace}"`); it is replaced by the name.
-//!   The protocol cannot list states: `list` names only the workspaces it is told of.
+//!   The protocol cannot list states: `list` names the workspaces the caller knows of (the
+//!   engine remembers those a directory created or selected).
 
 use super::{Backend, BackendSettings, State, StateError};
 use std::path::{Path, PathBuf};
@@ -86,9 +87,9 @@ pub fn settings_for(base: &BackendSettings, name: &str) -> Result<BackendSetting
     })
 }
 
-/// The workspaces that exist (always `default`), sorted. `known` (the selected one) is added
-/// for the http backend, which cannot list.
-pub async fn list(base: &BackendSettings, known: &str) -> Result<Vec<String>, StateError> {
+/// The workspaces that exist (always `default`), sorted. For the http backend, which cannot
+/// list, they are `known` (the workspaces this directory selected or created).
+pub async fn list(base: &BackendSettings, known: &[String]) -> Result<Vec<String>, StateError> {
     let mut names = vec![DEFAULT.to_string()];
     match base {
         BackendSettings::Local { path } => {
@@ -110,7 +111,7 @@ pub async fn list(base: &BackendSettings, known: &str) -> Result<Vec<String>, St
                 }
             }
         }
-        BackendSettings::Http(_) => names.push(known.to_string()),
+        BackendSettings::Http(_) => names.extend(known.iter().cloned()),
     }
     names.sort();
     names.dedup();
@@ -128,7 +129,7 @@ pub async fn exists(base: &BackendSettings, name: &str) -> Result<bool, StateErr
             settings_for(base, name)?;
             Ok(true)
         }
-        _ => Ok(list(base, DEFAULT).await?.iter().any(|n| n == name)),
+        _ => Ok(list(base, &[]).await?.iter().any(|n| n == name)),
     }
 }
 

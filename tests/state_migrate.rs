@@ -1,0 +1,200 @@
+//! `init -migrate-state` through the binary, local → pg → http → local, with two workspaces:
+//! each step copies both states keeping lineage and serial, a run between a backend change and
+//! `init` is refused, a target holding another lineage is refused unless `-force-copy`, and
+//! every step ends with a clean plan in both workspaces. PostgreSQL is real (pg_support); the
+//! http state server is a minimal one in this test (one state per path).
+
+mod cli_support;
+mod pg_support;
+
+use axum::body::Bytes;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use cli_support::Work;
+use pg_support::Postgres;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+type States = Arc<Mutex<HashMap<String, Bytes>>>;
+
+async fn serve() -> (States, String) {
+    let states: States = Arc::default();
+    let s = states.clone();
+    let app = axum::Router::new().route(
+        "/state/{name}",
+        axum::routing::any(move |uri: Uri, method: Method, body: Bytes| {
+            let s = s.clone();
+            async move {
+                let mut m = s.lock().unwrap();
+                let path = uri.path().to_string();
+                let r: Response = match method.as_str() {
+                    "GET" => match m.get(&path) {
+                        Some(b) => (StatusCode::OK, b.clone()).into_response(),
+                        None => StatusCode::NO_CONTENT.into_response(),
+                    },
+                    "POST" => {
+                        m.insert(path, body);
+                        StatusCode::OK.into_response()
+                    }
+                    "DELETE" => {
+                        m.remove(&path);
+                        StatusCode::OK.into_response()
+                    }
+                    _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
+                };
+                r
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/state", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (states, url)
+}
+
+fn config(backend: &str) -> String {
+    format!(
+        r#"{backend}
+provider "rackspace" {{
+  sandbox = ".snapform/sandbox"
+}}
+data "server" "web" {{
+  name = "web-01"
+}}
+resource "image" "golden" {{
+  server_id = data.server.web.id
+  name      = "golden-${{snapform.workspace}}"
+}}
+"#
+    )
+}
+
+/// (lineage, serial) of workspace `ws` as `state pull` reads it through the configured backend.
+fn pulled(work: &Work, ws: &str, env: &[(&str, &str)]) -> (String, u64) {
+    let mut env = env.to_vec();
+    env.push(("SNAPFORM_WORKSPACE", ws));
+    let r = work.run_env(&["state", "pull"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).expect("state JSON");
+    (
+        v["lineage"].as_str().unwrap().to_string(),
+        v["serial"].as_u64().unwrap(),
+    )
+}
+
+fn clean_plans(work: &Work, env: &[(&str, &str)]) {
+    for ws in ["default", "staging"] {
+        let mut env = env.to_vec();
+        env.push(("SNAPFORM_WORKSPACE", ws));
+        let r = work.run_env(&["plan", "-detailed-exitcode", "-no-color"], &env);
+        assert_eq!(r.code, 0, "{ws}: {r:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn local_to_pg_to_http_to_local_keeps_lineage_and_serial() {
+    let Some(pg) = Postgres::start() else { return };
+    let (http_states, http) = serve().await;
+    let conn = pg.conn_str(None);
+    let env = [
+        ("SNAPFORM_PG_CONN_STR", conn.as_str()),
+        ("SNAPFORM_SANDBOX_SNAPSHOT_SECONDS", "0"),
+    ];
+    let work = Work::new();
+    work.write("main.snap.hcl", &config(""));
+    let r = work.run_env(&["init"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    for ws in ["staging", "default"] {
+        let r = work.run_env(&["workspace", "select", "-or-create", ws], &env);
+        assert_eq!(r.code, 0, "{r:?}");
+        let r = work.run_env(&["apply", "-auto-approve"], &env);
+        assert_eq!(r.code, 0, "{r:?}");
+    }
+    // A second apply in staging makes the two serials differ.
+    let r = work.run_env(
+        &["apply", "-auto-approve", "-refresh-only"],
+        &[("SNAPFORM_WORKSPACE", "staging"), env[1]],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let before = [
+        pulled(&work, "default", &env),
+        pulled(&work, "staging", &env),
+    ];
+    assert_ne!(before[0].0, before[1].0, "two workspaces, two lineages");
+
+    let steps = [
+        ("pg", "snapform {\n  backend \"pg\" {}\n}\n".to_string()),
+        (
+            "http",
+            format!(
+                "snapform {{\n  backend \"http\" {{\n    address = \"{http}/images-{{workspace}}\"\n  }}\n}}\n"
+            ),
+        ),
+        ("local", String::new()),
+    ];
+    for (kind, block) in steps {
+        work.write("main.snap.hcl", &config(&block));
+        // Between a backend change and init, runs are refused (they would start empty).
+        let r = work.run_env(&["plan"], &env);
+        assert_eq!(r.code, 1, "{kind}: {r:?}");
+        assert!(r.stderr.contains("init -migrate-state"), "{kind}: {r:?}");
+        let r = work.run_env(&["init"], &env);
+        assert_eq!(r.code, 1, "{kind}: {r:?}");
+        if kind == "local" {
+            // The first local files are still there; remove them so the copy is a real one.
+            std::fs::remove_file(work.path().join("snapform.state.json")).unwrap();
+            std::fs::remove_dir_all(work.path().join("snapform.state.d")).unwrap();
+        }
+        let r = work.run_env(&["init", "-migrate-state"], &env);
+        assert_eq!(r.code, 0, "{kind}: {r:?}");
+        assert!(
+            r.stderr.contains("Copied workspace \"staging\""),
+            "{kind}: {r:?}"
+        );
+        let after = [
+            pulled(&work, "default", &env),
+            pulled(&work, "staging", &env),
+        ];
+        assert_eq!(after, before, "{kind}: lineage and serial kept");
+        clean_plans(&work, &env);
+    }
+    assert_eq!(http_states.lock().unwrap().len(), 2, "two states over http");
+
+    // To pg again, where the rows now hold another lineage: refused, then -force-copy.
+    pg.client("test")
+        .await
+        .execute(
+            "UPDATE snapform.states SET lineage = 'other', \
+             data = jsonb_set(data, '{lineage}', '\"other\"') WHERE name = 'staging'",
+            &[],
+        )
+        .await
+        .unwrap();
+    work.write(
+        "main.snap.hcl",
+        &config("snapform {\n  backend \"pg\" {}\n}\n"),
+    );
+    let r = work.run_env(&["init", "-migrate-state"], &env);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("another state there (lineage other"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("-force-copy"), "{r:?}");
+    let r = work.run_env(&["init", "-migrate-state", "-force-copy"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    let after = [
+        pulled(&work, "default", &env),
+        pulled(&work, "staging", &env),
+    ];
+    assert_eq!(after, before);
+    clean_plans(&work, &env);
+    // -reconfigure accepts a new backend without copying.
+    work.write("main.snap.hcl", &config(""));
+    let r = work.run_env(&["init", "-reconfigure"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("was not copied"), "{r:?}");
+}
