@@ -523,3 +523,74 @@ async fn workspaces_are_rows() {
     let r = work.run_env(&["plan", "-detailed-exitcode"], &env);
     assert_eq!(r.code, 0, "default is untouched: {r:?}");
 }
+
+/// Every checkpointed serial is kept in `state_history`: `state list-serials` lists them and
+/// `state pull -serial N` reads one back (here the state before two renames); a serial not kept
+/// is refused naming those that are. The local backend keeps the current state and its
+/// `.backup`.
+#[tokio::test(flavor = "multi_thread")]
+async fn serial_history_and_pull_of_an_old_serial() {
+    let Some(pg) = Postgres::start() else { return };
+    let conn = pg.conn_str(None);
+    let env = [
+        ("SNAPFORM_PG_CONN_STR", conn.as_str()),
+        ("SNAPFORM_SANDBOX_SNAPSHOT_SECONDS", "0"),
+    ];
+    let work = Work::new();
+    let mut serials = Vec::new();
+    for name in ["hist-1", "hist-2", "hist-3"] {
+        work.write("main.snap.hcl", &config(name));
+        let r = work.run_env(&["apply", "-auto-approve"], &env);
+        assert_eq!(r.code, 0, "{r:?}");
+        let (serial, _, _) = row(&pg).await;
+        serials.push(serial as u64);
+    }
+    let r = work.run_env(&["state", "list-serials"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    let listed: Vec<u64> = r
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect();
+    for s in &serials {
+        assert!(listed.contains(s), "serial {s} kept: {}", r.stdout);
+    }
+    assert!(listed.windows(2).all(|w| w[0] < w[1]), "{listed:?}");
+    let r = work.run_env(&["state", "pull", "-serial", &serials[0].to_string()], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    let old: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(old["serial"].as_u64(), Some(serials[0]));
+    assert_eq!(
+        old["resources"]["image.golden"]["attributes"]["name"], "hist-1",
+        "{old}"
+    );
+    let r = work.run_env(&["state", "pull", "-serial", "999999"], &env);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("not kept"), "{r:?}");
+    assert!(r.stderr.contains(&serials[2].to_string()), "{r:?}");
+
+    let local = Work::new();
+    let env = [("SNAPFORM_SANDBOX_SNAPSHOT_SECONDS", "0")];
+    let cfg =
+        |n: &str| config(n).replace("  backend \"pg\" {\n    workspace = \"default\"\n  }\n", "");
+    for name in ["loc-1", "loc-2"] {
+        local.write("main.snap.hcl", &cfg(name));
+        let r = local.run_env(&["apply", "-auto-approve"], &env);
+        assert_eq!(r.code, 0, "{r:?}");
+    }
+    let r = local.run_env(&["state", "list-serials"], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+    let listed: Vec<u64> = r
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect();
+    assert_eq!(
+        listed.len(),
+        2,
+        "the .backup and the current state: {}",
+        r.stdout
+    );
+    let r = local.run_env(&["state", "pull", "-serial", &listed[0].to_string()], &env);
+    assert_eq!(r.code, 0, "{r:?}");
+}

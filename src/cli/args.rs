@@ -323,7 +323,7 @@ pub struct ShowArgs {
 
 #[derive(Subcommand, Debug)]
 #[command(
-    after_help = "Examples:\n  snapform state list\n  snapform state show image.golden\n  snapform state mv image.old image.new\n  snapform state rm -lock-timeout=30s image.legacy"
+    after_help = "Examples:\n  snapform state list\n  snapform state show image.golden\n  snapform state mv image.old image.new\n  snapform state rm -lock-timeout=30s image.legacy\n  snapform state list-serials\n  snapform state pull -serial=12 > old.json"
 )]
 pub enum StateCommand {
     /// List resource addresses in state.
@@ -350,11 +350,16 @@ pub enum StateCommand {
         #[command(flatten)]
         lock: LockArgs,
     },
-    /// Print the state as JSON on stdout.
+    /// Print the state as JSON on stdout (-serial N: the state as it was at serial N).
     Pull {
+        /// An earlier serial the backend keeps (see state list-serials).
+        #[arg(long, value_name = "N")]
+        serial: Option<u64>,
         #[command(flatten)]
         lock: LockArgs,
     },
+    /// List the serials the backend keeps of the state (pg: every checkpoint), oldest first.
+    ListSerials,
     /// Replace the state with FILE (same lineage and no older serial, unless --force).
     Push {
         /// A state file, e.g. one written by `state pull`.

@@ -320,7 +320,20 @@ async fn state_cmd(dir: &Path, cmd: StateCommand) -> Result<u8, CliError> {
         StateCommand::Mv { from, to, lock } => {
             notes(engine::mv(dir, &from, &to, timeout(&lock)?).await?)
         }
-        StateCommand::Pull { lock } => match engine::pull(dir, timeout(&lock)?).await? {
+        StateCommand::Pull {
+            serial: Some(n), ..
+        } => outln!("{}", engine::pull_serial(dir, n).await?),
+        StateCommand::ListSerials => {
+            for k in engine::list_serials(dir).await? {
+                outln!(
+                    "{:>8}  {}  {}",
+                    k.serial,
+                    k.lineage,
+                    k.saved.as_deref().unwrap_or("-")
+                );
+            }
+        }
+        StateCommand::Pull { lock, .. } => match engine::pull(dir, timeout(&lock)?).await? {
             Ok(text) => outln!("{text}"),
             Err(n) => notes(n),
         },

@@ -34,7 +34,7 @@ pub use init::{InitOptions, init};
 pub use planning::{PlanOptions, make_plan, reconcile_journal};
 pub use query::{Listed, generate as generate_query_config, query};
 pub use session::Session;
-pub use state_ops::{force_unlock, lock_timeout, mv, pull, push, rm};
+pub use state_ops::{force_unlock, list_serials, lock_timeout, mv, pull, pull_serial, push, rm};
 pub use workspace::{
     STATE_FILE, VarArgs, Workspace, config_graph, load, read_query_sources, read_sources,
     var_inputs,

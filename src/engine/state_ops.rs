@@ -173,6 +173,34 @@ pub async fn pull(dir: &Path, lock: Duration) -> Result<Result<String, Vec<Strin
     Ok(Ok(text))
 }
 
+/// The serials the backend keeps of this workspace's state (`state list-serials`).
+pub async fn list_serials(dir: &Path) -> Result<Vec<crate::state::Kept>, CliError> {
+    let s = super::backend::settings_of_dir(dir)?;
+    Ok(crate::state::kept_serials(&s).await?)
+}
+
+/// The state as it was at `serial` (`state pull -serial N`), as JSON.
+pub async fn pull_serial(dir: &Path, serial: u64) -> Result<String, CliError> {
+    let s = super::backend::settings_of_dir(dir)?;
+    match crate::state::read_serial(&s, serial).await? {
+        Some(state) => serde_json::to_string_pretty(&state)
+            .map_err(|e| CliError::msg(format!("cannot encode the state: {e}"))),
+        None => {
+            let kept = crate::state::kept_serials(&s).await?;
+            let list: Vec<String> = kept.iter().map(|k| k.serial.to_string()).collect();
+            Err(CliError::msg(format!(
+                "state pull: serial {serial} is not kept by the {} backend (kept: {}); the pg backend keeps every checkpoint (the end of each apply, each state command), the local backend the current state and its .backup, http the current one",
+                s.kind(),
+                if list.is_empty() {
+                    "none".to_string()
+                } else {
+                    list.join(", ")
+                }
+            )))
+        }
+    }
+}
+
 /// Replaces the stored state with `file` (same lineage and no older serial, unless `force`).
 pub async fn push(
     dir: &Path,

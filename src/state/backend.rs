@@ -5,7 +5,7 @@
 use super::codec::check_lineage;
 use super::http::{HttpBackend, HttpSettings};
 use super::local::LocalBackend;
-use super::pg::{PgBackend, PgSettings};
+use super::pg::{Kept, PgBackend, PgSettings};
 use super::{Delta, State, StateError};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -177,6 +177,66 @@ pub async fn read_unlocked(settings: &BackendSettings) -> Result<State, StateErr
         BackendSettings::Local { path } => super::local::load(path).map(|(s, _, _)| s),
         BackendSettings::Pg(s) => super::pg::read_unlocked(s).await,
         BackendSettings::Http(s) => super::http::read_unlocked(s).await,
+    }
+}
+
+/// The serials the backend keeps of the state, oldest first: pg its history (every
+/// checkpoint: the end of each apply, each state command) and the current state; local the
+/// current state and its `.backup`; http the current one only.
+pub async fn kept_serials(settings: &BackendSettings) -> Result<Vec<Kept>, StateError> {
+    let current = read_unlocked(settings).await?;
+    let mut out = match settings {
+        BackendSettings::Local { path } => local_backup(path)?
+            .map(|b| Kept {
+                serial: b.serial,
+                lineage: b.lineage,
+                saved: None,
+            })
+            .into_iter()
+            .collect(),
+        BackendSettings::Pg(s) => super::pg::history(s).await?,
+        BackendSettings::Http(_) => Vec::new(),
+    };
+    if current.serial > 0 && !out.iter().any(|k| k.serial == current.serial) {
+        out.push(Kept {
+            serial: current.serial,
+            lineage: current.lineage.clone(),
+            saved: None,
+        });
+    }
+    out.sort_by_key(|k| k.serial);
+    Ok(out)
+}
+
+/// The state as it was at `serial`, if the backend keeps it (see `kept_serials`).
+pub async fn read_serial(
+    settings: &BackendSettings,
+    serial: u64,
+) -> Result<Option<State>, StateError> {
+    let current = read_unlocked(settings).await?;
+    if current.serial == serial && serial > 0 {
+        return Ok(Some(current));
+    }
+    match settings {
+        BackendSettings::Local { path } => Ok(local_backup(path)?.filter(|b| b.serial == serial)),
+        BackendSettings::Pg(s) => super::pg::read_serial(s, serial).await,
+        BackendSettings::Http(_) => Ok(None),
+    }
+}
+
+/// The local state file's `.backup` (the state before the last checkpoint), if any.
+fn local_backup(path: &std::path::Path) -> Result<Option<State>, StateError> {
+    let mut b = path.as_os_str().to_owned();
+    b.push(".backup");
+    let b = PathBuf::from(b);
+    match std::fs::read_to_string(&b) {
+        Ok(text) => super::local::parse(&text, &b).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StateError::Io {
+            op: "read",
+            path: b.display().to_string(),
+            source: e,
+        }),
     }
 }
 

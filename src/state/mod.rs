@@ -11,10 +11,10 @@ mod pg;
 mod pg_tls;
 pub mod workspaces;
 
-pub use backend::{Backend, BackendSettings, read_unlocked};
+pub use backend::{Backend, BackendSettings, kept_serials, read_serial, read_unlocked};
 pub use http::{HttpSettings, force_unlock as http_force_unlock};
 pub use local::{LocalBackend, parse as parse_state_file, replay as replay_log};
-pub use pg::{PG_ENV, PgSettings, lock_key as pg_lock_key};
+pub use pg::{Kept, PG_ENV, PgSettings, lock_key as pg_lock_key};
 
 use crate::addr::{InstanceAddr, Target};
 use crate::value::{Map, Value};

@@ -48,6 +48,8 @@ pub struct PgBackend {
     target: String,
     /// The `state_log` table: records of changes since the row's checkpoint.
     log_table: String,
+    /// `<schema>.state_history`: every checkpointed serial, whole.
+    history_table: String,
     last: Option<State>,
     /// (lineage, serial) of what is stored — the row and the log records after it — once
     /// read or written.
@@ -63,6 +65,7 @@ pub struct PgBackend {
 struct Conn {
     client: Client,
     log_table: String,
+    history_table: String,
     target: String,
     table: String,
 }
@@ -223,9 +226,11 @@ async fn connect(s: &PgSettings, operation: &str) -> Result<Conn, StateError> {
     };
     let table = format!("{}.states", quote_ident(&s.schema_name));
     let log_table = format!("{}.state_log", quote_ident(&s.schema_name));
+    let history_table = format!("{}.state_history", quote_ident(&s.schema_name));
     Ok(Conn {
         client,
         log_table,
+        history_table,
         target,
         table,
     })
@@ -247,10 +252,14 @@ impl PgBackend {
                serial bigint NOT NULL, lineage text NOT NULL, \
                updated timestamptz NOT NULL DEFAULT now()); \
              CREATE TABLE IF NOT EXISTS {log} (name text NOT NULL, serial bigint NOT NULL, \
-               lineage text NOT NULL, record jsonb NOT NULL, PRIMARY KEY (name, serial)); COMMIT;",
+               lineage text NOT NULL, record jsonb NOT NULL, PRIMARY KEY (name, serial)); \
+             CREATE TABLE IF NOT EXISTS {history} (name text NOT NULL, serial bigint NOT NULL, \
+               lineage text NOT NULL, data jsonb NOT NULL, \
+               saved timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (name, serial)); COMMIT;",
             schema = quote_ident(&s.schema_name),
             table = c.table,
-            log = c.log_table
+            log = c.log_table,
+            history = c.history_table
         );
         c.client
             .batch_execute(&setup)
@@ -284,6 +293,7 @@ impl PgBackend {
             client: c.client,
             table: c.table,
             log_table: c.log_table,
+            history_table: c.history_table,
             log_records: 0,
             log_bytes: 0,
             checkpoint_bytes: 0,
@@ -422,6 +432,16 @@ impl PgBackend {
         tx.execute(&sql, &[&self.workspace, &text, &serial_i, &state.lineage])
             .await
             .map_err(db)?;
+        keep_in_history(
+            &tx,
+            &self.history_table,
+            &self.workspace,
+            serial_i,
+            &state.lineage,
+            &text,
+        )
+        .await
+        .map_err(db)?;
         // The checkpoint holds everything the log did.
         let sql = format!("DELETE FROM {} WHERE name = $1", self.log_table);
         tx.execute(&sql, &[&self.workspace]).await.map_err(db)?;
@@ -546,6 +566,88 @@ async fn replay(
     Ok((rows.len() as u64, bytes))
 }
 
+/// Keeps a checkpoint in the history (a serial written twice keeps the last).
+async fn keep_in_history(
+    tx: &tokio_postgres::Transaction<'_>,
+    table: &str,
+    workspace: &str,
+    serial: i64,
+    lineage: &str,
+    text: &str,
+) -> Result<u64, tokio_postgres::Error> {
+    let sql = format!(
+        "INSERT INTO {table} (name, serial, lineage, data) VALUES ($1, $2, $3, $4::text::jsonb) \
+         ON CONFLICT (name, serial) DO UPDATE SET lineage = excluded.lineage, \
+         data = excluded.data, saved = now()"
+    );
+    tx.execute(&sql, &[&workspace, &serial, &lineage, &text])
+        .await
+}
+
+/// One kept serial of a workspace's state.
+#[derive(Clone, Debug)]
+pub struct Kept {
+    pub serial: u64,
+    pub lineage: String,
+    /// When it was written (RFC 3339, UTC), where the backend knows.
+    pub saved: Option<String>,
+}
+
+/// The serials `state_history` keeps for the workspace, oldest first.
+pub async fn history(s: &PgSettings) -> Result<Vec<Kept>, StateError> {
+    let c = connect(s, "state-list-serials").await?;
+    let err = |e: tokio_postgres::Error| fail(&c.target, "read the history", pg_message(&e, None));
+    let exists = c
+        .client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&c.history_table])
+        .await
+        .map_err(err)?;
+    if !exists.get::<_, bool>(0) {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT serial, lineage, to_char(saved AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
+         FROM {} WHERE name = $1 ORDER BY serial",
+        c.history_table
+    );
+    let rows = c.client.query(&sql, &[&s.workspace]).await.map_err(err)?;
+    Ok(rows
+        .iter()
+        .map(|r| Kept {
+            serial: r.get::<_, i64>(0) as u64,
+            lineage: r.get(1),
+            saved: r.get(2),
+        })
+        .collect())
+}
+
+/// The state as it was at `serial`, if the history keeps it.
+pub async fn read_serial(s: &PgSettings, serial: u64) -> Result<Option<State>, StateError> {
+    let c = connect(s, "state-pull").await?;
+    let err = |e: tokio_postgres::Error| fail(&c.target, "read the history", pg_message(&e, None));
+    let exists = c
+        .client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&c.history_table])
+        .await
+        .map_err(err)?;
+    if !exists.get::<_, bool>(0) {
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT data::text FROM {} WHERE name = $1 AND serial = $2",
+        c.history_table
+    );
+    match c
+        .client
+        .query_opt(&sql, &[&s.workspace, &(serial as i64)])
+        .await
+        .map_err(err)?
+    {
+        Some(row) => Ok(Some(parse_state(row.get(0), "pg", &c.target)?)),
+        None => Ok(None),
+    }
+}
+
 /// The names of the workspaces that have a row (none without the table).
 pub async fn workspace_names(s: &PgSettings) -> Result<Vec<String>, StateError> {
     let c = connect(s, "workspace-list").await?;
@@ -608,6 +710,16 @@ impl PgBackend {
         tx.execute(&sql, &[&self.workspace, &text, &serial, &state.lineage])
             .await
             .map_err(db)?;
+        keep_in_history(
+            &tx,
+            &self.history_table,
+            &self.workspace,
+            serial,
+            &state.lineage,
+            &text,
+        )
+        .await
+        .map_err(db)?;
         let sql = format!("DELETE FROM {} WHERE name = $1", self.log_table);
         tx.execute(&sql, &[&self.workspace]).await.map_err(db)?;
         tx.commit().await.map_err(db)?;
@@ -625,7 +737,7 @@ impl PgBackend {
         let db =
             |e: tokio_postgres::Error| fail(&target, "delete the workspace", pg_message(&e, None));
         let tx = self.client.transaction().await.map_err(db)?;
-        for table in [&self.table, &self.log_table] {
+        for table in [&self.table, &self.log_table, &self.history_table] {
             let sql = format!("DELETE FROM {table} WHERE name = $1");
             tx.execute(&sql, &[&self.workspace]).await.map_err(db)?;
         }
