@@ -195,7 +195,7 @@ mod props {
             prop_assume!(parsed.is_ok());
             let once = format(&src).map_err(|e| TestCaseError::fail(format!("{e}\n{src}")))?;
             prop_assert_eq!(hcl::parse(&once).ok(), parsed.ok(), "meaning changed:\n{}\n---\n{}", src, once);
-            let twice = format(&once).map_err(|e| TestCaseError::fail(e))?;
+            let twice = format(&once).map_err(TestCaseError::fail)?;
             prop_assert_eq!(twice, once);
         }
     }
