@@ -83,3 +83,49 @@ resource "image_schedule" "web" {
     assert_eq!(r.code, 1, "{r:?}");
     insta::assert_snapshot!("validate_errors", normalized(&r.stderr, &work));
 }
+
+/// API errors as the user reads them: the operation, the status and the cloud's message — a
+/// quota refused by the compute API (413), and credentials refused by the identity API (401).
+#[test]
+fn api_errors_name_the_operation_the_status_and_the_message() {
+    let work = Work::new();
+    let metadata: Vec<String> = (0..45).map(|i| format!("    k{i:02} = \"v\"")).collect();
+    work.write(
+        "main.snap.hcl",
+        &format!(
+            "provider \"rackspace\" {{\n  sandbox = \".snapform/sandbox\"\n}}\n\
+             data \"server\" \"web\" {{\n  name = \"web-01\"\n}}\n\
+             resource \"image\" \"big\" {{\n  server_id = data.server.web.id\n  name      = \"too-much-metadata\"\n  metadata = {{\n{}\n  }}\n}}\n",
+            metadata.join("\n")
+        ),
+    );
+    let r = work.run_env(
+        &["apply", "-auto-approve", "-no-color"],
+        &[("SNAPFORM_SANDBOX_SNAPSHOT_SECONDS", "0")],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let failed: String = r
+        .stdout
+        .lines()
+        .chain(r.stderr.lines())
+        .filter(|l| l.contains("FAILED") || l.contains("failed"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!("api_error_quota", normalized(&failed, &work));
+
+    let sb = cli_support::ServedSandbox::start(&[]);
+    let bad = Work::new();
+    bad.write(
+        "main.snap.hcl",
+        &format!(
+            "{}data \"server\" \"web\" {{\n  name = \"web-01\"\n}}\n",
+            sb.provider_block()
+                .replace("api_key  = \"demo\"", "api_key  = \"wrong\"")
+        ),
+    );
+    let r = bad.run(&["plan", "-no-color"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let port = regex_lite::Regex::new(r"127\.0\.0\.1:\d+").unwrap();
+    let text = port.replace_all(&r.stderr, "127.0.0.1:[PORT]").into_owned();
+    insta::assert_snapshot!("api_error_auth", normalized(&text, &bad));
+}
