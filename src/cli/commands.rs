@@ -80,6 +80,7 @@ pub async fn run(cli: Cli) -> Result<u8, CliError> {
         }
         Command::Show(s) => {
             if let Some(f) = s.plan_file {
+                engine::use_encryption_of(&dir)?;
                 let p = engine::read_plan_file(&in_dir(&dir, &f))?;
                 if s.json {
                     outln!("{}", plan_json(&p));
@@ -586,7 +587,10 @@ fn in_dir(dir: &Path, f: &Path) -> std::path::PathBuf {
 /// page or as DOT.
 async fn graph_cmd(dir: &Path, a: GraphArgs) -> Result<u8, CliError> {
     let p = match &a.plan {
-        Some(f) => engine::read_plan_file(&in_dir(dir, f))?,
+        Some(f) => {
+            engine::use_encryption_of(dir)?;
+            engine::read_plan_file(&in_dir(dir, f))?
+        }
         None => {
             let ws = load_ws(dir, &a.vars)?;
             let mut session = Session::open_mode(&ws, lock_wait(&a.state_lock)?, "graph").await?;
@@ -651,7 +655,10 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs) -> Result<u8, CliError> {
         }
     }
     let saved = match &a.plan_file {
-        Some(f) => Some(engine::read_plan_file(&in_dir(dir, f))?),
+        Some(f) => {
+            engine::use_encryption_of(dir)?;
+            Some(engine::read_plan_file(&in_dir(dir, f))?)
+        }
         None => None,
     };
     let ws = match &saved {

@@ -43,6 +43,24 @@ pub static BACKEND_HTTP: Schema = Schema {
     blocks: &[],
 };
 
+/// `snapform { encryption { ... } }`: the key (a passphrase, or a key from the environment),
+/// a fallback key for rotation, and the migration switch (src/state/crypt.rs).
+pub static ENCRYPTION: Schema = Schema {
+    name: "encryption",
+    attrs: &[
+        opt("passphrase"),
+        opt("passphrase_env"),
+        opt("key_env"),
+        opt("fallback_passphrase"),
+        opt("fallback_passphrase_env"),
+        opt("fallback_key_env"),
+        super::schema::arg("iterations", Ty::Number),
+        super::schema::arg("allow_unencrypted_read", Ty::Bool),
+        super::schema::arg("plans", Ty::Bool),
+    ],
+    blocks: &[],
+};
+
 /// Backend kinds, for "expected one of" messages.
 pub const BACKEND_KINDS: &[&str] = &["local", "pg", "http"];
 
@@ -56,6 +74,15 @@ pub fn schema(kind: &str) -> Option<&'static Schema> {
 }
 
 impl BackendBlock {
+    /// `backend "pg"`, or `encryption`, for messages.
+    fn title(&self) -> String {
+        if self.kind == "encryption" {
+            "encryption".into()
+        } else {
+            format!("backend \"{}\"", self.kind)
+        }
+    }
+
     /// The settings as strings. A reference (`var.x`) is an error with its location: backend
     /// settings are needed before anything else is evaluated.
     pub fn values(&self) -> Result<BTreeMap<String, String>, Vec<Diagnostic>> {
@@ -66,8 +93,9 @@ impl BackendBlock {
             if let Some(r) = def.value.refs.first() {
                 diags.push(Diagnostic::error(
                     format!(
-                        "backend \"{}\": \"{name}\" must be a literal value, found a reference to {}; backend settings are read before variables (use the environment for secrets)",
-                        self.kind, r.root
+                        "{}: \"{name}\" must be a literal value, found a reference to {}; these settings are read before variables (use the environment for secrets)",
+                        self.title(),
+                        r.root
                     ),
                     Some(r.span.clone()),
                 ));
@@ -79,10 +107,7 @@ impl BackendBlock {
                         out.insert(name.clone(), s);
                     }
                     None => diags.push(Diagnostic::error(
-                        format!(
-                            "backend \"{}\": \"{name}\" must be a string, found {v}",
-                            self.kind
-                        ),
+                        format!("{}: \"{name}\" must be a string, found {v}", self.title()),
                         Some(def.value.span.clone()),
                     )),
                 },

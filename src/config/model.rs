@@ -158,6 +158,9 @@ pub struct Config {
     pub outputs: BTreeMap<String, OutputBlock>,
     /// `snapform { backend "KIND" { ... } }`; `None` = the local state file.
     pub backend: Option<BackendBlock>,
+    /// `snapform { encryption { ... } }`: state and plans encrypted (its settings as a block
+    /// of literals, like a backend's).
+    pub encryption: Option<BackendBlock>,
     /// `snapform { required_version = ">= 0.1" }`, with its location.
     pub required_version: Option<(String, Span)>,
     pub moved: Vec<MovedBlock>,

@@ -233,10 +233,29 @@ impl Loader<'_> {
                     }
                 }
                 Structure::Block(inner) if inner.ident.as_str() == "backend" => self.backend(inner),
+                Structure::Block(inner) if inner.ident.as_str() == "encryption" => {
+                    let attrs = self.attrs_against(
+                        &inner.body,
+                        &super::backend::ENCRYPTION,
+                        "encryption",
+                    );
+                    if self.cfg.encryption.is_some() {
+                        self.err(inner.ident.span(), "encryption is configured twice; keep one");
+                    }
+                    let block = super::BackendBlock {
+                        kind: "encryption".into(),
+                        attrs,
+                        span: self.span(inner.span()),
+                    };
+                    if let Err(diags) = block.values() {
+                        self.diags.extend(diags);
+                    }
+                    self.cfg.encryption = Some(block);
+                }
                 Structure::Attribute(a) => self.err(
                     a.key.span(),
                     format!(
-                        "unknown attribute \"{}\" in snapform block; expected required_version or a backend block",
+                        "unknown attribute \"{}\" in snapform block; expected required_version, a backend block or an encryption block",
                         a.key.as_str()
                     ),
                 ),

@@ -43,6 +43,8 @@ impl Default for ApplyOptions {
 pub fn read_plan_file(path: &Path) -> Result<Plan, Error> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::msg(format!("cannot read plan {}: {e}", path.display())))?;
+    let text = crate::state::crypt::open_plan(&text, &format!("plan {}", path.display()))
+        .map_err(Error::msg)?;
     parse_plan(&text, &path.display().to_string())
 }
 
@@ -64,6 +66,7 @@ pub fn parse_plan(text: &str, name: &str) -> Result<Plan, Error> {
 pub fn write_plan_file(path: &Path, p: &Plan) -> Result<(), Error> {
     let text = serde_json::to_string_pretty(p)
         .map_err(|e| Error::msg(format!("cannot encode the plan: {e}")))?;
+    let text = crate::state::crypt::seal_plan(&text).map_err(Error::msg)?;
     std::fs::write(path, text)
         .map_err(|e| Error::msg(format!("cannot write {}: {e}", path.display())))
 }

@@ -5,7 +5,7 @@
 use super::Error as CliError;
 use super::workspace::{self, STATE_FILE, Workspace};
 use crate::config::{self, Config};
-use crate::state::{Backend, BackendSettings, HttpSettings, PgSettings, State};
+use crate::state::{Backend, BackendSettings, HttpSettings, PgSettings, State, crypt};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -125,8 +125,77 @@ pub fn base_settings(dir: &Path, cfg: &Config) -> Result<BackendSettings, CliErr
     unchecked_settings(dir, cfg)
 }
 
+/// The `encryption` block's settings, keys read from the environment where it names
+/// variables; `None` without the block.
+pub fn encryption_settings(cfg: &Config) -> Result<Option<crypt::Settings>, CliError> {
+    let Some(block) = &cfg.encryption else {
+        return Ok(None);
+    };
+    let v = block
+        .values()
+        .map_err(|d| CliError::Diagnostics(cfg.sources.clone(), d))?;
+    let from_env = |setting: &str, name: &str| {
+        env(name).ok_or_else(|| {
+            CliError::msg(format!(
+                "encryption: {setting} names the environment variable {name}, which is not set"
+            ))
+        })
+    };
+    let key = |prefix: &str| -> Result<Option<crypt::KeySource>, CliError> {
+        let get = |k: &str| v.get(&format!("{prefix}{k}"));
+        if let Some(p) = get("passphrase") {
+            return Ok(Some(crypt::KeySource::Passphrase(p.clone())));
+        }
+        if let Some(n) = get("passphrase_env") {
+            let p = from_env(&format!("{prefix}passphrase_env"), n)?;
+            return Ok(Some(crypt::KeySource::Passphrase(p)));
+        }
+        if let Some(n) = get("key_env") {
+            let k = from_env(&format!("{prefix}key_env"), n)?;
+            return crypt::KeySource::key_from_text(&k)
+                .map(Some)
+                .map_err(|m| CliError::msg(format!("encryption: {prefix}key_env {n}: {m}")));
+        }
+        Ok(None)
+    };
+    let primary = key("")?.ok_or_else(|| {
+        CliError::msg(
+            "encryption: expected the key: passphrase_env (a variable holding a passphrase), key_env (a variable holding 32 bytes in base64) or passphrase",
+        )
+    })?;
+    let iterations = match v.get("iterations") {
+        Some(n) => n.parse().map_err(|_| {
+            CliError::msg(format!(
+                "encryption: iterations must be a whole number, found {n}"
+            ))
+        })?,
+        None => crypt::DEFAULT_ITERATIONS,
+    };
+    Ok(Some(crypt::Settings {
+        key: primary,
+        fallback: key("fallback_")?,
+        iterations,
+        allow_unencrypted_read: v.get("allow_unencrypted_read").is_some_and(|b| b == "true"),
+        plans: v.get("plans").is_none_or(|b| b != "false"),
+    }))
+}
+
+/// Installs the configuration's encryption for this run (none without the block).
+pub fn use_encryption(cfg: &Config) -> Result<(), CliError> {
+    crypt::configure(encryption_settings(cfg)?).map_err(CliError::msg)
+}
+
+/// `use_encryption` for the configuration in `dir` (none when it has none or does not load).
+pub fn use_encryption_of(dir: &Path) -> Result<(), CliError> {
+    match workspace::read_sources(dir) {
+        Ok(sources) => use_encryption(&config::load(sources).0),
+        Err(_) => crypt::configure(None).map_err(CliError::msg),
+    }
+}
+
 /// `base_settings` without the check against what `init` recorded.
 pub fn unchecked_settings(dir: &Path, cfg: &Config) -> Result<BackendSettings, CliError> {
+    use_encryption(cfg)?;
     let Some(block) = &cfg.backend else {
         return Ok(BackendSettings::Local {
             path: dir.join(STATE_FILE),

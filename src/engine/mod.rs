@@ -25,7 +25,8 @@ pub use apply::{
     write_plan_file,
 };
 pub use backend::{
-    PG_CONN_ENV, open, open_settings, read_unlocked, settings, settings_of_dir, warning,
+    PG_CONN_ENV, open, open_settings, read_unlocked, settings, settings_of_dir, use_encryption_of,
+    warning,
 };
 pub use connect::{Connected, connect};
 pub use error::Error;

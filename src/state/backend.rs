@@ -230,7 +230,11 @@ fn local_backup(path: &std::path::Path) -> Result<Option<State>, StateError> {
     b.push(".backup");
     let b = PathBuf::from(b);
     match std::fs::read_to_string(&b) {
-        Ok(text) => super::local::parse(&text, &b).map(Some),
+        Ok(text) => {
+            let text = super::crypt::open(&text, &format!("state file {}", b.display()))
+                .map_err(StateError::Encryption)?;
+            super::local::parse(&text, &b).map(Some)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(StateError::Io {
             op: "read",

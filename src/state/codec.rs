@@ -24,6 +24,7 @@ pub(super) fn prepare(
 ) -> Result<Option<(u64, String)>, String> {
     if let Some(prev) = last
         && prev.same_content(state)
+        && !super::crypt::read_clear_text()
     {
         return Ok(None);
     }
@@ -38,11 +39,15 @@ pub(super) fn prepare(
     let mut next = state.clone();
     next.serial = serial;
     let text = serde_json::to_string_pretty(&next).map_err(|e| e.to_string())?;
+    let text = super::crypt::seal(&text)?;
     Ok(Some((serial, text)))
 }
 
 /// Parses stored state text, checking the format version first.
 pub(super) fn parse_state(text: &str, backend: &str, target: &str) -> Result<State, StateError> {
+    let text = super::crypt::open(text, &format!("the state at {target} ({backend} backend)"))
+        .map_err(StateError::Encryption)?;
+    let text = text.as_ref();
     #[derive(serde::Deserialize)]
     struct Header {
         format_version: u32,

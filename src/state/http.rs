@@ -290,6 +290,7 @@ impl HttpBackend {
     pub async fn copy_in(&mut self, state: &State) -> Result<(), StateError> {
         let text = serde_json::to_string_pretty(state)
             .map_err(|e| fail(&self.s, "encode the state", e.to_string()))?;
+        let text = super::crypt::seal(&text).map_err(StateError::Encryption)?;
         let mut url = url::Url::parse(&self.s.address)
             .map_err(|e| fail(&self.s, "write the state", format!("address: {e}")))?;
         if let Some(l) = &self.lock {

@@ -35,7 +35,11 @@ pub fn wal_path(path: &Path) -> PathBuf {
 /// how many records were replayed.
 pub fn load(path: &Path) -> Result<(State, u64, u64), StateError> {
     let mut state = match std::fs::read_to_string(path) {
-        Ok(t) => parse(&t, path)?,
+        Ok(t) => {
+            let t = super::crypt::open(&t, &format!("state file {}", path.display()))
+                .map_err(StateError::Encryption)?;
+            parse(&t, path)?
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::new(),
         Err(source) => {
             return Err(StateError::Io {
@@ -72,7 +76,18 @@ pub fn replay(state: &mut State, bytes: &[u8], name: &str) -> Result<(u64, u64),
     let mut rest = bytes;
     while let Some(nl) = rest.iter().position(|b| *b == b'\n') {
         let line = &rest[..nl];
-        let record: Record = match serde_json::from_slice(line) {
+        let opened = match std::str::from_utf8(line) {
+            Ok(text) => match super::crypt::open(text, &format!("state log {name}")) {
+                Ok(t) => Some(t.into_owned()),
+                Err(m) => return Err(StateError::Encryption(m)),
+            },
+            Err(_) => None,
+        };
+        let parsed = match &opened {
+            Some(t) => serde_json::from_str(t),
+            None => serde_json::from_slice(line),
+        };
+        let record: Record = match parsed {
             Ok(r) => r,
             // A complete line that does not parse is damage, not a torn append.
             Err(e) => {
@@ -256,6 +271,7 @@ impl LocalBackend {
         if let Some(prev) = &self.last_written
             && prev.same_content(state)
             && self.wal_records == 0
+            && !super::crypt::read_clear_text()
         {
             return Ok(());
         }
@@ -278,7 +294,14 @@ impl LocalBackend {
             path: self.path.display().to_string(),
             message: e.to_string(),
         })?;
+        let text = super::crypt::seal(&text).map_err(StateError::Encryption)?;
         write_atomic(&self.path, text.as_bytes())?;
+        if super::crypt::read_clear_text() {
+            // Encrypting a state written in clear: the backup still holds the clear text.
+            let mut b = self.path.as_os_str().to_owned();
+            b.push(".backup");
+            let _ = std::fs::remove_file(PathBuf::from(b));
+        }
         // The checkpoint holds everything the log did.
         self.wal = None;
         let wal = wal_path(&self.path);
@@ -308,6 +331,7 @@ impl LocalBackend {
             path: self.path.display().to_string(),
             message: e.to_string(),
         })?;
+        let text = super::crypt::seal(&text).map_err(StateError::Encryption)?;
         write_atomic(&self.path, text.as_bytes())?;
         self.wal = None;
         let wal = wal_path(&self.path);
@@ -342,10 +366,13 @@ impl LocalBackend {
         };
         state.serial += 1;
         record.serial = state.serial;
-        let mut line = serde_json::to_vec(&record).map_err(|e| StateError::Corrupt {
+        let line = serde_json::to_string(&record).map_err(|e| StateError::Corrupt {
             path: self.path.display().to_string(),
             message: e.to_string(),
         })?;
+        let mut line = super::crypt::seal(&line)
+            .map_err(StateError::Encryption)?
+            .into_bytes();
         line.push(b'\n');
         let wal = wal_path(&self.path);
         if self.wal.is_none() {

@@ -3,6 +3,7 @@
 
 mod backend;
 mod codec;
+pub mod crypt;
 mod http;
 mod local;
 mod lock_info;
@@ -258,4 +259,7 @@ pub enum StateError {
     /// A workspace operation refused (a bad name, one that exists or does not, not empty).
     #[error("{0}")]
     Workspace(String),
+    /// Encryption refused a stored text (a wrong key, clear text where encryption is on).
+    #[error("{0}")]
+    Encryption(String),
 }

@@ -361,6 +361,7 @@ impl PgBackend {
         record.serial = serial;
         let text = serde_json::to_string(&record)
             .map_err(|e| fail(&self.target, "encode the state", e.to_string()))?;
+        let text = super::crypt::seal(&text).map_err(StateError::Encryption)?;
         let target = self.target.clone();
         let db = |e: tokio_postgres::Error| fail(&target, "write the state", pg_message(&e, None));
         let tx = self.client.transaction().await.map_err(db)?;
@@ -402,8 +403,11 @@ impl PgBackend {
             // Nothing new, but the log holds records: fold them into the row (same serial).
             None if self.log_records > 0 => Some((
                 state.serial,
-                serde_json::to_string_pretty(&*state)
-                    .map_err(|e| fail(&self.target, "encode the state", e.to_string()))?,
+                super::crypt::seal(
+                    &serde_json::to_string_pretty(&*state)
+                        .map_err(|e| fail(&self.target, "encode the state", e.to_string()))?,
+                )
+                .map_err(StateError::Encryption)?,
             )),
             None => None,
         }) else {
@@ -442,6 +446,28 @@ impl PgBackend {
         )
         .await
         .map_err(db)?;
+        if super::crypt::read_clear_text() {
+            // Encrypting a state written in clear: its history is sealed too.
+            let sql = format!(
+                "SELECT serial, data::text FROM {} WHERE name = $1",
+                self.history_table
+            );
+            for row in tx.query(&sql, &[&self.workspace]).await.map_err(db)? {
+                let old: &str = row.get(1);
+                if let Some(sealed) =
+                    super::crypt::reseal_if_clear(old).map_err(StateError::Encryption)?
+                {
+                    let sql = format!(
+                        "UPDATE {} SET data = $3::text::jsonb WHERE name = $1 AND serial = $2",
+                        self.history_table
+                    );
+                    let serial: i64 = row.get(0);
+                    tx.execute(&sql, &[&self.workspace, &serial, &sealed])
+                        .await
+                        .map_err(db)?;
+                }
+            }
+        }
         // The checkpoint holds everything the log did.
         let sql = format!("DELETE FROM {} WHERE name = $1", self.log_table);
         tx.execute(&sql, &[&self.workspace]).await.map_err(db)?;
@@ -556,8 +582,10 @@ async fn replay(
     for row in &rows {
         let text: &str = row.get(0);
         bytes += text.len() as u64;
+        let text = super::crypt::open(text, &format!("the state log at {target} (pg backend)"))
+            .map_err(StateError::Encryption)?;
         let record: super::log::Record =
-            serde_json::from_str(text).map_err(|e| StateError::Corrupt {
+            serde_json::from_str(&text).map_err(|e| StateError::Corrupt {
                 path: format!("{target} (pg backend, state_log)"),
                 message: e.to_string(),
             })?;
@@ -676,6 +704,7 @@ pub async fn create_workspace(s: &PgSettings) -> Result<bool, StateError> {
     let state = State::new();
     let text = serde_json::to_string_pretty(&state)
         .map_err(|e| fail(&b.target, "create the workspace", e.to_string()))?;
+    let text = super::crypt::seal(&text).map_err(StateError::Encryption)?;
     let sql = format!(
         "INSERT INTO {} (name, data, serial, lineage) VALUES ($1, $2::text::jsonb, 0, $3) \
          ON CONFLICT (name) DO NOTHING",
@@ -698,6 +727,7 @@ impl PgBackend {
         let db = |e: tokio_postgres::Error| fail(&target, "write the state", pg_message(&e, None));
         let text = serde_json::to_string_pretty(state)
             .map_err(|e| fail(&self.target, "write the state", e.to_string()))?;
+        let text = super::crypt::seal(&text).map_err(StateError::Encryption)?;
         let serial = state.serial as i64;
         let tx = self.client.transaction().await.map_err(db)?;
         let sql = format!(

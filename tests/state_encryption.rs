@@ -1,0 +1,256 @@
+//! State and plan encryption through the binary, in every backend: with
+//! `snapform { encryption { … } }` no stored byte holds the state in clear — the test reads
+//! what each backend stores (the local state file, its `.backup` and log; the pg rows of
+//! `states`, `state_log` and `state_history`; the http server's body; a saved plan) and looks
+//! for a resource id, an address and a sensitive value. A wrong passphrase fails clearly and
+//! changes nothing; a state written in clear is encrypted by one run with
+//! `allow_unencrypted_read`; a new passphrase with the old one as fallback rotates the key.
+
+mod cli_support;
+mod pg_support;
+
+use axum::body::Bytes;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use cli_support::Work;
+use pg_support::Postgres;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+const SECRET: &str = "s3cr3t-sensitive-value";
+
+type States = Arc<Mutex<HashMap<String, Bytes>>>;
+
+async fn serve() -> (States, String) {
+    let states: States = Arc::default();
+    let s = states.clone();
+    let app = axum::Router::new().route(
+        "/state/{name}",
+        axum::routing::any(move |uri: Uri, method: Method, body: Bytes| {
+            let s = s.clone();
+            async move {
+                let mut m = s.lock().unwrap();
+                let path = uri.path().to_string();
+                let r: Response = match method.as_str() {
+                    "GET" => match m.get(&path) {
+                        Some(b) => (StatusCode::OK, b.clone()).into_response(),
+                        None => StatusCode::NO_CONTENT.into_response(),
+                    },
+                    "POST" => {
+                        m.insert(path, body);
+                        StatusCode::OK.into_response()
+                    }
+                    _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
+                };
+                r
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/state/enc", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (states, url)
+}
+
+fn config(backend: &str, encryption: &str, name: &str) -> String {
+    format!(
+        r#"snapform {{
+{backend}
+{encryption}
+}}
+variable "owner_token" {{
+  type      = string
+  sensitive = true
+}}
+provider "rackspace" {{
+  sandbox = ".snapform/sandbox"
+}}
+data "server" "web" {{
+  name = "web-01"
+}}
+resource "image" "golden" {{
+  server_id = data.server.web.id
+  name      = "{name}"
+  metadata = {{
+    token = var.owner_token
+  }}
+}}
+output "id" {{
+  value = image.golden.id
+}}
+"#
+    )
+}
+
+const ENCRYPTED: &str = "  encryption {\n    passphrase_env = \"TEST_STATE_PASSPHRASE\"\n    iterations     = 1000\n  }";
+
+/// Everything a backend stores, as text.
+async fn stored(kind: &str, work: &Work, pg: Option<&Postgres>, http: &States) -> String {
+    match kind {
+        "local" => {
+            let mut out = String::new();
+            for f in [
+                "snapform.state.json",
+                "snapform.state.json.backup",
+                "snapform.state.json.wal",
+            ] {
+                out.push_str(&std::fs::read_to_string(work.path().join(f)).unwrap_or_default());
+            }
+            out
+        }
+        "pg" => {
+            let c = pg.unwrap().client("test-reader").await;
+            let mut out = String::new();
+            for q in [
+                "SELECT data::text FROM snapform.states",
+                "SELECT record::text FROM snapform.state_log",
+                "SELECT data::text FROM snapform.state_history",
+            ] {
+                for r in c.query(q, &[]).await.unwrap() {
+                    out.push_str(r.get::<_, &str>(0));
+                }
+            }
+            out
+        }
+        _ => http
+            .lock()
+            .unwrap()
+            .values()
+            .map(|b| String::from_utf8_lossy(b).to_string())
+            .collect(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_backend_stores_plaintext_and_a_wrong_key_changes_nothing() {
+    let pg = Postgres::start();
+    let (http_states, url) = serve().await;
+    let conn = pg.as_ref().map(|p| p.conn_str(None)).unwrap_or_default();
+    let mut kinds = vec!["local", "http"];
+    if pg.is_some() {
+        kinds.push("pg");
+    }
+    for kind in kinds {
+        let backend = match kind {
+            "pg" => "  backend \"pg\" {}".to_string(),
+            "http" => format!("  backend \"http\" {{\n    address = \"{url}\"\n  }}"),
+            _ => String::new(),
+        };
+        let work = Work::new();
+        let env = |pass: &'static str| {
+            vec![
+                ("SNAPFORM_PG_CONN_STR", conn.clone()),
+                ("SNAPFORM_SANDBOX_SNAPSHOT_SECONDS", "0".into()),
+                ("SNAPFORM_VAR_owner_token", SECRET.into()),
+                ("TEST_STATE_PASSPHRASE", pass.into()),
+            ]
+        };
+        let run = |args: &[&str], env: &[(&str, String)]| {
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            work.run_env(args, &env)
+        };
+        let good = env("correct horse battery staple");
+
+        // Written in clear first, then encrypted by one run that may read clear text.
+        work.write(
+            "main.snap.hcl",
+            &config(&backend, "", &format!("enc-{kind}")),
+        );
+        let r = run(&["apply", "-auto-approve"], &good);
+        assert_eq!(r.code, 0, "{kind}: {r:?}");
+        let id = run(&["output", "-raw", "id"], &good).stdout;
+        assert_eq!(id.len(), 36, "{kind}: {id}");
+        assert!(
+            stored(kind, &work, pg.as_ref(), &http_states)
+                .await
+                .contains(&id)
+        );
+
+        work.write(
+            "main.snap.hcl",
+            &config(&backend, ENCRYPTED, &format!("enc-{kind}")),
+        );
+        let r = run(&["plan"], &good);
+        assert_eq!(r.code, 1, "{kind}: {r:?}");
+        assert!(r.stderr.contains("not encrypted"), "{kind}: {r:?}");
+        assert!(r.stderr.contains("allow_unencrypted_read"), "{kind}: {r:?}");
+        let migrate = ENCRYPTED.replace("  }", "    allow_unencrypted_read = true\n  }");
+        work.write(
+            "main.snap.hcl",
+            &config(&backend, &migrate, &format!("enc-{kind}-2")),
+        );
+        let r = run(&["apply", "-auto-approve"], &good);
+        assert_eq!(r.code, 0, "{kind}: {r:?}");
+        if kind == "local" {
+            // The .backup of the clear state would still hold it: a second write replaces it.
+            let r = run(&["apply", "-auto-approve", "-refresh-only"], &good);
+            assert_eq!(r.code, 0, "{kind}: {r:?}");
+        }
+        work.write(
+            "main.snap.hcl",
+            &config(&backend, ENCRYPTED, &format!("enc-{kind}-3")),
+        );
+        let r = run(&["apply", "-auto-approve"], &good);
+        assert_eq!(r.code, 0, "{kind}: {r:?}");
+        let r = run(&["plan", "-out", "p.json"], &good);
+        assert_eq!(r.code, 0, "{kind}: {r:?}");
+
+        let bytes = stored(kind, &work, pg.as_ref(), &http_states).await;
+        let plan = std::fs::read_to_string(work.path().join("p.json")).unwrap();
+        for text in [&bytes, &plan] {
+            assert!(text.contains("snapform_encrypted"), "{kind}: {text}");
+            for clear in [id.as_str(), SECRET, "image.golden", "enc-"] {
+                assert!(!text.contains(clear), "{kind}: {clear:?} stored in clear");
+            }
+        }
+        // A wrong passphrase fails clearly and changes nothing.
+        let bad = env("wrong");
+        for args in [
+            &["plan"][..],
+            &["apply", "-auto-approve"],
+            &["show", "p.json"],
+        ] {
+            let r = run(args, &bad);
+            assert_eq!(r.code, 1, "{kind} {args:?}: {r:?}");
+            assert!(
+                r.stderr.contains("wrong passphrase"),
+                "{kind} {args:?}: {r:?}"
+            );
+        }
+        assert_eq!(
+            stored(kind, &work, pg.as_ref(), &http_states).await,
+            bytes,
+            "{kind}"
+        );
+        let r = run(&["output", "-raw", "id"], &good);
+        assert_eq!(r.stdout, id, "{kind}: {r:?}");
+
+        // Rotation: a new passphrase, the old one as fallback; the next write uses the new.
+        let rotate = "  encryption {\n    passphrase_env          = \"TEST_STATE_PASSPHRASE\"\n    fallback_passphrase_env = \"TEST_OLD_PASSPHRASE\"\n    iterations              = 1000\n  }";
+        work.write(
+            "main.snap.hcl",
+            &config(&backend, rotate, &format!("enc-{kind}-4")),
+        );
+        let mut new = env("a new passphrase");
+        new.push(("TEST_OLD_PASSPHRASE", "correct horse battery staple".into()));
+        let r = run(&["apply", "-auto-approve"], &new);
+        assert_eq!(r.code, 0, "{kind}: {r:?}");
+        if kind == "local" {
+            let r = run(&["apply", "-auto-approve", "-refresh-only"], &new);
+            assert_eq!(r.code, 0, "{kind}: {r:?}");
+        }
+        work.write(
+            "main.snap.hcl",
+            &config(&backend, ENCRYPTED, &format!("enc-{kind}-4")),
+        );
+        let r = run(&["plan", "-detailed-exitcode"], &env("a new passphrase"));
+        assert_eq!(
+            r.code, 0,
+            "{kind}: the new passphrase alone reads it: {r:?}"
+        );
+        let r = run(&["plan"], &good);
+        assert_eq!(r.code, 1, "{kind}: the old one alone no longer does: {r:?}");
+    }
+}
