@@ -284,7 +284,9 @@ impl Cipher {
 
 fn envelope(text: &str) -> Option<Sealed> {
     let t = text.trim_start();
-    if !t.starts_with('{') || !t[..t.len().min(64)].contains(MARK) {
+    // The mark is near the start; look at bytes, since 64 may fall inside a character.
+    let head = &t.as_bytes()[..t.len().min(64)];
+    if !t.starts_with('{') || !head.windows(MARK.len()).any(|w| w == MARK.as_bytes()) {
         return None;
     }
     serde_json::from_str::<Envelope>(t)
