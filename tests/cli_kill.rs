@@ -286,21 +286,7 @@ resource "image" "i" {{
     }
     let r = work.run(&["apply", "--auto-approve", "--no-color"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let (_, v) = rt.block_on(api.get("/images/detail"));
-    let mut cloud: Vec<(String, String)> = v["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["name"].as_str().is_some_and(|n| n.starts_with("par-")))
-        .filter(|i| i["status"] != "DELETED")
-        .map(|i| {
-            (
-                i["name"].as_str().unwrap().to_string(),
-                i["id"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    cloud.sort();
+    let cloud = rt.block_on(cli_support::live_images(&api, "par-"));
     let names: Vec<&str> = cloud.iter().map(|(n, _)| n.as_str()).collect();
     let want: Vec<String> = (0..16).map(|i| format!("par-{i:02}")).collect();
     assert_eq!(names, want, "each image exactly once");
@@ -377,21 +363,7 @@ resource "image" "i" {{
     }
     let r = work.run(&["apply", "--auto-approve", "--no-color"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let (_, v) = rt.block_on(api.get("/images/detail"));
-    let mut cloud: Vec<(String, String)> = v["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["name"].as_str().is_some_and(|n| n.starts_with("gc-")))
-        .filter(|i| i["status"] != "DELETED")
-        .map(|i| {
-            (
-                i["name"].as_str().unwrap().to_string(),
-                i["id"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    cloud.sort();
+    let cloud = rt.block_on(cli_support::live_images(&api, "gc-"));
     let names: Vec<&str> = cloud.iter().map(|(n, _)| n.as_str()).collect();
     let want: Vec<String> = (0..12).map(|i| format!("gc-{i:02}")).collect();
     assert_eq!(names, want, "each image exactly once");

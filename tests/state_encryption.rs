@@ -9,50 +9,10 @@
 mod cli_support;
 mod pg_support;
 
-use axum::body::Bytes;
-use axum::http::{Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use cli_support::Work;
+use cli_support::{HttpStates, Work};
 use pg_support::Postgres;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 const SECRET: &str = "s3cr3t-sensitive-value";
-
-type States = Arc<Mutex<HashMap<String, Bytes>>>;
-
-async fn serve() -> (States, String) {
-    let states: States = Arc::default();
-    let s = states.clone();
-    let app = axum::Router::new().route(
-        "/state/{name}",
-        axum::routing::any(move |uri: Uri, method: Method, body: Bytes| {
-            let s = s.clone();
-            async move {
-                let mut m = s.lock().unwrap();
-                let path = uri.path().to_string();
-                let r: Response = match method.as_str() {
-                    "GET" => match m.get(&path) {
-                        Some(b) => (StatusCode::OK, b.clone()).into_response(),
-                        None => StatusCode::NO_CONTENT.into_response(),
-                    },
-                    "POST" => {
-                        m.insert(path, body);
-                        StatusCode::OK.into_response()
-                    }
-                    _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
-                };
-                r
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/state/enc", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (states, url)
-}
 
 fn config(backend: &str, encryption: &str, name: &str) -> String {
     format!(
@@ -87,7 +47,7 @@ output "id" {{
 const ENCRYPTED: &str = "  encryption {\n    passphrase_env = \"TEST_STATE_PASSPHRASE\"\n    iterations     = 1000\n  }";
 
 /// Everything a backend stores, as text.
-async fn stored(kind: &str, work: &Work, pg: Option<&Postgres>, http: &States) -> String {
+async fn stored(kind: &str, work: &Work, pg: Option<&Postgres>, http: &HttpStates) -> String {
     match kind {
         "local" => {
             let mut out = String::new();
@@ -126,7 +86,8 @@ async fn stored(kind: &str, work: &Work, pg: Option<&Postgres>, http: &States) -
 #[tokio::test(flavor = "multi_thread")]
 async fn no_backend_stores_plaintext_and_a_wrong_key_changes_nothing() {
     let pg = Postgres::start();
-    let (http_states, url) = serve().await;
+    let (http_states, base) = cli_support::serve_http_states().await;
+    let url = format!("{base}/enc");
     let conn = pg.as_ref().map(|p| p.conn_str(None)).unwrap_or_default();
     let mut kinds = vec!["local", "http"];
     if pg.is_some() {

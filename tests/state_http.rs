@@ -384,21 +384,7 @@ resource "image" "i" {{
     let r = work.run(&["apply", "--auto-approve", "--no-color"]);
     assert_eq!(r.code, 0, "{r:?}");
     let api = Api::login(&sb.url, "DFW").await;
-    let (_, v) = api.get("/images/detail").await;
-    let mut cloud: Vec<(String, String)> = v["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["name"].as_str().is_some_and(|n| n.starts_with("hk-")))
-        .filter(|i| i["status"] != "DELETED")
-        .map(|i| {
-            (
-                i["name"].as_str().unwrap().to_string(),
-                i["id"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    cloud.sort();
+    let cloud = cli_support::live_images(&api, "hk-").await;
     let names: Vec<&str> = cloud.iter().map(|(n, _)| n.as_str()).collect();
     let want: Vec<String> = (0..12).map(|i| format!("hk-{i:02}")).collect();
     assert_eq!(names, want, "each image exactly once");

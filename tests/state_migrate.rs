@@ -2,58 +2,14 @@
 //! each step copies both states keeping lineage and serial, a run between a backend change and
 //! `init` is refused, a target holding another lineage is refused unless `-force-copy`, and
 //! every step ends with a clean plan in both workspaces. PostgreSQL is real (pg_support); the
-//! http state server is a minimal one in this test (one state per path).
+//! http state server is a minimal one (`cli_support::serve_http_states`, one state per path).
 
 mod cli_support;
 mod pg_support;
 
-use axum::body::Bytes;
-use axum::http::{Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
 use cli_support::Work;
 use pg_support::Postgres;
 use serde_json::Value;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-type States = Arc<Mutex<HashMap<String, Bytes>>>;
-
-async fn serve() -> (States, String) {
-    let states: States = Arc::default();
-    let s = states.clone();
-    let app = axum::Router::new().route(
-        "/state/{name}",
-        axum::routing::any(move |uri: Uri, method: Method, body: Bytes| {
-            let s = s.clone();
-            async move {
-                let mut m = s.lock().unwrap();
-                let path = uri.path().to_string();
-                let r: Response = match method.as_str() {
-                    "GET" => match m.get(&path) {
-                        Some(b) => (StatusCode::OK, b.clone()).into_response(),
-                        None => StatusCode::NO_CONTENT.into_response(),
-                    },
-                    "POST" => {
-                        m.insert(path, body);
-                        StatusCode::OK.into_response()
-                    }
-                    "DELETE" => {
-                        m.remove(&path);
-                        StatusCode::OK.into_response()
-                    }
-                    _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
-                };
-                r
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/state", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (states, url)
-}
 
 fn config(backend: &str) -> String {
     format!(
@@ -97,7 +53,7 @@ fn clean_plans(work: &Work, env: &[(&str, &str)]) {
 #[tokio::test(flavor = "multi_thread")]
 async fn local_to_pg_to_http_to_local_keeps_lineage_and_serial() {
     let Some(pg) = Postgres::start() else { return };
-    let (http_states, http) = serve().await;
+    let (http_states, http) = cli_support::serve_http_states().await;
     let conn = pg.conn_str(None);
     let env = [
         ("SNAPFORM_PG_CONN_STR", conn.as_str()),

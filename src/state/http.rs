@@ -235,27 +235,7 @@ impl HttpBackend {
         else {
             return Ok(());
         };
-        let mut url = url::Url::parse(&self.s.address)
-            .map_err(|e| fail(&self.s, "write the state", format!("address: {e}")))?;
-        if let Some(l) = &self.lock {
-            url.query_pairs_mut().append_pair("ID", &l.id);
-        }
-        let m = method(&self.s, &self.s.update_method)?;
-        let (status, body) = send(&self.http, &self.s, m, url.as_str(), Some(text))
-            .await
-            .map_err(|e| fail(&self.s, "write the state", chain(&e)))?;
-        if !status.is_success() {
-            return Err(fail(
-                &self.s,
-                "write the state",
-                format!(
-                    "{} {}: expected 200, found {status}: {}",
-                    self.s.update_method,
-                    redact(&self.s.address),
-                    snippet(&body)
-                ),
-            ));
-        }
+        self.post(text).await?;
         state.serial = serial;
         self.stored_lineage = Some(state.lineage.clone());
         self.last = Some(state.clone());
@@ -286,11 +266,8 @@ impl HttpBackend {
         self.write(state, true).await
     }
 
-    /// Stores `state` exactly as it is, serial and lineage included (`init -migrate-state`).
-    pub async fn copy_in(&mut self, state: &State) -> Result<(), StateError> {
-        let text = serde_json::to_string_pretty(state)
-            .map_err(|e| fail(&self.s, "encode the state", e.to_string()))?;
-        let text = super::crypt::seal(&text).map_err(StateError::Encryption)?;
+    /// Sends `text` (the state as stored) with the update method, under the lock's ID.
+    async fn post(&self, text: String) -> Result<(), StateError> {
         let mut url = url::Url::parse(&self.s.address)
             .map_err(|e| fail(&self.s, "write the state", format!("address: {e}")))?;
         if let Some(l) = &self.lock {
@@ -312,6 +289,15 @@ impl HttpBackend {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// Stores `state` exactly as it is, serial and lineage included (`init -migrate-state`).
+    pub async fn copy_in(&mut self, state: &State) -> Result<(), StateError> {
+        let text = serde_json::to_string_pretty(state)
+            .map_err(|e| fail(&self.s, "encode the state", e.to_string()))?;
+        let text = super::crypt::seal(&text).map_err(StateError::Encryption)?;
+        self.post(text).await?;
         self.stored_lineage = Some(state.lineage.clone());
         self.last = Some(state.clone());
         self.deferred = None;

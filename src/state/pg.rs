@@ -594,6 +594,14 @@ async fn replay(
     Ok((rows.len() as u64, bytes))
 }
 
+/// Whether `table` (schema-qualified, quoted) exists.
+async fn table_exists(client: &Client, table: &str) -> Result<bool, tokio_postgres::Error> {
+    let row = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])
+        .await?;
+    Ok(row.get(0))
+}
+
 /// Keeps a checkpoint in the history (a serial written twice keeps the last).
 async fn keep_in_history(
     tx: &tokio_postgres::Transaction<'_>,
@@ -625,12 +633,10 @@ pub struct Kept {
 pub async fn history(s: &PgSettings) -> Result<Vec<Kept>, StateError> {
     let c = connect(s, "state-list-serials").await?;
     let err = |e: tokio_postgres::Error| fail(&c.target, "read the history", pg_message(&e, None));
-    let exists = c
-        .client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&c.history_table])
+    if !table_exists(&c.client, &c.history_table)
         .await
-        .map_err(err)?;
-    if !exists.get::<_, bool>(0) {
+        .map_err(err)?
+    {
         return Ok(Vec::new());
     }
     let sql = format!(
@@ -653,12 +659,10 @@ pub async fn history(s: &PgSettings) -> Result<Vec<Kept>, StateError> {
 pub async fn read_serial(s: &PgSettings, serial: u64) -> Result<Option<State>, StateError> {
     let c = connect(s, "state-pull").await?;
     let err = |e: tokio_postgres::Error| fail(&c.target, "read the history", pg_message(&e, None));
-    let exists = c
-        .client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&c.history_table])
+    if !table_exists(&c.client, &c.history_table)
         .await
-        .map_err(err)?;
-    if !exists.get::<_, bool>(0) {
+        .map_err(err)?
+    {
         return Ok(None);
     }
     let sql = format!(
@@ -681,12 +685,7 @@ pub async fn workspace_names(s: &PgSettings) -> Result<Vec<String>, StateError> 
     let c = connect(s, "workspace-list").await?;
     let err =
         |e: tokio_postgres::Error| fail(&c.target, "list the workspaces", pg_message(&e, None));
-    let exists = c
-        .client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&c.table])
-        .await
-        .map_err(err)?;
-    if !exists.get::<_, bool>(0) {
+    if !table_exists(&c.client, &c.table).await.map_err(err)? {
         return Ok(Vec::new());
     }
     let rows = c
@@ -781,12 +780,8 @@ impl PgBackend {
 /// Reads a workspace's state without the lock; no table or no row is an empty state.
 pub async fn read_unlocked(s: &PgSettings) -> Result<State, StateError> {
     let c = connect(s, "read").await?;
-    let exists = c
-        .client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&c.table])
-        .await
-        .map_err(|e| fail(&c.target, "read the state", pg_message(&e, None)))?;
-    if !exists.get::<_, bool>(0) {
+    let err = |e: tokio_postgres::Error| fail(&c.target, "read the state", pg_message(&e, None));
+    if !table_exists(&c.client, &c.table).await.map_err(err)? {
         return Ok(State::new());
     }
     let sql = format!("SELECT data::text FROM {} WHERE name = $1", c.table);
@@ -795,12 +790,7 @@ pub async fn read_unlocked(s: &PgSettings) -> Result<State, StateError> {
         Ok(None) => return Ok(State::new()),
         Err(e) => return Err(fail(&c.target, "read the state", pg_message(&e, None))),
     };
-    let has_log = c
-        .client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&c.log_table])
-        .await
-        .map_err(|e| fail(&c.target, "read the state", pg_message(&e, None)))?;
-    if has_log.get::<_, bool>(0) {
+    if table_exists(&c.client, &c.log_table).await.map_err(err)? {
         replay(&c.client, &c.log_table, &s.workspace, &c.target, &mut state).await?;
     }
     Ok(state)

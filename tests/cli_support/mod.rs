@@ -363,3 +363,71 @@ impl Api {
         v["total"].as_u64().expect("total")
     }
 }
+
+/// The live (not DELETED) images whose name starts with `prefix`, as (name, id), sorted: what a
+/// crash test compares with the configuration ("each image exactly once").
+pub async fn live_images(api: &Api, prefix: &str) -> Vec<(String, String)> {
+    let (_, v) = api.get("/images/detail").await;
+    let mut cloud: Vec<(String, String)> = v["images"]
+        .as_array()
+        .expect("an image list")
+        .iter()
+        .filter(|i| i["name"].as_str().is_some_and(|n| n.starts_with(prefix)))
+        .filter(|i| i["status"] != "DELETED")
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap_or_default().to_string(),
+                i["id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    cloud.sort();
+    cloud
+}
+
+/// A minimal state server for Terraform's http protocol, one state per path under
+/// `/state/`: GET (204 when none), POST, DELETE; no auth, no locking. Returns the stored bodies
+/// by path and the base URL (`http://127.0.0.1:PORT/state`).
+pub async fn serve_http_states() -> (HttpStates, String) {
+    use axum::body::Bytes;
+    use axum::http::{Method, StatusCode, Uri};
+    use axum::response::IntoResponse;
+    let states: HttpStates = Default::default();
+    let s = states.clone();
+    let app = axum::Router::new().route(
+        "/state/{name}",
+        axum::routing::any(move |uri: Uri, method: Method, body: Bytes| {
+            let s = s.clone();
+            async move {
+                let mut m = s.lock().unwrap();
+                let path = uri.path().to_string();
+                match method.as_str() {
+                    "GET" => match m.get(&path) {
+                        Some(b) => (StatusCode::OK, b.clone()).into_response(),
+                        None => StatusCode::NO_CONTENT.into_response(),
+                    },
+                    "POST" => {
+                        m.insert(path, body.to_vec());
+                        StatusCode::OK.into_response()
+                    }
+                    "DELETE" => {
+                        m.remove(&path);
+                        StatusCode::OK.into_response()
+                    }
+                    _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/state", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (states, url)
+}
+
+/// What `serve_http_states` stores, by path.
+pub type HttpStates = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>>;
