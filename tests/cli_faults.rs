@@ -3,7 +3,7 @@
 
 mod cli_support;
 
-use cli_support::{Api, ServedSandbox, Work};
+use cli_support::{Api, ServedSandbox, Work, live_images};
 use serde_json::json;
 
 /// A failed snapshot: the image is tainted, what depends on it is skipped, independent work
@@ -148,4 +148,127 @@ async fn many_snapshots_are_polled_with_one_listing() {
         let (_, imgs) = api.get(&format!("/images/detail?name=batch-img-{i}")).await;
         assert_eq!(imgs["images"][0]["status"], "ACTIVE");
     }
+}
+
+/// Nova's createImage can fail with a 500 after it made the Glance image (its database write
+/// failed: REFERENCE §10.2), leaving an image `queued` that no snapshot will ever fill. The
+/// apply must not adopt and wait for it: it sees the server is idle, deletes the orphan and
+/// sends createImage again. Each image exists once, active; no orphan is left. Without the
+/// handling, the apply waits for the orphan until its create timeout.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_500_that_leaves_a_queued_image_is_deleted_and_sent_again() {
+    let sb = ServedSandbox::start(&[]);
+    let api = Api::login(&sb.url, "DFW").await;
+    let work = Work::new();
+    let mut cfg = sb.provider_block();
+    cfg.push_str("data \"server\" \"db\" {\n  name = \"db-01\"\n}\n");
+    for n in ["a", "b", "c"] {
+        cfg.push_str(&format!(
+            "resource \"image\" \"{n}\" {{\n  server_id = data.server.db.id\n  name      = \"orphaned-{n}\"\n  timeouts {{\n    create = \"2m\"\n  }}\n}}\n"
+        ));
+    }
+    work.write("main.snap.hcl", &cfg);
+    // Two of the three snapshots fail that way (one of them twice in a row, whichever).
+    sb.set_faults(json!({"orphan_next_snapshots": 3})).await;
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let requests = sb.requests().await;
+    let posts = requests["by_route"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.starts_with("POST") && k.contains("/action"))
+        .map(|(_, v)| v.as_u64().unwrap())
+        .sum::<u64>();
+    assert_eq!(posts, 6, "three 500s and three snapshots: {requests}");
+    let (_, all) = api.get("/images/detail").await;
+    let live: Vec<(String, String)> = all["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["name"].as_str().unwrap().starts_with("orphaned-"))
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap().to_string(),
+                i["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut live = live;
+    live.sort();
+    assert_eq!(
+        live,
+        [
+            ("orphaned-a".to_string(), "ACTIVE".to_string()),
+            ("orphaned-b".into(), "ACTIVE".into()),
+            ("orphaned-c".into(), "ACTIVE".into())
+        ],
+        "each once, active, no queued orphan left"
+    );
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
+/// A snapshot the cloud stops making after accepting it (nova-compute restarted mid-snapshot:
+/// the image stays queued, the server shows no task) fails the apply soon, not at the create
+/// timeout, naming it; the image is tainted, and the next apply replaces it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_abandoned_snapshot_fails_soon_and_is_replaced() {
+    let sb = ServedSandbox::start(&["--snapshot-seconds", "600"]);
+    let api = Api::login(&sb.url, "DFW").await;
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        &format!(
+            "{}data \"server\" \"db\" {{\n  name = \"db-01\"\n}}\nresource \"image\" \"a\" {{\n  server_id = data.server.db.id\n  name      = \"abandoned\"\n}}\n",
+            sb.provider_block()
+        ),
+    );
+    let url = sb.url.clone();
+    let abandon = tokio::spawn(async move {
+        let http = reqwest::Client::new();
+        let api = Api::login(&url, "DFW").await;
+        for _ in 0..200 {
+            let (_, v) = api.get("/images/detail?name=abandoned").await;
+            if let Some(id) = v["images"][0]["id"].as_str() {
+                let r = http
+                    .post(format!("{url}/sandbox/v1/images/{id}/abandon"))
+                    .send()
+                    .await
+                    .expect("abandon");
+                assert_eq!(r.status().as_u16(), 204);
+                return id.to_string();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the snapshot never appeared");
+    });
+    let (r, work) = tokio::task::spawn_blocking(move || {
+        let r = work.run_env(
+            &["apply", "--auto-approve", "--no-color"],
+            &[("SNAPFORM_ABANDON_CHECK_SECS", "1")],
+        );
+        (r, work)
+    })
+    .await
+    .unwrap();
+    let orphan = abandon.await.unwrap();
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("the cloud abandoned it") && r.stderr.contains(&orphan),
+        "{r:?}"
+    );
+    let state: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
+    assert_eq!(state["resources"]["image.a"]["tainted"], true, "{state}");
+    sb.set_faults(json!({"snapshot_seconds": 0.0})).await;
+    let r = work.run(&["apply", "--auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let (st, _) = api.get(&format!("/images/{orphan}")).await;
+    assert_eq!(
+        st, 404,
+        "the abandoned image was deleted by the replacement"
+    );
+    assert_eq!(live_images(&api, "abandoned").await.len(), 1);
+    let r = work.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
 }

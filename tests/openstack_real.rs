@@ -12,7 +12,7 @@ mod openstack_support;
 
 use cli_support::{Run, ServedSandbox, Work};
 use openstack_support::{OsApi, Stack, glance_images_of};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Where a scenario reads the cloud from, without snapform.
 enum Viewer {
@@ -323,6 +323,101 @@ data "server" "src" {{
     seen
 }
 
+/// How the orphan of a failed createImage is made on a cloud (REFERENCE §10.2).
+enum Orphaning<'a> {
+    /// Real Nova: a write lock held on its database (`BEGIN IMMEDIATE`, as a busy neighbour
+    /// would) makes createImage's `instance.save` fail with `database is locked` after Glance
+    /// made the image: a 500 and a `queued` image nobody fills. Released once that image shows.
+    NovaDbLock(&'a str),
+    /// The sandbox's `orphan_next_snapshots` knob.
+    Sandbox(&'a ServedSandbox),
+}
+
+const LOCKER: &str = r#"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.read()
+c.execute("ROLLBACK")
+"#;
+
+/// A createImage that fails with a 500 after leaving a queued image: the apply deletes that
+/// orphan and sends createImage again, so one active image remains and the orphan is gone.
+fn orphan(rt: &tokio::runtime::Runtime, t: &Target, how: Orphaning) -> Vec<String> {
+    use std::io::{BufRead, Write};
+    let work = Work::new();
+    let env: Vec<(&str, &str)> = t
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let images = || rt.block_on(t.viewer.images(&t.server_id));
+    work.write(
+        "main.snap.hcl",
+        &format!(
+            "{}data \"server\" \"src\" {{\n  name = \"{}\"\n}}\nresource \"image\" \"o\" {{\n  server_id = data.server.src.id\n  name      = \"sf-e2e-orphan\"\n  timeouts {{\n    create = \"3m\"\n  }}\n}}\n",
+            t.provider, t.server_name
+        ),
+    );
+    let mut locker = None;
+    match how {
+        Orphaning::NovaDbLock(db) => {
+            let mut child = std::process::Command::new("python3")
+                .args(["-c", LOCKER, db])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("python3");
+            let mut line = String::new();
+            std::io::BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            assert_eq!(line.trim(), "locked", "{}: the database lock", t.label);
+            locker = Some(child);
+        }
+        Orphaning::Sandbox(sb) => rt.block_on(sb.set_faults(json!({"orphan_next_snapshots": 1}))),
+    }
+    let (r, orphan_id) = std::thread::scope(|s| {
+        let apply = s.spawn(|| work.run_env(&["apply", "-auto-approve", "-no-color"], &env));
+        let mut orphan_id = None;
+        for _ in 0..600 {
+            if let Some(i) = images()
+                .into_iter()
+                .find(|i| i["name"] == "sf-e2e-orphan" && i["status"] == "queued")
+            {
+                orphan_id = i["id"].as_str().map(str::to_string);
+                break;
+            }
+            if apply.is_finished() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        // Nova's failing request has answered by now; let every later write through.
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        if let Some(mut child) = locker.take() {
+            drop(child.stdin.take().map(|mut i| i.flush()));
+            let _ = child.wait();
+        }
+        (apply.join().unwrap(), orphan_id)
+    });
+    let orphan_id =
+        orphan_id.unwrap_or_else(|| panic!("{}: no queued orphan appeared: {r:?}", t.label));
+    assert_eq!(r.code, 0, "{}: {r:?}", t.label);
+    let now = images();
+    let mut seen = vec![format!("apply: exit {} {:?}", r.code, shown(&now))];
+    seen.push(format!(
+        "orphan gone: {}",
+        now.iter().all(|i| i["id"] != orphan_id.as_str())
+    ));
+    let r = work.run_env(&["plan", "-detailed-exitcode"], &env);
+    seen.push(format!("plan: exit {}", r.code));
+    let r = work.run_env(&["destroy", "-auto-approve"], &env);
+    assert_eq!(r.code, 0, "{}: {r:?}", t.label);
+    seen
+}
+
 fn os_target(rt: &tokio::runtime::Runtime, stack: &Stack, label: &str, auth: &str) -> Target {
     let api = rt.block_on(OsApi::connect(stack));
     let server_name = format!("sf-e2e-{label}");
@@ -408,6 +503,12 @@ fn openstack_scenarios_with_keystone_and_without_match_the_sandbox() {
     eprintln!("sandbox (rackspace preset):\n  {}", reference.join("\n  "));
     let adopted = adoption(&sandbox);
     eprintln!("adoption on the sandbox:\n  {}", adopted.join("\n  "));
+    let orphaned = orphan(&rt, &sandbox, Orphaning::Sandbox(&sb));
+    eprintln!(
+        "a 500 that leaves a queued image, on the sandbox:\n  {}",
+        orphaned.join("\n  ")
+    );
+    let nova_db = format!("{}/nova.sqlite", stack.get("NOVA_STACK_DIR"));
     for (label, auth) in [
         ("password", "password"),
         ("appcred", "appcred"),
@@ -425,10 +526,21 @@ fn openstack_scenarios_with_keystone_and_without_match_the_sandbox() {
                 adopted,
                 "adoption on OpenStack differs from the sandbox"
             );
+            assert_eq!(
+                orphan(&rt, &t, Orphaning::NovaDbLock(&nova_db)),
+                orphaned,
+                "the orphan of a failed createImage on OpenStack differs from the sandbox"
+            );
         }
     }
     stack.switch("none").expect("switch the stack to auth none");
     let t = os_target(&rt, &stack, "none", "none");
     let got = scenario(&rt, &t);
     assert_eq!(got, reference, "auth_type none differs from the sandbox");
+    let nova_db = format!("{}/nova.sqlite", stack.get("NOVA_STACK_DIR"));
+    assert_eq!(
+        orphan(&rt, &t, Orphaning::NovaDbLock(&nova_db)),
+        orphaned,
+        "the orphan of a failed createImage (auth none) differs from the sandbox"
+    );
 }

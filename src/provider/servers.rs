@@ -98,6 +98,7 @@ pub(crate) fn parse_server(v: &Value, operation: &str) -> Result<Server, Provide
         image_id,
         schedule,
         task_state: str_field(obj, "OS-EXT-STS:task_state"),
+        shows_task_state: obj.contains_key("OS-EXT-STS:task_state"),
     })
 }
 

@@ -18,6 +18,10 @@ pub struct Server {
     /// `OS-EXT-STS:task_state`: `image_snapshot`, `image_uploading`, ... while busy.
     #[serde(default)]
     pub task_state: Option<String>,
+    /// The view has `OS-EXT-STS:task_state` at all (`null` when idle). A cloud or mock that
+    /// leaves it out says nothing about whether the server is busy.
+    #[serde(default)]
+    pub shows_task_state: bool,
 }
 
 /// A scheduled-images setting (RAX-SI). `day_of_week: None` means daily.

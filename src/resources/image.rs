@@ -580,8 +580,25 @@ async fn create(op: &Op) -> Result<ResourceState, String> {
                 // The call may have taken effect: look before deciding.
                 match find_created(op, &server, &name, &started, 3).await {
                     Ok(Some(img)) => {
-                        tracing::info!(address = %op.address, id = %img.id, error = %e, "createImage failed ambiguously, but the snapshot exists; adopting it");
-                        break img.id;
+                        if !abandoned(op, &server, &img).await? {
+                            tracing::info!(address = %op.address, id = %img.id, error = %e, "createImage failed ambiguously, but the snapshot exists; adopting it");
+                            break img.id;
+                        }
+                        // Nova made the Glance image, then failed (REFERENCE §10.2): no
+                        // snapshot will ever fill it. It is ours (this server, this name, since
+                        // this call, taken by nobody): delete it, then try again.
+                        tracing::warn!(address = %op.address, id = %img.id, error = %e, attempt, "createImage failed and left an image queued with no snapshot running on the server; deleting it");
+                        op.call(op.client.delete_image(&img.id)).await.map_err(|d| {
+                            format!("{e}; the cloud left image {} queued that no snapshot will fill, and deleting it failed: {d}", img.id)
+                        })?;
+                        // Never adopted later (a cloud may list it as DELETED a while).
+                        op.shared.take(&img.id);
+                        if attempt >= AMBIGUOUS_ATTEMPTS {
+                            op.journal.clear(intent_id).await;
+                            return Err(format!(
+                                "{e} ({attempt} times; each left an image queued that no snapshot filled, deleted again)"
+                            ));
+                        }
                     }
                     // Looked for and not there: the call had no effect, so sending it again
                     // is not a blind retry. The intent stays until the outcome is known.
@@ -701,6 +718,39 @@ async fn find_created(
     Ok(None)
 }
 
+/// How long apart the two looks of [`abandoned`] are.
+const ABANDON_RECHECK: Duration = Duration::from_secs(5);
+
+/// True when `img` is a snapshot nobody is making: still saving, while its server shows no
+/// task (a snapshot in progress keeps the server in an `image_*` task state until the image is
+/// active), on two looks [`ABANDON_RECHECK`] apart with no progress between them. Nova leaves
+/// such an image `queued` when createImage fails after making it (REFERENCE §10.2). A server
+/// view without `OS-EXT-STS:task_state` proves nothing, so then it is never abandoned.
+async fn abandoned(op: &Op, server: &str, img: &CloudImage) -> Result<bool, String> {
+    if !still_saving(img) {
+        return Ok(false);
+    }
+    for look in 0..2 {
+        if look > 0 {
+            tokio::time::sleep(ABANDON_RECHECK).await;
+        }
+        // The server first: a snapshot that ends between the two reads shows active.
+        match op.call(op.client.get_server(server)).await? {
+            Some(s) if s.shows_task_state && s.task_state.is_none() => {}
+            _ => return Ok(false),
+        }
+        match op.call(op.client.get_image(&img.id)).await? {
+            Some(now) if still_saving(&now) && now.progress == img.progress => {}
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
+}
+
+fn still_saving(img: &CloudImage) -> bool {
+    matches!(img.status.as_str(), "SAVING" | "QUEUED")
+}
+
 /// `createImage`, waiting while the server is busy with another snapshot: the cloud answers
 /// 409 then (one snapshot per server at a time), so several images of one server are made one
 /// after the other. Bounded by the create timeout. Any other failure is returned as is (the
@@ -751,6 +801,11 @@ async fn wait_active(op: &Op, id: &str) -> Result<CloudImage, String> {
             Duration::from_secs(timeout),
             op.waiter.wait(&op.client, &op.address, id),
         ) => w,
+        // Nobody is making it any more: fail now, not at the timeout.
+        why = watch_abandoned(op, id) => {
+            taint(op, id).await;
+            return Err(why);
+        }
         // Interrupted: the snapshot is in state as SAVING (not tainted, not done); the next
         // plan shows it as still saving and the next apply waits for it.
         _ = op.shared.stopped() => {
@@ -775,6 +830,35 @@ async fn wait_active(op: &Op, id: &str) -> Result<CloudImage, String> {
             Err(format!(
                 "snapshot {id} is still saving after the create timeout of {timeout}s"
             ))
+        }
+    }
+}
+
+/// Resolves only when the snapshot `id` being waited for is [`abandoned`] (its server shows no
+/// task while the image stays unfinished: nova-compute restarted mid-snapshot, or the cast to it
+/// was lost), with the error to report. Looks after `SNAPFORM_ABANDON_CHECK_SECS` (60 by
+/// default), then twice as long apart each time, up to 16 times that: a few requests per
+/// hour per snapshot, none for snapshots that finish in the first minute.
+async fn watch_abandoned(op: &Op, id: &str) -> String {
+    let first = std::env::var("SNAPFORM_ABANDON_CHECK_SECS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(60);
+    let server = op.str_arg("server_id").to_string();
+    let mut every = Duration::from_secs(first);
+    loop {
+        tokio::time::sleep(every).await;
+        every = (every * 2).min(Duration::from_secs(first * 16));
+        let Ok(Some(img)) = op.call(op.client.get_image(id)).await else {
+            continue;
+        };
+        if let Ok(true) = abandoned(op, &server, &img).await {
+            return format!(
+                "snapshot {id} stopped: it is still {} at {}% but server {server} is making no snapshot any more (the cloud abandoned it); it is tainted, and the next apply replaces it",
+                img.status.to_lowercase(),
+                img.progress
+            );
         }
     }
 }

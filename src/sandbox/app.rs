@@ -73,6 +73,9 @@ pub(crate) struct Runtime {
     pub snapshot_seconds: f64,
     /// The next N snapshots (manual or scheduled) end in ERROR.
     pub fail_next_snapshots: u32,
+    /// The next N manual snapshots fail as Nova does when its database write fails after the
+    /// Glance image was made: a 500, and an image left `queued` forever (REFERENCE §10.2).
+    pub orphan_next_snapshots: u32,
     pub total: u64,
     pub by_route: BTreeMap<String, u64>,
     pub log: VecDeque<LogEntry>,
@@ -133,6 +136,7 @@ impl App {
                 rate_limits,
                 snapshot_seconds: opts.snapshot_seconds,
                 fail_next_snapshots: 0,
+                orphan_next_snapshots: 0,
                 total: 0,
                 by_route: BTreeMap::new(),
                 log: VecDeque::new(),
@@ -172,6 +176,16 @@ impl App {
             rt.fail_next_snapshots -= 1;
         }
         (rt.snapshot_seconds, fail)
+    }
+
+    /// Takes one of the `orphan_next_snapshots`, if any are left.
+    pub fn take_orphan(&self) -> bool {
+        let mut rt = self.runtime();
+        let orphan = rt.orphan_next_snapshots > 0;
+        if orphan {
+            rt.orphan_next_snapshots -= 1;
+        }
+        orphan
     }
 
     pub fn find_user(&self, name: &str) -> Option<&User> {

@@ -93,6 +93,7 @@ fn faults_json(app: &App) -> Value {
         "rate_limits": rt.rate_limits.iter().map(RateLimit::spec).collect::<Vec<_>>(),
         "snapshot_seconds": rt.snapshot_seconds,
         "fail_next_snapshots": rt.fail_next_snapshots,
+        "orphan_next_snapshots": rt.orphan_next_snapshots,
     })
 }
 
@@ -151,6 +152,14 @@ pub(crate) async fn faults_put(State(app): State<Arc<App>>, body: Bytes) -> ApiR
                 .ok_or_else(|| bad("fail_next_snapshots"))?,
         ),
     };
+    let orphan_next = match body.get("orphan_next_snapshots") {
+        None => None,
+        Some(v) => Some(
+            v.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| bad("orphan_next_snapshots"))?,
+        ),
+    };
     let limits = match body.get("rate_limits") {
         None => None,
         Some(Value::Array(items)) => {
@@ -182,6 +191,9 @@ pub(crate) async fn faults_put(State(app): State<Arc<App>>, body: Bytes) -> ApiR
         }
         if let Some(v) = fail_next {
             rt.fail_next_snapshots = v;
+        }
+        if let Some(v) = orphan_next {
+            rt.orphan_next_snapshots = v;
         }
         if let Some(v) = limits {
             rt.rate_limits = v;
@@ -217,6 +229,32 @@ pub(crate) async fn image_error(
         message
             .unwrap_or_else(|| "Image snapshot failed (forced by the sandbox control API)".into()),
     );
+    store.commit();
+    Ok(empty(StatusCode::NO_CONTENT))
+}
+
+/// `POST /sandbox/v1/images/{id}/abandon`: a snapshot still saving stops where it is, as when
+/// nova-compute restarts in the middle of one: the image stays `queued` and its server shows
+/// no task any more.
+pub(crate) async fn image_abandon(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let mut store = app.store();
+    let now = store.data.now();
+    let img = store
+        .data
+        .live_image_any_mut(&id)
+        .ok_or_else(|| ApiError::not_found("Image not found."))?;
+    if img.status != "saving" {
+        return Err(ApiError::conflict(format!(
+            "image {id} is {}, not saving",
+            img.status
+        )));
+    }
+    img.status = "queued".into();
+    img.ready_at = None;
+    img.updated = now;
     store.commit();
     Ok(empty(StatusCode::NO_CONTENT))
 }

@@ -176,6 +176,10 @@ fn routes() -> Router<Arc<app::App>> {
             get(control::faults_get).put(control::faults_put),
         )
         .route("/sandbox/v1/images/{id}/error", post(control::image_error))
+        .route(
+            "/sandbox/v1/images/{id}/abandon",
+            post(control::image_abandon),
+        )
         .route("/sandbox/v1/servers", post(control::server_create))
         .route(
             "/sandbox/v1/servers/{id}",

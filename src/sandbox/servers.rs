@@ -314,6 +314,19 @@ fn create_image(
         return Err(quota_error());
     }
     let id = img.id.clone();
+    if app.take_orphan() {
+        // Nova: the Glance image is made, then the server's task_state cannot be written
+        // (`database is locked`): 500, and the image stays queued with no snapshot behind it.
+        let mut img = img;
+        img.status = "queued".into();
+        img.ready_at = None;
+        store.data.push_image(img);
+        store.commit();
+        return Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.\n<class 'sqlalchemy.exc.OperationalError'>",
+        ));
+    }
     store.data.push_image(img);
     store.data.settle(now);
     store.commit();

@@ -372,11 +372,12 @@ impl Data {
         self.tokens.retain(|t| t.expires > wall);
     }
 
-    /// True when the server has a snapshot still in progress.
+    /// True when the server is making a snapshot (one `saving`; an image left `queued` by a
+    /// failed or abandoned snapshot keeps nobody busy).
     pub fn snapshot_in_progress(&self, server_id: &str) -> bool {
         self.ix.in_progress.iter().any(|&n| {
             let i = &self.images[n];
-            i.server_id.as_deref() == Some(server_id) && in_progress(i)
+            i.server_id.as_deref() == Some(server_id) && i.status == "saving"
         })
     }
 
