@@ -76,10 +76,16 @@ resource "image" "a" {{
   name        = "{a_name}"
   metadata    = {{ {a_meta} }}
   deactivated = {deactivated}
+  timeouts {{
+    create = "5m"
+  }}
 }}
 resource "image" "b" {{
   server_id = data.server.src.id
   name      = "sf-e2e-b"
+  timeouts {{
+    create = "5m"
+  }}
 }}
 "#,
         provider = t.provider,
