@@ -62,6 +62,105 @@ async fn prevent_destroy_refuses_and_ignore_changes_ignores() {
     assert_eq!(st, 200, "the image is still there");
 }
 
+/// `ignore_changes` of one key of a map (`metadata["tier"]`) ignores that key only, as in
+/// Terraform; and an ignored attribute that differs from the configuration does not stop an
+/// update of another one (the apply sends what the plan kept, never the configuration's value).
+#[tokio::test(flavor = "multi_thread")]
+async fn ignore_changes_of_one_map_key_and_updates_beside_ignored_values() {
+    let sb = ServedSandbox::start(&[]);
+    let api = Api::login(&sb.url, "DFW").await;
+    let work = Work::new();
+    let cfg = |name: &str, tier: &str, ignore: &str| {
+        format!(
+            "{}resource \"image\" \"i\" {{\n  server_id = data.server.web.id\n  name = \"{name}\"\n  metadata = {{ team = \"ops\", tier = \"{tier}\" }}\n  lifecycle {{\n    ignore_changes = [{ignore}]\n  }}\n}}\n",
+            provider(&sb)
+        )
+    };
+    work.write("main.snap.hcl", &cfg("keyed", "gold", "metadata[\"tier\"]"));
+    let r = work.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let state: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
+    let id = state["resources"]["image.i"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let set = |k: &'static str, v: &'static str| {
+        let api = &api;
+        let id = id.clone();
+        async move {
+            let (st, _) = api
+                .call(
+                    "PUT",
+                    &format!("/images/{id}/metadata/{k}"),
+                    Some(serde_json::json!({"meta": {k: v}})),
+                )
+                .await;
+            assert_eq!(st, 200);
+        }
+    };
+    let meta = || async {
+        let (_, v) = api.get(&format!("/images/{id}")).await;
+        (
+            v["image"]["metadata"]["team"]
+                .as_str()
+                .unwrap_or("-")
+                .to_string(),
+            v["image"]["metadata"]["tier"]
+                .as_str()
+                .unwrap_or("-")
+                .to_string(),
+            v["image"]["name"].as_str().unwrap_or("-").to_string(),
+        )
+    };
+    // The ignored key changed outside: no change.
+    set("tier", "silver").await;
+    let r = work.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // Another key of the same map changed outside: planned back, the ignored one left.
+    set("team", "dev").await;
+    let r = work.run(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.contains("0 to add, 1 to change"), "{r:?}");
+    assert!(
+        r.stdout.contains("~ \"team\" = \"dev\" -> \"ops\""),
+        "{r:?}"
+    );
+    assert!(
+        !r.stdout.contains("~ \"tier\""),
+        "tier is not planned: {r:?}"
+    );
+    let r = work.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        meta().await,
+        ("ops".into(), "silver".into(), "keyed".into())
+    );
+    // A rename while the configuration's tier differs from the ignored cloud value.
+    work.write(
+        "main.snap.hcl",
+        &cfg("keyed-2", "platinum", "metadata[\"tier\"]"),
+    );
+    let r = work.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        meta().await,
+        ("ops".into(), "silver".into(), "keyed-2".into())
+    );
+    let r = work.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // The whole map ignored, and a rename beside it: the metadata stays as the cloud has it.
+    set("team", "dev").await;
+    work.write("main.snap.hcl", &cfg("keyed-3", "platinum", "metadata"));
+    let r = work.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        meta().await,
+        ("dev".into(), "silver".into(), "keyed-3".into())
+    );
+    let r = work.run(&["plan", "-detailed-exitcode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn create_before_destroy_and_replace() {
     let sb = ServedSandbox::start(&[]);

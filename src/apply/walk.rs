@@ -597,10 +597,37 @@ pub(super) fn late_args(cfg: &Config, ev: &Evaluator<'_>, change: &Change) -> Re
     if let Some(d) = diags.first() {
         return Err(d.message.clone());
     }
-    let args: Map = args
+    let mut args: Map = args
         .iter()
         .map(|(k, v)| (k.clone(), v.unmarked()))
         .collect();
+    // lifecycle.ignore_changes: what the plan kept from the cloud for an ignored attribute (or
+    // key of a map) is what goes to it, not the configuration's value.
+    if let Some(after) = change
+        .after
+        .as_ref()
+        .filter(|_| change.action != Action::Create)
+    {
+        let ignored = |k: &str| {
+            block.lifecycle.ignore_changes.iter().any(|x| {
+                x == "all" || x == k || x.strip_prefix(k).is_some_and(|r| r.starts_with('.'))
+            })
+        };
+        for k in args.keys().cloned().collect::<Vec<_>>() {
+            if !ignored(&k) {
+                continue;
+            }
+            match after.get(&k) {
+                Some(planned) if !planned.contains_unknown() => {
+                    args.insert(k, planned.unmarked());
+                }
+                Some(_) => {}
+                None => {
+                    args.remove(&k);
+                }
+            }
+        }
+    }
     if Value::Map(args.clone()).contains_unknown() {
         return Err(format!(
             "{}: some arguments are still unknown after their dependencies were applied",

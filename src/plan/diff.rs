@@ -196,26 +196,58 @@ pub fn diff(i: Inputs<'_>, drift: &mut Vec<Drift>) -> Change {
             }
         }
     }
-    // lifecycle.ignore_changes: the cloud's value stands for these attributes.
-    let ignored = |a: &str| {
-        i.block
-            .lifecycle
-            .ignore_changes
+    // lifecycle.ignore_changes: the cloud's value stands for these attributes, or for these
+    // keys of a map (`metadata["tier"]`, collected as `metadata.tier`), as in Terraform.
+    let ignores = &i.block.lifecycle.ignore_changes;
+    let ignored = |a: &str| ignores.iter().any(|x| x == "all" || x == a);
+    let ignored_keys = |a: &str| -> Vec<&str> {
+        ignores
             .iter()
-            .any(|x| x == "all" || x == a || x.starts_with(&format!("{a}.")))
+            .filter_map(|x| x.strip_prefix(a)?.strip_prefix('.'))
+            .map(|k| k.split('.').next().unwrap_or(k))
+            .collect()
     };
+    let mut partly: Vec<&str> = Vec::new();
     for a in &args {
         if ignored(a) {
             match before.get(*a) {
                 Some(v) => after.insert((*a).to_string(), v.clone()),
                 None => after.remove(*a),
             };
+            continue;
         }
+        let keys = ignored_keys(a);
+        // Keys only exist in maps (a path into anything else names nothing).
+        let is_map = |v: Option<&Value>| v.is_none_or(|v| v.as_map().is_some());
+        if keys.is_empty() || !is_map(after.get(*a)) || !is_map(before.get(*a)) {
+            continue;
+        }
+        let mut want = after
+            .get(*a)
+            .and_then(Value::as_map)
+            .cloned()
+            .unwrap_or_default();
+        let have = before.get(*a).and_then(Value::as_map);
+        for k in keys {
+            match have.and_then(|m| m.get(k)) {
+                Some(v) => want.insert(k.to_string(), v.clone()),
+                None => want.remove(k),
+            };
+        }
+        after.insert((*a).to_string(), Value::Map(want));
+        partly.push(a);
     }
     let changed: Vec<&str> = args
         .iter()
         .copied()
-        .filter(|a| !ignored(a) && norm(a, before.get(*a)) != norm(a, i.desired.get(*a)))
+        .filter(|a| {
+            let want = if partly.contains(a) {
+                after.get(*a)
+            } else {
+                i.desired.get(*a)
+            };
+            !ignored(a) && norm(a, before.get(*a)) != norm(a, want)
+        })
         .collect();
     let forces: Vec<String> = changed
         .iter()
