@@ -24,7 +24,7 @@ variable "release" {
 
 locals {
   metadata = {
-    owner   = "platform-team"
+    team    = "platform-team"
     release = var.release
     role    = "web"
   }

@@ -13,7 +13,7 @@ variable "retention" {
 }
 
 locals {
-  owner = "platform-team"
+  team = "platform-team"
 }
 
 data "server" "web" {
@@ -30,8 +30,8 @@ resource "image" "golden" {
   server_id = data.server.web.id
   name      = "golden-${data.server.web.name}"
   metadata = {
-    owner = local.owner
-    role  = "web"
+    team = local.team
+    role = "web"
   }
 }
 

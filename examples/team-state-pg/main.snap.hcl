@@ -32,6 +32,6 @@ resource "image" "db_baseline" {
   server_id = data.server.db.id
   name      = "db-01-baseline"
   metadata = {
-    owner = "data-team"
+    team = "data-team"
   }
 }
