@@ -186,6 +186,63 @@ fn saved_plans_fix_their_variables_and_mode() {
     );
 }
 
+/// A plan file never holds a sensitive variable's value, so `apply PLANFILE` takes it again,
+/// from -var (allowed for exactly those variables) or SNAPFORM_VAR_; missing, the error says
+/// so and how, instead of suggesting a flag the saved plan refuses.
+#[test]
+fn saved_plans_take_sensitive_variables_again() {
+    let sb = ServedSandbox::start(&[]);
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        &format!(
+            "{}variable \"secret\" {{\n  type      = string\n  sensitive = true\n}}\nvariable \"tier\" {{\n  default = \"gold\"\n}}\ndata \"server\" \"web\" {{\n  name = \"web-01\"\n}}\nresource \"image\" \"s\" {{\n  server_id = data.server.web.id\n  name      = \"sensitive-${{var.tier}}\"\n  metadata  = {{ token = var.secret }}\n}}\n",
+            sb.provider_block()
+        ),
+    );
+    let r = work.run(&["plan", "-out=p", "-var", "secret=s3cr3t-value"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let bytes = std::fs::read(work.path().join("p")).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&bytes).contains("s3cr3t-value"),
+        "the plan file holds no sensitive value"
+    );
+    let r = work.run(&["apply", "-no-color", "p"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("it is sensitive, so the saved plan does not hold it; give it again with -var secret=VALUE or SNAPFORM_VAR_secret"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("main.snap.hcl:"), "{r:?}");
+    let r = work.run(&[
+        "apply",
+        "-no-color",
+        "-var",
+        "tier=x",
+        "-var",
+        "secret=s3cr3t-value",
+        "p",
+    ]);
+    assert_eq!(r.code, 1, "a held variable cannot be set: {r:?}");
+    assert!(r.stderr.contains("can't set variable \"tier\""), "{r:?}");
+    assert!(work.state().is_none(), "nothing was applied");
+    let r = work.run(&["apply", "-no-color", "-var", "secret=s3cr3t-value", "p"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        !r.stdout.contains("s3cr3t-value") && !r.stderr.contains("s3cr3t-value"),
+        "{r:?}"
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let api = rt.block_on(cli_support::Api::login(&sb.url, "DFW"));
+    let (_, v) = rt.block_on(api.get("/images/detail?name=sensitive-gold"));
+    assert_eq!(v["images"][0]["metadata"]["token"], "s3cr3t-value", "{v}");
+    let r = work.run_env(
+        &["plan", "-detailed-exitcode"],
+        &[("SNAPFORM_VAR_secret", "s3cr3t-value")],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
 #[test]
 fn input_false_refuses_to_ask_and_a_no_answer_cancels_in_the_right_words() {
     let sb = ServedSandbox::start(&[]);

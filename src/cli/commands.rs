@@ -631,8 +631,9 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs) -> Result<u8, CliError> {
     if a.plan_file.is_some() {
         // A saved plan fixes its variables and its options (Terraform refuses these too).
         let mut given = Vec::new();
-        if !a.vars.vars.is_empty() || !a.vars.var_files.is_empty() {
-            given.push("-var / -var-file");
+        // -var only for what a plan never holds: sensitive values (checked against the plan).
+        if !a.vars.var_files.is_empty() {
+            given.push("-var-file");
         }
         if !a.flags.targets.is_empty() {
             given.push("-target");

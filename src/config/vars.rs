@@ -18,6 +18,8 @@ pub struct VarInputs {
     pub env: Vec<(String, String)>,
     /// `--var name=value` flags, in order.
     pub cli: Vec<(String, String)>,
+    /// The values come from a saved plan (and this run's inputs for what it does not hold).
+    pub saved_plan: bool,
 }
 
 /// Where a variable's value came from, for messages about it.
@@ -131,12 +133,16 @@ pub fn resolve(cfg: &Config, inputs: &VarInputs) -> (BTreeMap<String, Value>, Ve
     let mut out = BTreeMap::new();
     for (name, decl) in &cfg.variables {
         let Some((v, origin)) = raw.remove(name) else {
-            diags.push(Diagnostic::error(
+            let message = if inputs.saved_plan && decl.sensitive {
+                format!(
+                    "no value for variable \"{name}\": it is sensitive, so the saved plan does not hold it; give it again with -var {name}=VALUE or SNAPFORM_VAR_{name}"
+                )
+            } else {
                 format!(
                     "no value for required variable \"{name}\"; set it with --var {name}=VALUE, SNAPFORM_VAR_{name} or a default"
-                ),
-                Some(decl.span.clone()),
-            ));
+                )
+            };
+            diags.push(Diagnostic::error(message, Some(decl.span.clone())));
             continue;
         };
         let v = match decl.ty.as_deref().and_then(simple_ty) {

@@ -76,6 +76,13 @@ pub fn write_plan_file(path: &Path, p: &Plan) -> Result<(), Error> {
 /// inputs.
 pub fn load_for_plan(dir: &Path, p: &Plan, vars: &VarArgs) -> Result<Workspace, Error> {
     let mut inputs = workspace::var_inputs(dir, vars)?;
+    inputs.saved_plan = true;
+    // A saved plan holds every value but the sensitive ones; only those may be given again.
+    if let Some((k, _)) = inputs.cli.iter().find(|(k, _)| p.variables.contains_key(k)) {
+        return Err(Error::msg(format!(
+            "can't set variable \"{k}\" when applying a saved plan: the plan holds the value it was made with; make a new plan with -var {k}=... instead"
+        )));
+    }
     inputs.cli.extend(p.variables.iter().map(|(k, v)| {
         (
             k.clone(),
