@@ -215,3 +215,129 @@ async fn no_backend_stores_plaintext_and_a_wrong_key_changes_nothing() {
         assert_eq!(r.code, 1, "{kind}: the old one alone no longer does: {r:?}");
     }
 }
+
+/// A key from an environment variable (`key_env`, 64 hex digits), two workspaces and an
+/// `init -migrate-state` local → http → local: every state of every workspace stays
+/// encrypted in each backend, the migration keeps lineage and serial, and plans are clean.
+#[tokio::test(flavor = "multi_thread")]
+async fn key_env_with_workspaces_and_migration_stays_encrypted() {
+    let (http_states, base) = cli_support::serve_http_states().await;
+    let url = format!("{base}/kw-{{workspace}}");
+    let work = Work::new();
+    let key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    let env = [
+        ("SNAPFORM_SANDBOX_SNAPSHOT_SECONDS", "0"),
+        ("SNAPFORM_VAR_owner_token", SECRET),
+        ("TEST_STATE_KEY", key),
+    ];
+    let run = |args: &[&str]| work.run_env(args, &env);
+    let enc = "  encryption {\n    key_env = \"TEST_STATE_KEY\"\n  }";
+    let http = format!("  backend \"http\" {{\n    address = \"{url}\"\n  }}");
+    let write = |backend: &str| {
+        work.write(
+            "main.snap.hcl",
+            &config(backend, enc, "kw-${snapform.workspace}"),
+        );
+    };
+    let local_bytes = || {
+        let mut out = String::new();
+        for ws in ["default", "staging"] {
+            for f in ["snapform.state.json", "snapform.state.json.wal"] {
+                let p = if ws == "default" {
+                    work.path().join(f)
+                } else {
+                    work.path().join("snapform.state.d").join(ws).join(f)
+                };
+                out.push_str(&std::fs::read_to_string(p).unwrap_or_default());
+            }
+        }
+        out
+    };
+    let serials = |w: &str| {
+        let r = work.run_env(
+            &["state", "pull"],
+            &[env[0], env[1], env[2], ("SNAPFORM_WORKSPACE", w)],
+        );
+        assert_eq!(r.code, 0, "{w}: {r:?}");
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("state json");
+        (
+            v["lineage"].as_str().unwrap().to_string(),
+            v["serial"].as_u64().unwrap(),
+        )
+    };
+    let mut ids = Vec::new();
+    write("");
+    for ws in ["default", "staging"] {
+        if ws != "default" {
+            assert_eq!(run(&["workspace", "new", ws]).code, 0);
+        }
+        let r = run(&["apply", "-auto-approve"]);
+        assert_eq!(r.code, 0, "{ws}: {r:?}");
+        ids.push(run(&["output", "-raw", "id"]).stdout);
+    }
+    assert_ne!(ids[0], ids[1], "two workspaces, two images");
+    let check = |text: &str, what: &str| {
+        assert!(text.contains("snapform_encrypted"), "{what}: {text}");
+        for clear in [
+            ids[0].as_str(),
+            ids[1].as_str(),
+            SECRET,
+            "image.golden",
+            "kw-",
+        ] {
+            assert!(!text.contains(clear), "{what}: {clear:?} stored in clear");
+        }
+    };
+    check(&local_bytes(), "local");
+    let before = [serials("default"), serials("staging")];
+
+    // local → http, both workspaces.
+    write(&http);
+    let r = run(&["init", "-migrate-state"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let stored: Vec<(String, String)> = http_states
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).to_string()))
+        .collect();
+    assert_eq!(stored.len(), 2, "one http state per workspace: {stored:?}");
+    for (path, body) in &stored {
+        check(body, path);
+    }
+    assert_eq!(
+        [serials("default"), serials("staging")],
+        before,
+        "lineage and serial kept"
+    );
+    for ws in ["default", "staging"] {
+        let r = work.run_env(
+            &["plan", "-detailed-exitcode"],
+            &[env[0], env[1], env[2], ("SNAPFORM_WORKSPACE", ws)],
+        );
+        assert_eq!(r.code, 0, "{ws} on http: {r:?}");
+    }
+
+    // http → local again; the local files written now are encrypted too.
+    std::fs::remove_dir_all(work.path().join("snapform.state.d")).unwrap();
+    std::fs::remove_file(work.path().join("snapform.state.json")).unwrap();
+    write("");
+    let r = run(&["init", "-migrate-state"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    check(&local_bytes(), "local after migration");
+    assert_eq!(
+        [serials("default"), serials("staging")],
+        before,
+        "lineage and serial kept"
+    );
+    for ws in ["default", "staging"] {
+        let r = work.run_env(
+            &["plan", "-detailed-exitcode"],
+            &[env[0], env[1], env[2], ("SNAPFORM_WORKSPACE", ws)],
+        );
+        assert_eq!(r.code, 0, "{ws} back on local: {r:?}");
+    }
+    // Without the key nothing reads.
+    let r = work.run_env(&["plan"], &[env[0], env[1]]);
+    assert_eq!(r.code, 1, "{r:?}");
+}
