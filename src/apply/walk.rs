@@ -608,24 +608,52 @@ pub(super) fn late_args(cfg: &Config, ev: &Evaluator<'_>, change: &Change) -> Re
         .as_ref()
         .filter(|_| change.action != Action::Create)
     {
-        let ignored = |k: &str| {
-            block.lifecycle.ignore_changes.iter().any(|x| {
-                x == "all" || x == k || x.strip_prefix(k).is_some_and(|r| r.starts_with('.'))
-            })
+        let ignores = &block.lifecycle.ignore_changes;
+        // The value the plan kept for an ignored attribute: as planned, else as the cloud had
+        // it (a saved plan reads sensitive values back unknown); never the configuration's.
+        let kept = |k: &str, key: Option<&str>| -> Result<Option<Value>, String> {
+            let pick = |m: Option<&Value>| match (m, key) {
+                (Some(v), Some(key)) => v.as_map().and_then(|m| m.get(key)).cloned(),
+                (v, None) => v.cloned(),
+                (None, Some(_)) => None,
+            };
+            let planned = pick(after.get(k));
+            let before = pick(change.before.as_ref().and_then(|b| b.get(k)));
+            match (planned, before) {
+                (Some(v), _) if !v.contains_unknown() => Ok(Some(v.unmarked())),
+                (Some(_), Some(b)) if !b.contains_unknown() => Ok(Some(b.unmarked())),
+                (Some(_), _) => Err(format!(
+                    "{}: the kept value of ignored \"{k}\" is not known; run plan again",
+                    change.address
+                )),
+                (None, _) => Ok(None),
+            }
         };
         for k in args.keys().cloned().collect::<Vec<_>>() {
-            if !ignored(&k) {
+            if ignores.iter().any(|x| x == "all" || *x == k) {
+                match kept(&k, None)? {
+                    Some(v) => args.insert(k, v),
+                    None => args.remove(&k),
+                };
                 continue;
             }
-            match after.get(&k) {
-                Some(planned) if !planned.contains_unknown() => {
-                    args.insert(k, planned.unmarked());
-                }
-                Some(_) => {}
-                None => {
-                    args.remove(&k);
-                }
+            let keys: Vec<&str> = ignores
+                .iter()
+                .filter_map(|x| x.strip_prefix(k.as_str())?.strip_prefix('.'))
+                .collect();
+            if keys.is_empty() {
+                continue;
             }
+            let Some(mut map) = args.get(&k).and_then(Value::as_map).cloned() else {
+                continue;
+            };
+            for key in keys {
+                match kept(&k, Some(key))? {
+                    Some(v) => map.insert(key.to_string(), v),
+                    None => map.remove(key),
+                };
+            }
+            args.insert(k, Value::Map(map));
         }
     }
     if Value::Map(args.clone()).contains_unknown() {

@@ -29,9 +29,6 @@ pub async fn init(dir: &Path, o: &InitOptions) -> Result<Vec<String>, Error> {
     let sources = super::read_sources(dir)?;
     let files = sources.files.len();
     let (cfg, _) = config::load(sources);
-    // Both backends are read and written with the configuration's keys (a migration of an
-    // encrypted state stays encrypted).
-    super::backend::use_encryption(&cfg)?;
     let now = Declared::of(&cfg)?;
     // Before any init recorded a backend, a local state file means the state was local.
     let was = match recorded(dir)? {
@@ -45,6 +42,9 @@ pub async fn init(dir: &Path, o: &InitOptions) -> Result<Vec<String>, Error> {
     let mut notes = Vec::new();
     if let Some(was) = was.filter(|w| *w != now) {
         if o.migrate_state {
+            // Both backends are read and written with the configuration's keys (a migration
+            // of an encrypted state stays encrypted).
+            super::backend::use_encryption(&cfg)?;
             migrate(dir, &was, &now, o, &mut notes).await?;
         } else if o.reconfigure {
             notes.push(format!(

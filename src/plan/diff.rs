@@ -204,7 +204,6 @@ pub fn diff(i: Inputs<'_>, drift: &mut Vec<Drift>) -> Change {
         ignores
             .iter()
             .filter_map(|x| x.strip_prefix(a)?.strip_prefix('.'))
-            .map(|k| k.split('.').next().unwrap_or(k))
             .collect()
     };
     let mut partly: Vec<&str> = Vec::new();

@@ -563,6 +563,9 @@ async fn create(op: &Op) -> Result<ResourceState, String> {
     let started = intent.started.clone();
     op.journal.intent(intent).await?;
     let mut attempt = 0;
+    // An attempt whose outcome is not certain (it made no image that could be found): the
+    // intent must stay, whatever the later attempts do.
+    let mut uncertain = false;
     let id = loop {
         attempt += 1;
         match create_when_server_free(op, &server, &name, &md).await {
@@ -580,7 +583,11 @@ async fn create(op: &Op) -> Result<ResourceState, String> {
                 // The call may have taken effect: look before deciding.
                 match find_created(op, &server, &name, &started, 3).await {
                     Ok(Some(img)) => {
-                        if !abandoned(op, &server, &img).await? {
+                        // Only a 500 is Nova's own answer after its request ended; a timeout
+                        // or a proxy's 502-504 may leave nova-api still between making the
+                        // image and marking the server busy, so that image is adopted (the
+                        // wait's watchdog still catches it if nobody fills it).
+                        if e.status() != Some(500) || !abandoned(op, &server, &img).await? {
                             tracing::info!(address = %op.address, id = %img.id, error = %e, "createImage failed ambiguously, but the snapshot exists; adopting it");
                             break img.id;
                         }
@@ -594,7 +601,9 @@ async fn create(op: &Op) -> Result<ResourceState, String> {
                         // Never adopted later (a cloud may list it as DELETED a while).
                         op.shared.take(&img.id);
                         if attempt >= AMBIGUOUS_ATTEMPTS {
-                            op.journal.clear(intent_id).await;
+                            if !uncertain {
+                                op.journal.clear(intent_id).await;
+                            }
                             return Err(format!(
                                 "{e} ({attempt} times; each left an image queued that no snapshot filled, deleted again)"
                             ));
@@ -603,6 +612,7 @@ async fn create(op: &Op) -> Result<ResourceState, String> {
                     // Looked for and not there: the call had no effect, so sending it again
                     // is not a blind retry. The intent stays until the outcome is known.
                     Ok(None) if attempt < AMBIGUOUS_ATTEMPTS => {
+                        uncertain = true;
                         tracing::warn!(address = %op.address, error = %e, attempt, "createImage failed and made no image; sending it again");
                     }
                     _ => {
@@ -846,14 +856,35 @@ async fn watch_abandoned(op: &Op, id: &str) -> String {
         .filter(|s| *s > 0)
         .unwrap_or(60);
     let server = op.str_arg("server_id").to_string();
-    let mut every = Duration::from_secs(first);
+    // Up to a quarter more, from the id: snapshots started together do not look together.
+    let jitter = |d: Duration| {
+        let h = id
+            .bytes()
+            .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b.into()));
+        d + d.mul_f64(f64::from(h % 256) / 1024.0)
+    };
+    let first = Duration::from_secs(first);
+    let mut every = first;
+    let look = || async {
+        match op.call(op.client.get_image(id)).await {
+            Ok(Some(img)) => abandoned(op, &server, &img)
+                .await
+                .ok()
+                .filter(|a| *a)
+                .map(|_| img),
+            _ => None,
+        }
+    };
     loop {
-        tokio::time::sleep(every).await;
-        every = (every * 2).min(Duration::from_secs(first * 16));
-        let Ok(Some(img)) = op.call(op.client.get_image(id)).await else {
+        tokio::time::sleep(jitter(every)).await;
+        every = (every * 2).min(first * 16);
+        if look().await.is_none() {
             continue;
-        };
-        if let Ok(true) = abandoned(op, &server, &img).await {
+        }
+        // Seen abandoned: confirmed once more a while later before anything is tainted (a
+        // cloud's image view may lag behind its server view).
+        tokio::time::sleep(first).await;
+        if let Some(img) = look().await {
             return format!(
                 "snapshot {id} stopped: it is still {} at {}% but server {server} is making no snapshot any more (the cloud abandoned it); it is tainted, and the next apply replaces it",
                 img.status.to_lowercase(),

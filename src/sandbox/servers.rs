@@ -296,7 +296,12 @@ fn create_image(
             "Cannot 'createImage' instance {server_id} while it is in task_state image_snapshot"
         )));
     }
-    let (seconds, fail) = app.next_snapshot_plan();
+    let orphan = app.take_orphan();
+    let (seconds, fail) = if orphan {
+        (0.0, false)
+    } else {
+        app.next_snapshot_plan()
+    };
     let now: DateTime<Utc> = store.data.now();
     let spec = SnapshotSpec {
         id: uuid::Uuid::new_v4().to_string(),
@@ -314,7 +319,7 @@ fn create_image(
         return Err(quota_error());
     }
     let id = img.id.clone();
-    if app.take_orphan() {
+    if orphan {
         // Nova: the Glance image is made, then the server's task_state cannot be written
         // (`database is locked`): 500, and the image stays queued with no snapshot behind it.
         let mut img = img;
