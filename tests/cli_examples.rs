@@ -146,26 +146,13 @@ fn pin_snapshot_survives_retention() {
     let api = rt.block_on(Api::login(&sb.url, "DFW"));
     let web = rt.block_on(api.server_id("web-01"));
     let daily = |api: &Api| {
-        let (_, v) = rt.block_on(api.get(&format!("/images/detail?server={web}")));
-        let mut names: Vec<(String, String)> = v["images"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|i| {
-                i["name"]
-                    .as_str()
-                    .unwrap_or("")
-                    .starts_with("Daily-web-01-")
-            })
-            .map(|i| {
-                (
-                    i["name"].as_str().unwrap().to_string(),
-                    i["status"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
-        names.sort();
-        names
+        rt.block_on(cli_support::images_named(
+            api,
+            &format!("/images/detail?server={web}"),
+            "Daily-web-01-",
+            "status",
+            true,
+        ))
     };
     let first = daily(&api);
     assert_eq!(first.len(), 1, "{first:?}");

@@ -3,7 +3,7 @@
 
 mod cli_support;
 
-use cli_support::{Api, ServedSandbox, Work, live_images};
+use cli_support::{Api, ServedSandbox, Work, images_named, live_images};
 use serde_json::json;
 
 /// A failed snapshot: the image is tainted, what depends on it is skipped, independent work
@@ -181,21 +181,7 @@ async fn a_500_that_leaves_a_queued_image_is_deleted_and_sent_again() {
         .map(|(_, v)| v.as_u64().unwrap())
         .sum::<u64>();
     assert_eq!(posts, 6, "three 500s and three snapshots: {requests}");
-    let (_, all) = api.get("/images/detail").await;
-    let live: Vec<(String, String)> = all["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["name"].as_str().unwrap().starts_with("orphaned-"))
-        .map(|i| {
-            (
-                i["name"].as_str().unwrap().to_string(),
-                i["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    let mut live = live;
-    live.sort();
+    let live = images_named(&api, "/images/detail", "orphaned-", "status", true).await;
     assert_eq!(
         live,
         [
@@ -207,6 +193,52 @@ async fn a_500_that_leaves_a_queued_image_is_deleted_and_sent_again() {
     );
     let r = work.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(r.code, 0, "{r:?}");
+}
+
+/// When every attempt ends that way (4 of 4), the apply fails naming the cloud's 500 and how
+/// often; every orphan is deleted, state holds neither the image nor an intent, and the next
+/// apply makes the image exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn orphans_on_every_attempt_fail_clearly_and_leave_nothing() {
+    let sb = ServedSandbox::start(&[]);
+    let api = Api::login(&sb.url, "DFW").await;
+    let work = Work::new();
+    work.write(
+        "main.snap.hcl",
+        &format!(
+            "{}data \"server\" \"db\" {{\n  name = \"db-01\"\n}}\nresource \"image\" \"a\" {{\n  server_id = data.server.db.id\n  name      = \"orphaned-always\"\n}}\n",
+            sb.provider_block()
+        ),
+    );
+    sb.set_faults(json!({"orphan_next_snapshots": 4})).await;
+    let r = work.run(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("HTTP 500"), "the status: {r:?}");
+    assert!(
+        r.stderr.contains("Unexpected API Error"),
+        "the cloud's message: {r:?}"
+    );
+    assert!(r.stderr.contains("4 times"), "{r:?}");
+    assert_eq!(
+        images_named(&api, "/images/detail", "orphaned-always", "status", true).await,
+        [],
+        "every orphan deleted"
+    );
+    let pulled: serde_json::Value =
+        serde_json::from_str(&work.run(&["state", "pull"]).stdout).expect("state");
+    assert_eq!(
+        pulled["resources"].as_object().map(|m| m.len()),
+        Some(0),
+        "{pulled}"
+    );
+    assert_eq!(
+        pulled["journal"].as_array().map(|j| j.len()).unwrap_or(0),
+        0,
+        "{pulled}"
+    );
+    let r = work.run(&["apply", "-auto-approve"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(live_images(&api, "orphaned-always").await.len(), 1);
 }
 
 /// A snapshot the cloud stops making after accepting it (nova-compute restarted mid-snapshot:

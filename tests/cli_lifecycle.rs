@@ -135,30 +135,81 @@ async fn ignore_changes_of_one_map_key_and_updates_beside_ignored_values() {
         meta().await,
         ("ops".into(), "silver".into(), "keyed".into())
     );
-    // A rename while the configuration's tier differs from the ignored cloud value.
-    work.write(
-        "main.snap.hcl",
-        &cfg("keyed-2", "platinum", "metadata[\"tier\"]"),
-    );
-    let r = work.run(&["apply", "-auto-approve", "-no-color"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(
-        meta().await,
-        ("ops".into(), "silver".into(), "keyed-2".into())
-    );
-    let r = work.run(&["plan", "-detailed-exitcode"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    // The whole map ignored, and a rename beside it: the metadata stays as the cloud has it.
-    set("team", "dev").await;
-    work.write("main.snap.hcl", &cfg("keyed-3", "platinum", "metadata"));
-    let r = work.run(&["apply", "-auto-approve", "-no-color"]);
-    assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(
-        meta().await,
-        ("dev".into(), "silver".into(), "keyed-3".into())
-    );
-    let r = work.run(&["plan", "-detailed-exitcode"]);
-    assert_eq!(r.code, 0, "{r:?}");
+}
+
+/// `ignore_changes` in every form (one key, a key with dots, the whole map, `all`) × both ways
+/// to apply (`apply`, `apply PLANFILE`): after the cloud's values changed outside and the
+/// configuration changed too, what the cloud ends with is the cloud's value for what is
+/// ignored and the configuration's for the rest, and the next plan is clean.
+#[tokio::test(flavor = "multi_thread")]
+async fn ignore_changes_in_every_form_and_both_ways_to_apply() {
+    let sb = ServedSandbox::start(&[]);
+    let api = Api::login(&sb.url, "DFW").await;
+    // (ignore_changes, the key it ignores, whether team and the name are ignored too)
+    let forms = [
+        ("metadata[\"tier\"]", "tier", false),
+        ("metadata[\"org.x.tier\"]", "org.x.tier", false),
+        ("metadata", "tier", true),
+        ("all", "tier", true),
+    ];
+    for (n, (ignore, key, broad)) in forms.into_iter().enumerate() {
+        for planfile in [false, true] {
+            let label = format!(
+                "{ignore} via {}",
+                if planfile { "apply PLANFILE" } else { "apply" }
+            );
+            let work = Work::new();
+            let cfg = |name: &str, value: &str| {
+                format!(
+                    "{}resource \"image\" \"i\" {{\n  server_id = data.server.web.id\n  name = \"{name}\"\n  metadata = {{ team = \"ops\", \"{key}\" = \"{value}\" }}\n  lifecycle {{\n    ignore_changes = [{ignore}]\n  }}\n}}\n",
+                    provider(&sb)
+                )
+            };
+            let first = format!("forms-{n}-{planfile}");
+            work.write("main.snap.hcl", &cfg(&first, "gold"));
+            let r = work.run(&["apply", "-auto-approve"]);
+            assert_eq!(r.code, 0, "{label}: {r:?}");
+            let state: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
+            let id = state["resources"]["image.i"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            for (k, v) in [(key, "silver"), ("team", "dev")] {
+                let (st, _) = api
+                    .call(
+                        "PUT",
+                        &format!("/images/{id}/metadata/{k}"),
+                        Some(serde_json::json!({"meta": {k: v}})),
+                    )
+                    .await;
+                assert_eq!(st, 200, "{label}");
+            }
+            let renamed = format!("{first}-renamed");
+            work.write("main.snap.hcl", &cfg(&renamed, "platinum"));
+            let r = if planfile {
+                let r = work.run(&["plan", "-out=p", "-no-color"]);
+                assert_eq!(r.code, 0, "{label}: {r:?}");
+                work.run(&["apply", "-no-color", "p"])
+            } else {
+                work.run(&["apply", "-auto-approve", "-no-color"])
+            };
+            assert_eq!(r.code, 0, "{label}: {r:?}");
+            let (_, v) = api.get(&format!("/images/{id}")).await;
+            let got = (
+                v["image"]["name"].as_str().unwrap_or("-"),
+                v["image"]["metadata"]["team"].as_str().unwrap_or("-"),
+                v["image"]["metadata"][key].as_str().unwrap_or("-"),
+            );
+            let want = match (broad, ignore) {
+                (_, "all") => (first.as_str(), "dev", "silver"),
+                (true, _) => (renamed.as_str(), "dev", "silver"),
+                (false, _) => (renamed.as_str(), "ops", "silver"),
+            };
+            assert_eq!(got, want, "{label}");
+            let r = work.run(&["plan", "-detailed-exitcode", "-no-color"]);
+            assert_eq!(r.code, 0, "{label}: {r:?}");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

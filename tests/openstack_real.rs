@@ -65,6 +65,16 @@ struct Target {
     viewer: Viewer,
 }
 
+impl Target {
+    /// The environment snapform runs with for this cloud, as `Work::run_env` takes it.
+    fn env(&self) -> Vec<(&str, &str)> {
+        self.env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+}
+
 fn config(t: &Target, a_name: &str, a_meta: &str, deactivated: bool) -> String {
     format!(
         r#"{provider}
@@ -141,11 +151,7 @@ fn id_of(images: &[Value], name: &str) -> String {
 /// The scenario of issue 8's first done-when item; returns what it observed, step by step.
 fn scenario(rt: &tokio::runtime::Runtime, t: &Target) -> Vec<String> {
     let work = Work::new();
-    let env: Vec<(&str, &str)> = t
-        .env
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let env = t.env();
     let run = |args: &[&str]| work.run_env(args, &env);
     let images = || rt.block_on(t.viewer.images(&t.server_id));
     // Leftovers of an earlier, interrupted run of this test on a reused stack.
@@ -236,14 +242,7 @@ fn scenario(rt: &tokio::runtime::Runtime, t: &Target) -> Vec<String> {
 /// one, whose state is then thrown away), found by a `list` block, generated, imported,
 /// converged; generating again writes nothing. Returns what it observed.
 fn adoption(t: &Target) -> Vec<String> {
-    let run = |w: &Work, args: &[&str]| {
-        let env: Vec<(&str, &str)> = t
-            .env
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        w.run_env(args, &env)
-    };
+    let run = |w: &Work, args: &[&str]| w.run_env(args, &t.env());
     let mut seen = Vec::new();
     let maker = Work::new();
     maker.write(
@@ -353,11 +352,7 @@ c.execute("ROLLBACK")
 fn orphan(rt: &tokio::runtime::Runtime, t: &Target, how: Orphaning) -> Vec<String> {
     use std::io::{BufRead, Write};
     let work = Work::new();
-    let env: Vec<(&str, &str)> = t
-        .env
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let env = t.env();
     let images = || rt.block_on(t.viewer.images(&t.server_id));
     work.write(
         "main.snap.hcl",

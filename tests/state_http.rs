@@ -129,32 +129,10 @@ async fn serve() -> (Shared, String) {
 }
 
 fn config(url: &str, password: &str, image: &str) -> String {
-    format!(
-        r#"
-snapform {{
-  backend "http" {{
-    address        = "{url}"
-    lock_address   = "{url}"
-    unlock_address = "{url}"
-    username       = "ci"
-    password       = "{password}"
-  }}
-}}
-provider "rackspace" {{
-  sandbox = ".snapform/sandbox"
-}}
-data "server" "web" {{
-  name = "web-01"
-}}
-resource "image" "golden" {{
-  server_id = data.server.web.id
-  name      = "{image}"
-}}
-output "image_id" {{
-  value = image.golden.id
-}}
-"#
-    )
+    let head = format!(
+        "\nsnapform {{\n  backend \"http\" {{\n    address        = \"{url}\"\n    lock_address   = \"{url}\"\n    unlock_address = \"{url}\"\n    username       = \"ci\"\n    password       = \"{password}\"\n  }}\n}}"
+    );
+    cli_support::golden_config(&head, image, "")
 }
 
 fn stored(srv: &Shared) -> Value {

@@ -7,48 +7,14 @@
 mod cli_support;
 mod pg_support;
 
-use cli_support::Work;
+use cli_support::{Work, clean_plans, pulled};
 use pg_support::Postgres;
-use serde_json::Value;
 
 fn config(backend: &str) -> String {
-    format!(
-        r#"{backend}
-provider "rackspace" {{
-  sandbox = ".snapform/sandbox"
-}}
-data "server" "web" {{
-  name = "web-01"
-}}
-resource "image" "golden" {{
-  server_id = data.server.web.id
-  name      = "golden-${{snapform.workspace}}"
-}}
-"#
-    )
+    cli_support::golden_config(backend, "golden-${snapform.workspace}", "")
 }
 
-/// (lineage, serial) of workspace `ws` as `state pull` reads it through the configured backend.
-fn pulled(work: &Work, ws: &str, env: &[(&str, &str)]) -> (String, u64) {
-    let mut env = env.to_vec();
-    env.push(("SNAPFORM_WORKSPACE", ws));
-    let r = work.run_env(&["state", "pull"], &env);
-    assert_eq!(r.code, 0, "{r:?}");
-    let v: Value = serde_json::from_str(&r.stdout).expect("state JSON");
-    (
-        v["lineage"].as_str().unwrap().to_string(),
-        v["serial"].as_u64().unwrap(),
-    )
-}
-
-fn clean_plans(work: &Work, env: &[(&str, &str)]) {
-    for ws in ["default", "staging"] {
-        let mut env = env.to_vec();
-        env.push(("SNAPFORM_WORKSPACE", ws));
-        let r = work.run_env(&["plan", "-detailed-exitcode", "-no-color"], &env);
-        assert_eq!(r.code, 0, "{ws}: {r:?}");
-    }
-}
+const BOTH: &[&str] = &["default", "staging"];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn local_to_pg_to_http_to_local_keeps_lineage_and_serial() {
@@ -115,20 +81,12 @@ async fn local_to_pg_to_http_to_local_keeps_lineage_and_serial() {
             pulled(&work, "staging", &env),
         ];
         assert_eq!(after, before, "{kind}: lineage and serial kept");
-        clean_plans(&work, &env);
+        clean_plans(&work, BOTH, &env);
     }
     assert_eq!(http_states.lock().unwrap().len(), 2, "two states over http");
 
     // To pg again, where the rows now hold another lineage: refused, then -force-copy.
-    pg.client("test")
-        .await
-        .execute(
-            "UPDATE snapform.states SET lineage = 'other', \
-             data = jsonb_set(data, '{lineage}', '\"other\"') WHERE name = 'staging'",
-            &[],
-        )
-        .await
-        .unwrap();
+    pg.set_lineage("staging", "other").await;
     work.write(
         "main.snap.hcl",
         &config("snapform {\n  backend \"pg\" {}\n}\n"),
@@ -147,7 +105,7 @@ async fn local_to_pg_to_http_to_local_keeps_lineage_and_serial() {
         pulled(&work, "staging", &env),
     ];
     assert_eq!(after, before);
-    clean_plans(&work, &env);
+    clean_plans(&work, BOTH, &env);
     // -reconfigure accepts a new backend without copying.
     work.write("main.snap.hcl", &config(""));
     let r = work.run_env(&["init", "-reconfigure"], &env);

@@ -13,27 +13,10 @@ use std::time::Duration;
 const PASSWORD: &str = "s3cret-pg-pass";
 
 fn config(image: &str) -> String {
-    format!(
-        r#"
-snapform {{
-  backend "pg" {{
-    workspace = "default"
-  }}
-}}
-provider "rackspace" {{
-  sandbox = ".snapform/sandbox"
-}}
-data "server" "web" {{
-  name = "web-01"
-}}
-resource "image" "golden" {{
-  server_id = data.server.web.id
-  name      = "{image}"
-}}
-output "image_id" {{
-  value = image.golden.id
-}}
-"#
+    cli_support::golden_config(
+        "\nsnapform {\n  backend \"pg\" {\n    workspace = \"default\"\n  }\n}",
+        image,
+        "",
     )
 }
 
@@ -106,15 +89,7 @@ async fn binary_applies_with_state_in_postgres_and_respects_the_lock() {
     // A saved plan is refused once the stored state is another lineage.
     let r = work.run_env(&["plan", "--out", "p.json"], &env);
     assert_eq!(r.code, 0, "{r:?}");
-    pg.client("test-writer")
-        .await
-        .execute(
-            "UPDATE snapform.states SET lineage = 'other', \
-             data = jsonb_set(data, '{lineage}', '\"other\"') WHERE name = 'default'",
-            &[],
-        )
-        .await
-        .unwrap();
+    pg.set_lineage("default", "other").await;
     let r = work.run_env(&["apply", "p.json"], &env);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("stale"), "{r:?}");

@@ -31,6 +31,9 @@ pub struct Options {
     /// From this many snapshots saving at once on one endpoint, poll them with one listing
     /// per round instead of one GET per image.
     pub batch_wait_from: usize,
+    /// When a wait for a snapshot first checks that the cloud is still making it (then twice
+    /// as long apart each time); see `resources::image`.
+    pub abandon_check: Duration,
     /// Set to `true` to interrupt (Ctrl-C): nothing new starts, calls in flight finish, waits
     /// for saving snapshots stop (they stay in state as `SAVING`, for the next apply to wait
     /// for), state is written and the apply returns.
@@ -43,6 +46,7 @@ impl Default for Options {
             parallelism: 10,
             poll_interval: Duration::from_secs(1),
             batch_wait_from: 4,
+            abandon_check: Duration::from_secs(60),
             interrupt: None,
         }
     }

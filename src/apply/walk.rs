@@ -90,7 +90,11 @@ pub async fn apply(
     let (tx, mut rx) = mpsc::channel::<Msg>(64);
     let journal = ops::channel(tx.clone());
     let waiter: Arc<dyn Waiter> = Arc::new(watcher.clone());
-    let shared = Arc::new(Shared::new(state.known_ids()).with_stop(opts.interrupt.clone()));
+    let shared = Arc::new(
+        Shared::new(state.known_ids())
+            .with_stop(opts.interrupt.clone())
+            .with_abandon_check(opts.abandon_check),
+    );
     destroy_deposed(
         plan,
         state,

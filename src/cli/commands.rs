@@ -736,6 +736,13 @@ async fn apply_cmd(dir: &Path, a: ApplyArgs) -> Result<u8, CliError> {
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(1000),
         ),
+        abandon_check: Duration::from_secs(
+            std::env::var("SNAPFORM_ABANDON_CHECK_SECS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .filter(|s| *s > 0)
+                .unwrap_or(60),
+        ),
         interrupt: Some(interrupt.receiver()),
         ..engine::ApplyOptions::default()
     };

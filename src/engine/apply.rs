@@ -24,6 +24,8 @@ pub struct ApplyOptions {
     /// From this many snapshots saving at once on one endpoint, poll them with one listing
     /// per round instead of one GET each.
     pub batch_wait_from: usize,
+    /// When a wait for a snapshot first checks that the cloud is still making it.
+    pub abandon_check: Duration,
     /// Set to `true` to interrupt the apply gracefully (see `apply::Options::interrupt`).
     pub interrupt: Option<tokio::sync::watch::Receiver<bool>>,
 }
@@ -34,6 +36,7 @@ impl Default for ApplyOptions {
             parallelism: 10,
             poll_interval: Duration::from_secs(1),
             batch_wait_from: 4,
+            abandon_check: Duration::from_secs(60),
             interrupt: None,
         }
     }
@@ -159,6 +162,7 @@ pub async fn apply_plan(
         parallelism: opts.parallelism.max(1),
         poll_interval: opts.poll_interval,
         batch_wait_from: opts.batch_wait_from,
+        abandon_check: opts.abandon_check,
         interrupt: opts.interrupt.clone(),
     };
     apply::apply(

@@ -846,15 +846,10 @@ async fn wait_active(op: &Op, id: &str) -> Result<CloudImage, String> {
 
 /// Resolves only when the snapshot `id` being waited for is [`abandoned`] (its server shows no
 /// task while the image stays unfinished: nova-compute restarted mid-snapshot, or the cast to it
-/// was lost), with the error to report. Looks after `SNAPFORM_ABANDON_CHECK_SECS` (60 by
-/// default), then twice as long apart each time, up to 16 times that: a few requests per
-/// hour per snapshot, none for snapshots that finish in the first minute.
+/// was lost), with the error to report. Looks after the apply's `abandon_check` (60 s unless
+/// set), then twice as long apart each time, up to 16 times that: a few requests per hour per
+/// snapshot, none for snapshots that finish sooner.
 async fn watch_abandoned(op: &Op, id: &str) -> String {
-    let first = std::env::var("SNAPFORM_ABANDON_CHECK_SECS")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .filter(|s| *s > 0)
-        .unwrap_or(60);
     let server = op.str_arg("server_id").to_string();
     // Up to a quarter more, from the id: snapshots started together do not look together.
     let jitter = |d: Duration| {
@@ -863,7 +858,7 @@ async fn watch_abandoned(op: &Op, id: &str) -> String {
             .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b.into()));
         d + d.mul_f64(f64::from(h % 256) / 1024.0)
     };
-    let first = Duration::from_secs(first);
+    let first = op.shared.abandon_check();
     let mut every = first;
     let look = || async {
         match op.call(op.client.get_image(id)).await {

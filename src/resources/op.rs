@@ -46,6 +46,8 @@ pub struct Shared {
     taken: std::sync::Mutex<std::collections::BTreeSet<String>>,
     /// Becomes `true` when the user interrupts the apply: start nothing new, stop waiting.
     stop: Option<tokio::sync::watch::Receiver<bool>>,
+    /// When a wait for a snapshot first checks that the cloud is still making it.
+    abandon_check: std::time::Duration,
 }
 
 impl Shared {
@@ -54,7 +56,18 @@ impl Shared {
             lanes: Default::default(),
             taken: std::sync::Mutex::new(known_ids.into_iter().collect()),
             stop: None,
+            abandon_check: std::time::Duration::from_secs(60),
         }
+    }
+
+    /// When a wait for a snapshot first checks that the cloud is still making it.
+    pub fn with_abandon_check(mut self, d: std::time::Duration) -> Shared {
+        self.abandon_check = d.max(std::time::Duration::from_millis(100));
+        self
+    }
+
+    pub fn abandon_check(&self) -> std::time::Duration {
+        self.abandon_check
     }
 
     /// Shares the apply's interrupt signal with every change.

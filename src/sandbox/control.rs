@@ -106,60 +106,34 @@ pub(crate) async fn faults_get(State(app): State<Arc<App>>) -> Response {
 pub(crate) async fn faults_put(State(app): State<Arc<App>>, body: Bytes) -> ApiResult<Response> {
     let body = parse_json(&body, Shape::Compute)?;
     let bad = |k: &str| ApiError::bad_request(format!("invalid value for {k}"));
-    let latency = match body.get("latency_ms") {
-        None => None,
-        Some(v) => Some(
-            v.as_u64()
-                .filter(|n| *n <= 600_000)
-                .ok_or_else(|| bad("latency_ms"))?,
-        ),
+    // A knob left out is left as it is; one given must parse.
+    let knob = |k: &str, parse: &dyn Fn(&Value) -> Option<f64>| -> ApiResult<Option<f64>> {
+        body.get(k)
+            .map(|v| parse(v).ok_or_else(|| bad(k)))
+            .transpose()
     };
-    let reply_latency = match body.get("reply_latency_ms") {
-        None => None,
-        Some(v) => Some(
-            v.as_u64()
-                .filter(|n| *n <= 600_000)
-                .ok_or_else(|| bad("reply_latency_ms"))?,
-        ),
+    let millis = |v: &Value| v.as_u64().filter(|n| *n <= 600_000).map(|n| n as f64);
+    let count = |v: &Value| {
+        v.as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(f64::from)
     };
+    let latency = knob("latency_ms", &millis)?.map(|n| n as u64);
+    let reply_latency = knob("reply_latency_ms", &millis)?.map(|n| n as u64);
     let cloud = match body.get("cloud").map(|v| v.as_str()) {
         None => None,
         Some(Some("rackspace")) => Some(CloudKind::Rackspace),
         Some(Some("openstack")) => Some(CloudKind::Openstack),
         Some(_) => return Err(bad("cloud (rackspace or openstack)")),
     };
-    let error_rate = match body.get("error_rate") {
-        None => None,
-        Some(v) => Some(
-            v.as_f64()
-                .filter(|r| (0.0..=1.0).contains(r))
-                .ok_or_else(|| bad("error_rate"))?,
-        ),
-    };
-    let snapshot_seconds = match body.get("snapshot_seconds") {
-        None => None,
-        Some(v) => Some(
-            v.as_f64()
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .ok_or_else(|| bad("snapshot_seconds"))?,
-        ),
-    };
-    let fail_next = match body.get("fail_next_snapshots") {
-        None => None,
-        Some(v) => Some(
-            v.as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| bad("fail_next_snapshots"))?,
-        ),
-    };
-    let orphan_next = match body.get("orphan_next_snapshots") {
-        None => None,
-        Some(v) => Some(
-            v.as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| bad("orphan_next_snapshots"))?,
-        ),
-    };
+    let error_rate = knob("error_rate", &|v| {
+        v.as_f64().filter(|r| (0.0..=1.0).contains(r))
+    })?;
+    let snapshot_seconds = knob("snapshot_seconds", &|v| {
+        v.as_f64().filter(|s| s.is_finite() && *s >= 0.0)
+    })?;
+    let fail_next = knob("fail_next_snapshots", &count)?.map(|n| n as u32);
+    let orphan_next = knob("orphan_next_snapshots", &count)?.map(|n| n as u32);
     let limits = match body.get("rate_limits") {
         None => None,
         Some(Value::Array(items)) => {

@@ -303,18 +303,22 @@ impl LocalBackend {
             let _ = std::fs::remove_file(PathBuf::from(b));
         }
         // The checkpoint holds everything the log did.
+        self.checkpointed(text.len(), state)
+    }
+
+    /// After a checkpoint of `state` (`len` bytes) was written: the log is removed and
+    /// counted empty.
+    fn checkpointed(&mut self, len: usize, state: &State) -> Result<(), StateError> {
         self.wal = None;
         let wal = wal_path(&self.path);
-        if self.wal_records > 0 || wal.exists() {
-            match std::fs::remove_file(&wal) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(self.io("remove", &wal, e)),
-            }
+        match std::fs::remove_file(&wal) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(self.io("remove", &wal, e)),
         }
         self.wal_records = 0;
         self.wal_bytes = 0;
-        self.checkpoint_bytes = text.len() as u64;
+        self.checkpoint_bytes = len as u64;
         self.last_written = Some(state.clone());
         Ok(())
     }
@@ -333,19 +337,8 @@ impl LocalBackend {
         })?;
         let text = super::crypt::seal(&text).map_err(StateError::Encryption)?;
         write_atomic(&self.path, text.as_bytes())?;
-        self.wal = None;
-        let wal = wal_path(&self.path);
-        match std::fs::remove_file(&wal) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(self.io("remove", &wal, e)),
-        }
-        self.wal_records = 0;
-        self.wal_bytes = 0;
-        self.checkpoint_bytes = text.len() as u64;
         self.unloaded = false;
-        self.last_written = Some(state.clone());
-        Ok(())
+        self.checkpointed(text.len(), state)
     }
 
     /// Records what changed since the last write (`delta` names the resources touched; the

@@ -382,7 +382,7 @@ impl PgBackend {
         tx.commit().await.map_err(db)?;
         record.apply_to(prev);
         state.serial = serial;
-        self.stored = Some((state.lineage.clone(), serial_i));
+        self.stored = Some((state.lineage.clone(), serial as i64));
         self.log_records += 1;
         self.log_bytes += text.len() as u64;
         Ok(())
@@ -425,22 +425,11 @@ impl PgBackend {
         if now != self.stored {
             return Err(changed_underneath(&self.target, &self.stored, &now));
         }
-        let sql = format!(
-            "INSERT INTO {} (name, data, serial, lineage, updated) \
-             VALUES ($1, $2::text::jsonb, $3, $4, now()) \
-             ON CONFLICT (name) DO UPDATE SET data = excluded.data, serial = excluded.serial, \
-             lineage = excluded.lineage, updated = excluded.updated",
-            self.table
-        );
-        let serial_i = serial as i64;
-        tx.execute(&sql, &[&self.workspace, &text, &serial_i, &state.lineage])
-            .await
-            .map_err(db)?;
-        keep_in_history(
+        put_checkpoint(
             &tx,
-            &self.history_table,
+            [&self.table, &self.history_table],
             &self.workspace,
-            serial_i,
+            serial as i64,
             &state.lineage,
             &text,
         )
@@ -476,7 +465,7 @@ impl PgBackend {
         self.log_bytes = 0;
         self.checkpoint_bytes = text.len() as u64;
         state.serial = serial;
-        self.stored = Some((state.lineage.clone(), serial_i));
+        self.stored = Some((state.lineage.clone(), serial as i64));
         self.last = Some(state.clone());
         Ok(())
     }
@@ -602,22 +591,34 @@ async fn table_exists(client: &Client, table: &str) -> Result<bool, tokio_postgr
     Ok(row.get(0))
 }
 
-/// Keeps a checkpoint in the history (a serial written twice keeps the last).
-async fn keep_in_history(
+/// Writes a checkpoint: the workspace's row of `states` (`tables[0]`) and its copy in the
+/// history (`tables[1]`; a serial written twice keeps the last).
+async fn put_checkpoint(
     tx: &tokio_postgres::Transaction<'_>,
-    table: &str,
+    tables: [&str; 2],
     workspace: &str,
     serial: i64,
     lineage: &str,
     text: &str,
-) -> Result<u64, tokio_postgres::Error> {
+) -> Result<(), tokio_postgres::Error> {
     let sql = format!(
-        "INSERT INTO {table} (name, serial, lineage, data) VALUES ($1, $2, $3, $4::text::jsonb) \
+        "INSERT INTO {} (name, data, serial, lineage, updated) \
+         VALUES ($1, $2::text::jsonb, $3, $4, now()) \
+         ON CONFLICT (name) DO UPDATE SET data = excluded.data, serial = excluded.serial, \
+         lineage = excluded.lineage, updated = excluded.updated",
+        tables[0]
+    );
+    tx.execute(&sql, &[&workspace, &text, &serial, &lineage])
+        .await?;
+    let sql = format!(
+        "INSERT INTO {} (name, serial, lineage, data) VALUES ($1, $2, $3, $4::text::jsonb) \
          ON CONFLICT (name, serial) DO UPDATE SET lineage = excluded.lineage, \
-         data = excluded.data, saved = now()"
+         data = excluded.data, saved = now()",
+        tables[1]
     );
     tx.execute(&sql, &[&workspace, &serial, &lineage, &text])
-        .await
+        .await?;
+    Ok(())
 }
 
 /// One kept serial of a workspace's state.
@@ -729,19 +730,9 @@ impl PgBackend {
         let text = super::crypt::seal(&text).map_err(StateError::Encryption)?;
         let serial = state.serial as i64;
         let tx = self.client.transaction().await.map_err(db)?;
-        let sql = format!(
-            "INSERT INTO {} (name, data, serial, lineage, updated) \
-             VALUES ($1, $2::text::jsonb, $3, $4, now()) \
-             ON CONFLICT (name) DO UPDATE SET data = excluded.data, serial = excluded.serial, \
-             lineage = excluded.lineage, updated = excluded.updated",
-            self.table
-        );
-        tx.execute(&sql, &[&self.workspace, &text, &serial, &state.lineage])
-            .await
-            .map_err(db)?;
-        keep_in_history(
+        put_checkpoint(
             &tx,
-            &self.history_table,
+            [&self.table, &self.history_table],
             &self.workspace,
             serial,
             &state.lineage,

@@ -364,25 +364,38 @@ impl Api {
     }
 }
 
-/// The live (not DELETED) images whose name starts with `prefix`, as (name, id), sorted: what a
-/// crash test compares with the configuration ("each image exactly once").
-pub async fn live_images(api: &Api, prefix: &str) -> Vec<(String, String)> {
-    let (_, v) = api.get("/images/detail").await;
-    let mut cloud: Vec<(String, String)> = v["images"]
+/// The images `path` lists (`/images/detail`, `/images/detail?server=…`) whose name starts
+/// with `prefix`, as (name, the field `field`: "id", "status"), sorted; DELETED ones only when
+/// `deleted`.
+pub async fn images_named(
+    api: &Api,
+    path: &str,
+    prefix: &str,
+    field: &str,
+    deleted: bool,
+) -> Vec<(String, String)> {
+    let (_, v) = api.get(path).await;
+    let mut out: Vec<(String, String)> = v["images"]
         .as_array()
         .expect("an image list")
         .iter()
         .filter(|i| i["name"].as_str().is_some_and(|n| n.starts_with(prefix)))
-        .filter(|i| i["status"] != "DELETED")
+        .filter(|i| deleted || i["status"] != "DELETED")
         .map(|i| {
             (
                 i["name"].as_str().unwrap_or_default().to_string(),
-                i["id"].as_str().unwrap_or_default().to_string(),
+                i[field].as_str().unwrap_or_default().to_string(),
             )
         })
         .collect();
-    cloud.sort();
-    cloud
+    out.sort();
+    out
+}
+
+/// The live (not DELETED) images whose name starts with `prefix`, as (name, id), sorted: what a
+/// crash test compares with the configuration ("each image exactly once").
+pub async fn live_images(api: &Api, prefix: &str) -> Vec<(String, String)> {
+    images_named(api, "/images/detail", prefix, "id", false).await
 }
 
 /// A minimal state server for Terraform's http protocol, one state per path under
@@ -431,3 +444,49 @@ pub async fn serve_http_states() -> (HttpStates, String) {
 
 /// What `serve_http_states` stores, by path.
 pub type HttpStates = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>>;
+
+/// One snapshot of web-01 in the embedded sandbox, as the state tests use it: `head` first (a
+/// `snapform { … }` block, variables), then `image.golden` named `name` with `inner` in its
+/// body, and `output "image_id"`.
+pub fn golden_config(head: &str, name: &str, inner: &str) -> String {
+    format!(
+        r#"{head}
+provider "rackspace" {{
+  sandbox = ".snapform/sandbox"
+}}
+data "server" "web" {{
+  name = "web-01"
+}}
+resource "image" "golden" {{
+  server_id = data.server.web.id
+  name      = "{name}"
+{inner}}}
+output "image_id" {{
+  value = image.golden.id
+}}
+"#
+    )
+}
+
+/// (lineage, serial) of workspace `ws` as `state pull` reads it through the configured backend.
+pub fn pulled(work: &Work, ws: &str, env: &[(&str, &str)]) -> (String, u64) {
+    let mut env = env.to_vec();
+    env.push(("SNAPFORM_WORKSPACE", ws));
+    let r = work.run_env(&["state", "pull"], &env);
+    assert_eq!(r.code, 0, "{ws}: {r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).expect("state JSON");
+    (
+        v["lineage"].as_str().unwrap().to_string(),
+        v["serial"].as_u64().unwrap(),
+    )
+}
+
+/// A plan in each of `workspaces` finds nothing to do (`-detailed-exitcode` 0).
+pub fn clean_plans(work: &Work, workspaces: &[&str], env: &[(&str, &str)]) {
+    for ws in workspaces {
+        let mut env = env.to_vec();
+        env.push(("SNAPFORM_WORKSPACE", ws));
+        let r = work.run_env(&["plan", "-detailed-exitcode", "-no-color"], &env);
+        assert_eq!(r.code, 0, "{ws}: {r:?}");
+    }
+}

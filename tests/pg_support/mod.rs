@@ -312,6 +312,20 @@ impl Postgres {
         client
     }
 
+    /// Makes the stored state of `workspace` another one, as far as its lineage tells (what a
+    /// second team's state in the same table would look like).
+    pub async fn set_lineage(&self, workspace: &str, lineage: &str) {
+        self.client("test-writer")
+            .await
+            .execute(
+                "UPDATE snapform.states SET lineage = $2, \
+                 data = jsonb_set(data, '{lineage}', to_jsonb($2::text)) WHERE name = $1",
+                &[&workspace, &lineage],
+            )
+            .await
+            .expect("set the lineage");
+    }
+
     fn kv(&self) -> String {
         // A TLS-only server refuses plain TCP: the test's own client uses the socket.
         let host = match self.ca_cert {
