@@ -34,12 +34,7 @@ async fn prevent_destroy_refuses_and_ignore_changes_ignores() {
         .to_string();
 
     // ignore_changes: a value changed behind snapform's back is not planned back.
-    api.call(
-        "PUT",
-        &format!("/images/{id}/metadata/owner"),
-        Some(serde_json::json!({"meta": {"owner": "someone-else"}})),
-    )
-    .await;
+    api.set_metadata(&id, "owner", "someone-else").await;
     let r = work.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(r.code, 0, "{r:?}");
 
@@ -84,20 +79,7 @@ async fn ignore_changes_of_one_map_key_and_updates_beside_ignored_values() {
         .as_str()
         .unwrap()
         .to_string();
-    let set = |k: &'static str, v: &'static str| {
-        let api = &api;
-        let id = id.clone();
-        async move {
-            let (st, _) = api
-                .call(
-                    "PUT",
-                    &format!("/images/{id}/metadata/{k}"),
-                    Some(serde_json::json!({"meta": {k: v}})),
-                )
-                .await;
-            assert_eq!(st, 200);
-        }
-    };
+    let set = |k: &'static str, v: &'static str| api.set_metadata(&id, k, v);
     let meta = || async {
         let (_, v) = api.get(&format!("/images/{id}")).await;
         (
@@ -174,16 +156,8 @@ async fn ignore_changes_in_every_form_and_both_ways_to_apply() {
                 .as_str()
                 .unwrap()
                 .to_string();
-            for (k, v) in [(key, "silver"), ("team", "dev")] {
-                let (st, _) = api
-                    .call(
-                        "PUT",
-                        &format!("/images/{id}/metadata/{k}"),
-                        Some(serde_json::json!({"meta": {k: v}})),
-                    )
-                    .await;
-                assert_eq!(st, 200, "{label}");
-            }
+            api.set_metadata(&id, key, "silver").await;
+            api.set_metadata(&id, "team", "dev").await;
             let renamed = format!("{first}-renamed");
             work.write("main.snap.hcl", &cfg(&renamed, "platinum"));
             let r = if planfile {
@@ -301,12 +275,7 @@ async fn target_refresh_false_and_refresh_only() {
         .as_str()
         .unwrap()
         .to_string();
-    api.call(
-        "PUT",
-        &format!("/images/{id}/metadata/owner"),
-        Some(serde_json::json!({"meta": {"owner": "mallory"}})),
-    )
-    .await;
+    api.set_metadata(&id, "owner", "mallory").await;
     let r = work.run(&["plan", "--refresh-only", "--detailed-exitcode"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(

@@ -190,21 +190,14 @@ pub(crate) async fn image_error(
             .and_then(Value::as_str)
             .map(str::to_string)
     };
-    let mut store = app.store();
-    let now = store.data.now();
-    let img = store
-        .data
-        .live_image_any_mut(&id)
-        .ok_or_else(|| ApiError::not_found("Image not found."))?;
-    img.status = "killed".into();
-    img.ready_at = None;
-    img.updated = now;
-    img.fault = Some(
-        message
-            .unwrap_or_else(|| "Image snapshot failed (forced by the sandbox control API)".into()),
-    );
-    store.commit();
-    Ok(empty(StatusCode::NO_CONTENT))
+    change_image(&app, &id, |img| {
+        img.status = "killed".into();
+        img.fault =
+            Some(message.unwrap_or_else(|| {
+                "Image snapshot failed (forced by the sandbox control API)".into()
+            }));
+        Ok(())
+    })
 }
 
 /// `POST /sandbox/v1/images/{id}/abandon`: a snapshot still saving stops where it is, as when
@@ -214,19 +207,32 @@ pub(crate) async fn image_abandon(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    change_image(&app, &id, |img| {
+        if img.status != "saving" {
+            return Err(ApiError::conflict(format!(
+                "image {id} is {}, not saving",
+                img.status
+            )));
+        }
+        img.status = "queued".into();
+        Ok(())
+    })
+}
+
+/// Changes a live image (any region) by `f`; its snapshot, if any, stops (`ready_at` none)
+/// and it is marked updated now. 404 when there is none, 204 when changed.
+fn change_image(
+    app: &App,
+    id: &str,
+    f: impl FnOnce(&mut super::store::Image) -> ApiResult<()>,
+) -> ApiResult<Response> {
     let mut store = app.store();
     let now = store.data.now();
     let img = store
         .data
-        .live_image_any_mut(&id)
+        .live_image_any_mut(id)
         .ok_or_else(|| ApiError::not_found("Image not found."))?;
-    if img.status != "saving" {
-        return Err(ApiError::conflict(format!(
-            "image {id} is {}, not saving",
-            img.status
-        )));
-    }
-    img.status = "queued".into();
+    f(img)?;
     img.ready_at = None;
     img.updated = now;
     store.commit();

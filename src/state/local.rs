@@ -290,12 +290,7 @@ impl LocalBackend {
         {
             state.serial += 1;
         }
-        let text = serde_json::to_string_pretty(state).map_err(|e| StateError::Corrupt {
-            path: self.path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        let text = super::crypt::seal(&text).map_err(StateError::Encryption)?;
-        write_atomic(&self.path, text.as_bytes())?;
+        let text = self.write_checkpoint(state)?;
         if super::crypt::read_clear_text() {
             // Encrypting a state written in clear: the backup still holds the clear text.
             let mut b = self.path.as_os_str().to_owned();
@@ -304,6 +299,18 @@ impl LocalBackend {
         }
         // The checkpoint holds everything the log did.
         self.checkpointed(text.len(), state)
+    }
+
+    /// Writes `state` whole (sealed when encryption is on) over the state file, atomically;
+    /// returns the text written.
+    fn write_checkpoint(&self, state: &State) -> Result<String, StateError> {
+        let text = serde_json::to_string_pretty(state).map_err(|e| StateError::Corrupt {
+            path: self.path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let text = super::crypt::seal(&text).map_err(StateError::Encryption)?;
+        write_atomic(&self.path, text.as_bytes())?;
+        Ok(text)
     }
 
     /// After a checkpoint of `state` (`len` bytes) was written: the log is removed and
@@ -331,12 +338,7 @@ impl LocalBackend {
         {
             std::fs::create_dir_all(dir).map_err(|e| self.io("create", dir, e))?;
         }
-        let text = serde_json::to_string_pretty(state).map_err(|e| StateError::Corrupt {
-            path: self.path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        let text = super::crypt::seal(&text).map_err(StateError::Encryption)?;
-        write_atomic(&self.path, text.as_bytes())?;
+        let text = self.write_checkpoint(state)?;
         self.unloaded = false;
         self.checkpointed(text.len(), state)
     }

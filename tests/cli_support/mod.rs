@@ -316,6 +316,19 @@ impl Api {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// `PUT /images/{id}/metadata/{key}`, as someone changing a key behind snapform's back;
+    /// asserts 200.
+    pub async fn set_metadata(&self, id: &str, key: &str, value: &str) {
+        let (st, body) = self
+            .call(
+                "PUT",
+                &format!("/images/{id}/metadata/{key}"),
+                Some(serde_json::json!({"meta": {key: value}})),
+            )
+            .await;
+        assert_eq!(st, 200, "set {key} of {id}: {body}");
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         self.call("GET", path, None).await
     }
