@@ -27,11 +27,7 @@ async fn prevent_destroy_refuses_and_ignore_changes_ignores() {
     work.write("main.snap.hcl", &cfg("web"));
     let r = work.run(&["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let state: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
-    let id = state["resources"]["image.keep"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = work.id_of("image.keep");
 
     // ignore_changes: a value changed behind snapform's back is not planned back.
     api.set_metadata(&id, "owner", "someone-else").await;
@@ -74,11 +70,7 @@ async fn ignore_changes_of_one_map_key_and_updates_beside_ignored_values() {
     work.write("main.snap.hcl", &cfg("keyed", "gold", "metadata[\"tier\"]"));
     let r = work.run(&["apply", "-auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let state: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
-    let id = state["resources"]["image.i"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = work.id_of("image.i");
     let set = |k: &'static str, v: &'static str| api.set_metadata(&id, k, v);
     let meta = || async {
         let (_, v) = api.get(&format!("/images/{id}")).await;
@@ -151,11 +143,7 @@ async fn ignore_changes_in_every_form_and_both_ways_to_apply() {
             work.write("main.snap.hcl", &cfg(&first, "gold"));
             let r = work.run(&["apply", "-auto-approve"]);
             assert_eq!(r.code, 0, "{label}: {r:?}");
-            let state: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
-            let id = state["resources"]["image.i"]["id"]
-                .as_str()
-                .unwrap()
-                .to_string();
+            let id = work.id_of("image.i");
             api.set_metadata(&id, key, "silver").await;
             api.set_metadata(&id, "team", "dev").await;
             let renamed = format!("{first}-renamed");
@@ -199,11 +187,7 @@ async fn create_before_destroy_and_replace() {
     );
     let r = work.run(&["apply", "--auto-approve"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let old: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
-    let old_id = old["resources"]["image.cbd"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let old_id = work.id_of("image.cbd");
     sb.reset_requests().await;
 
     let r = work.run(&["plan", "--detailed-exitcode", "--replace", "image.cbd"]);
@@ -231,8 +215,7 @@ async fn create_before_destroy_and_replace() {
         create.is_some() && delete.is_some() && create < delete,
         "created before destroyed: {routes:?}"
     );
-    let new: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
-    assert_ne!(new["resources"]["image.cbd"]["id"], old_id.as_str());
+    assert_ne!(work.id_of("image.cbd"), old_id);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -270,11 +253,7 @@ async fn target_refresh_false_and_refresh_only() {
     assert_eq!(r.code, 0, "{r:?}");
 
     // --refresh-only: drift is recorded in state, nothing changes in the cloud.
-    let state: serde_json::Value = serde_json::from_str(&work.state().unwrap()).unwrap();
-    let id = state["resources"]["image.i"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = work.id_of("image.i");
     api.set_metadata(&id, "owner", "mallory").await;
     let r = work.run(&["plan", "--refresh-only", "--detailed-exitcode"]);
     assert_eq!(r.code, 2, "{r:?}");

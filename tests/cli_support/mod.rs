@@ -170,6 +170,15 @@ impl Work {
     /// The state as a reader sees it: `snapform.state.json` with the records of its
     /// write-ahead log (`.wal`, one JSON line each; a torn last line ignored) replayed, as
     /// docs/state.md describes the format. Mid-apply, the checkpoint alone is behind.
+    /// The id state records for `address` (`image.golden`); panics when there is none.
+    pub fn id_of(&self, address: &str) -> String {
+        let state: Value = serde_json::from_str(&self.state().expect("a state")).expect("JSON");
+        state["resources"][address]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {address} in {state}"))
+            .to_string()
+    }
+
     pub fn state(&self) -> Option<String> {
         let path = self.path().join("snapform.state.json");
         let text = std::fs::read_to_string(&path).ok();
